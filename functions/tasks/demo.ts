@@ -1,0 +1,36 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineTask } from '../../shared/task/index.ts';
+
+/**
+ * Small tasks that show the framework's behaviour in the local cloud and its benchmarks: a sum, a
+ * flaky call that succeeds on its third attempt, a slow job under a soft limit, and a no-op.
+ */
+export const add = defineTask('apps.demo.tasks.add', (_ctx, x: number, y: number) => x + y, {
+  argsSchema: z.tuple([z.number(), z.number()]),
+});
+
+export const noop = defineTask('apps.demo.tasks.noop', () => null, { ignoreResult: false });
+
+export const flaky = defineTask(
+  'apps.demo.tasks.flaky',
+  (ctx, label: string) => {
+    if (ctx.request.retries < 2) ctx.retry({ countdown: 1, exc: new Error(`${label}: upstream busy`) });
+    return `${label} succeeded after ${ctx.request.retries} retries`;
+  },
+  { maxRetries: 3 },
+);
+
+export const slow = defineTask(
+  'apps.demo.tasks.slow',
+  async (ctx, seconds: number) => {
+    try {
+      await sleep(seconds * 1000, undefined, { signal: ctx.signal });
+      return `slept ${seconds} s`;
+    } catch {
+      ctx.signal.throwIfAborted();
+      throw new Error('sleep interrupted');
+    }
+  },
+  { softTimeLimit: 2, timeLimit: 4 },
+);

@@ -1,0 +1,58 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RequestCounter } from './request-counter.ts';
+
+export interface AwsClients {
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly scheduler: SchedulerClient;
+  readonly ses: SESClient;
+  /** Counts every request these clients send, by operation (the benchmark reads it). */
+  readonly requests: RequestCounter;
+}
+
+export interface AwsClientOptions {
+  /** @defaultValue `AWS_ENDPOINT_URL`, else the service's public endpoint */
+  endpoint?: string;
+  /** @defaultValue `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1` */
+  region?: string;
+}
+
+/** The one place that reads where AWS is: every client in Celerity comes from here. */
+export function resolveAwsLocation(options: AwsClientOptions = {}): { endpoint?: string; region: string } {
+  const endpoint = options.endpoint ?? (process.env.AWS_ENDPOINT_URL || undefined);
+  const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1');
+  return endpoint ? { endpoint, region } : { region };
+}
+
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const location = resolveAwsLocation(options);
+  const requests = new RequestCounter();
+  // Emulators answer slowly under load; the SDK's default of 3 attempts is kept, but a short
+  // connection timeout would turn a busy emulator into spurious failures, so none is set here.
+  const common = { ...location, maxAttempts: 5 };
+  const sqs = requests.attach(new SQSClient(common));
+  const dynamoClient = requests.attach(new DynamoDBClient(common));
+  const dynamo = DynamoDBDocumentClient.from(dynamoClient, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const scheduler = requests.attach(new SchedulerClient(common));
+  const ses = requests.attach(new SESClient(common));
+  return { sqs, dynamo, scheduler, ses, requests };
+}
+
+let shared: AwsClients | undefined;
+
+/** Clients made once per container (per process locally) and reused by every invocation. */
+export function getAwsClients(): AwsClients {
+  shared ??= createAwsClients();
+  return shared;
+}
+
+/** For tests and the local runner, which point the same process at a fresh emulator. */
+export function resetAwsClients(): void {
+  shared = undefined;
+}

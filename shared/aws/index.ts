@@ -1,0 +1,3 @@
+export type { AwsClientOptions, AwsClients } from './clients.ts';
+export { createAwsClients, getAwsClients, resetAwsClients, resolveAwsLocation } from './clients.ts';
+export { RequestCounter } from './request-counter.ts';

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { fromZodIssues, ValidationError } from '../errors.ts';
+import { ConfigEnv } from './env.ts';
+
+const queueTarget = z.strictObject({ url: z.string().min(1), arn: z.string().min(1) });
+
+const configSchema = z.strictObject({
+  queues: z.record(z.string().min(1), queueTarget),
+  defaultQueue: z.string().min(1),
+  taskRoutes: z.record(z.string().min(1), z.string().min(1)),
+  resultsTable: z.string().min(1).optional(),
+  rateLimitTable: z.string().min(1).optional(),
+  scheduler: z
+    .strictObject({
+      groupName: z.string().min(1),
+      roleArn: z.string().min(1),
+      deadLetterArn: z.string().min(1).optional(),
+    })
+    .optional(),
+  alwaysEager: z.boolean(),
+  eagerPropagates: z.boolean(),
+  resultExpires: z.number().int().positive(),
+});
+
+export type QueueTarget = z.infer<typeof queueTarget>;
+
+export type CelerityConfig = z.infer<typeof configSchema>;
+
+/** What `configure()` accepts: any subset of the configuration. Unknown keys are refused. */
+export type CelerityConfigInput = Partial<CelerityConfig>;
+
+/** Every default of the configuration, in one place. */
+export const configDefaults: CelerityConfig = {
+  queues: {},
+  /** Celery's `task_default_queue`. */
+  defaultQueue: 'default',
+  /** Celery's `task_routes`: glob of task names → route queue. */
+  taskRoutes: {},
+  /** Celery's `task_always_eager`: run `delay()` inline, for users' own tests. */
+  alwaysEager: false,
+  /** Celery's `task_eager_propagates`: an eager task's exception is thrown from `delay()`. */
+  eagerPropagates: false,
+  /** Celery's `result_expires`: one day. */
+  resultExpires: 86_400,
+};
+
+function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {
+  const fromEnv: CelerityConfigInput = {};
+  const queues = env[ConfigEnv.queues];
+  if (queues) {
+    try {
+      fromEnv.queues = JSON.parse(queues);
+    } catch (cause) {
+      throw new ValidationError([{ field: ConfigEnv.queues, message: 'is not valid JSON' }], { cause });
+    }
+  }
+  if (env[ConfigEnv.resultsTable]) fromEnv.resultsTable = env[ConfigEnv.resultsTable];
+  if (env[ConfigEnv.rateLimitTable]) fromEnv.rateLimitTable = env[ConfigEnv.rateLimitTable];
+  const groupName = env[ConfigEnv.schedulerGroup];
+  const roleArn = env[ConfigEnv.schedulerRoleArn];
+  if (groupName && roleArn) {
+    const deadLetterArn = env[ConfigEnv.schedulerDeadLetterArn];
+    fromEnv.scheduler = deadLetterArn ? { groupName, roleArn, deadLetterArn } : { groupName, roleArn };
+  }
+  return fromEnv;
+}
+
+/** Defaults, then the environment, then what the caller passes; the result is validated whole. */
+export function resolveConfig(
+  input: CelerityConfigInput = {},
+  env: NodeJS.ProcessEnv = process.env,
+): CelerityConfig {
+  const merged = { ...configDefaults, ...readEnv(env), ...input };
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw fromZodIssues('config', parsed.error.issues);
+  return parsed.data;
+}
+
+let current: CelerityConfig | undefined;
+let overrides: CelerityConfigInput = {};
+
+/**
+ * Sets the process-wide configuration, like `app.conf.update(...)` in Celery. Calls accumulate;
+ * the environment fills whatever no call sets.
+ */
+export function configure(input: CelerityConfigInput): CelerityConfig {
+  const next = { ...overrides, ...input };
+  current = resolveConfig(next);
+  overrides = next;
+  return current;
+}
+
+export function getConfig(): CelerityConfig {
+  current ??= resolveConfig(overrides);
+  return current;
+}
+
+/** Forgets `configure()` calls; tests use it between cases. */
+export function resetConfig(): void {
+  current = undefined;
+  overrides = {};
+}

@@ -1,0 +1,32 @@
+/** Levels in the order Celery's loglevel names them. */
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+export type LogLevel = keyof typeof LEVELS;
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+function levelFrom(text: string | undefined): number {
+  const key = (text ?? 'info').toLowerCase().replace('warning', 'warn') as LogLevel;
+  return LEVELS[key] ?? LEVELS.info;
+}
+
+/**
+ * One JSON object a line (what CloudWatch Logs Insights queries); `LOG_LEVEL` picks the threshold,
+ * like the seed's `CELERY_WORKER_LOGLEVEL`.
+ */
+export function createLogger(
+  base: Record<string, unknown> = {},
+  options: { level?: string; write?: (line: string) => void } = {},
+): Logger {
+  const threshold = levelFrom(options.level ?? process.env.LOG_LEVEL);
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[level] < threshold) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...fields }));
+  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}

@@ -1,0 +1,59 @@
+import { CelerityError } from '../errors.ts';
+
+/** Some messages of a batch could not be sent; `failed` says which, `sent` what did go. */
+export class EnqueueError extends CelerityError {
+  readonly failed: readonly { index: number; taskId: string; reason: string }[];
+  readonly sent: readonly SentTask[];
+
+  constructor(failed: EnqueueError['failed'], sent: readonly SentTask[], options?: ErrorOptions) {
+    super(
+      `${failed.length} of ${failed.length + sent.length} task messages were not sent: ${failed
+        .slice(0, 3)
+        .map((f) => `${f.taskId} (${f.reason})`)
+        .join(', ')}${failed.length > 3 ? ', ...' : ''}`,
+      options,
+    );
+    this.name = 'EnqueueError';
+    this.failed = failed;
+    this.sent = sent;
+  }
+}
+
+/** `AsyncResult.get()` waited its whole timeout (Celery's `TimeoutError`). */
+export class ResultTimeout extends CelerityError {
+  constructor(taskId: string, seconds: number, lastStatus: string) {
+    super(`task ${taskId} did not finish within ${seconds} s (last status ${lastStatus})`);
+    this.name = 'ResultTimeout';
+  }
+}
+
+/** `AsyncResult.get()` of a task that ended in FAILURE or REVOKED: the task's error, re-raised. */
+export class TaskFailed extends CelerityError {
+  readonly taskId: string;
+  readonly status: string;
+  readonly errorType: string | undefined;
+  readonly traceback: string | undefined;
+
+  constructor(taskId: string, status: string, errorType: string | undefined, traceback: string | undefined) {
+    super(`task ${taskId} ended ${status}${errorType ? ` with ${errorType}` : ''}: ${firstLine(traceback)}`);
+    this.name = 'TaskFailed';
+    this.taskId = taskId;
+    this.status = status;
+    this.errorType = errorType;
+    this.traceback = traceback;
+  }
+}
+
+function firstLine(text: string | undefined): string {
+  return text?.split('\n', 1)[0] ?? 'no traceback';
+}
+
+/** Where one call went. */
+export interface SentTask {
+  readonly taskId: string;
+  readonly task: string;
+  readonly queue: string;
+  /** `sqs` for a message (delayed up to 15 minutes), `scheduler` for a one-time schedule. */
+  readonly via: 'sqs' | 'scheduler';
+  readonly eta: string | undefined;
+}

@@ -1,0 +1,10 @@
+export type { GetOptions } from './async-result.ts';
+export { AsyncResult } from './async-result.ts';
+export type { TaskCall } from './call.ts';
+export { callToEnvelope, taskCallSchema } from './call.ts';
+export type { SentTask } from './errors.ts';
+export { EnqueueError, ResultTimeout, TaskFailed } from './errors.ts';
+export type { SchedulerTarget } from './one-time-schedule.ts';
+export { atExpression, createOneTimeSchedule, oneTimeScheduleName } from './one-time-schedule.ts';
+export type { ProducerOptions } from './producer.ts';
+export { MAX_SQS_DELAY_SECONDS, Producer } from './producer.ts';

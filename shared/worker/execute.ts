@@ -1,0 +1,116 @@
+import { createTaskContext, type TaskRequest } from '../task/context.ts';
+import {
+  MaxRetriesExceeded,
+  Reject,
+  Retry,
+  SoftTimeLimitExceeded,
+  TimeLimitExceeded,
+} from '../task/errors.ts';
+import type { RegisteredTask } from '../task/registry.ts';
+import { matchesAny, retryCountdown } from './retry-policy.ts';
+
+/** What one run of a task came to; the runtime turns it into a state and maybe a new message. */
+export type RunOutcome =
+  | { kind: 'success'; result: unknown; runtimeMs: number }
+  | { kind: 'retry'; countdown: number; error: unknown; runtimeMs: number }
+  | { kind: 'failure'; error: unknown; runtimeMs: number };
+
+export interface ExecuteOptions {
+  request: TaskRequest;
+  args: readonly unknown[];
+  kwargs: Record<string, unknown>;
+  /**
+   * Epoch ms by which the run must be given up whatever its own limit: the invocation's end, less
+   * the time needed to record the outcome.
+   */
+  deadline?: number;
+  random?: () => number;
+}
+
+/**
+ * Runs a task body under its soft and hard time limits and decides its fate: success, retry (by
+ * `ctx.retry()` or `autoretryFor`, within `maxRetries`), or failure.
+ */
+export async function executeTask(task: RegisteredTask, options: ExecuteOptions): Promise<RunOutcome> {
+  const { timeLimit, softTimeLimit } = task.options;
+  const started = performance.now();
+  const startedAt = Date.now();
+  const hardAt = Math.min(startedAt + timeLimit * 1000, options.deadline ?? Number.POSITIVE_INFINITY);
+  const controller = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  if (softTimeLimit !== undefined && startedAt + softTimeLimit * 1000 < hardAt) {
+    timers.push(
+      setTimeout(() => controller.abort(new SoftTimeLimitExceeded(softTimeLimit)), softTimeLimit * 1000),
+    );
+  }
+  let hardTimer: NodeJS.Timeout | undefined;
+  const hardLimit = new Promise<never>((_, reject) => {
+    hardTimer = setTimeout(
+      () => {
+        const error = new TimeLimitExceeded(Math.round((hardAt - startedAt) / 100) / 10);
+        // The body cannot be killed in-process; aborting lets a cooperative one stop its work.
+        if (!controller.signal.aborted) controller.abort(error);
+        reject(error);
+      },
+      Math.max(0, hardAt - startedAt),
+    );
+  });
+  const ctx = createTaskContext(options.request, options.kwargs, controller.signal);
+  try {
+    const result = await Promise.race([
+      Promise.resolve().then(() => task.handler(ctx, ...options.args)),
+      hardLimit,
+    ]);
+    return { kind: 'success', result, runtimeMs: performance.now() - started };
+  } catch (error) {
+    return decide(task, options, error, performance.now() - started);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    clearTimeout(hardTimer);
+  }
+}
+
+function decide(
+  task: RegisteredTask,
+  options: ExecuteOptions,
+  error: unknown,
+  runtimeMs: number,
+): RunOutcome {
+  // Celery's hard limit kills the process; nothing in the task gets to ask for a retry.
+  if (error instanceof TimeLimitExceeded || error instanceof Reject)
+    return { kind: 'failure', error, runtimeMs };
+  const retries = options.request.retries;
+  const explicit = error instanceof Retry ? error : undefined;
+  if (!explicit && !matchesAny(error, task.options.autoretryFor))
+    return { kind: 'failure', error, runtimeMs };
+  const cause = explicit ? explicit.exc : error;
+  const maxRetries = explicit?.maxRetries ?? task.options.maxRetries;
+  if (retries >= maxRetries) {
+    return {
+      kind: 'failure',
+      error: new MaxRetriesExceeded(task.name, maxRetries, cause === undefined ? undefined : { cause }),
+      runtimeMs,
+    };
+  }
+  let countdown: number;
+  if (explicit?.eta) countdown = Math.max(0, (explicit.eta.getTime() - Date.now()) / 1000);
+  else if (explicit?.countdown !== undefined) countdown = explicit.countdown;
+  else countdown = retryCountdown(task.options, retries, options.random);
+  return { kind: 'retry', countdown, error: cause ?? error, runtimeMs };
+}
+
+/** Celery keeps a traceback; here the stack, with each cause beneath it. */
+export function describeError(error: unknown): { errorType: string; traceback: string } {
+  if (!(error instanceof Error)) return { errorType: 'Error', traceback: String(error) };
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    lines.push(
+      depth === 0
+        ? (current.stack ?? `${current.name}: ${current.message}`)
+        : `Caused by: ${current.stack ?? current.message}`,
+    );
+    current = current.cause;
+  }
+  return { errorType: error.name, traceback: lines.join('\n') };
+}

@@ -1,0 +1,446 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { CelerityConfig } from '../config/config.ts';
+import { decodeEnvelope } from '../envelope/codec.ts';
+import { EnvelopeError } from '../envelope/errors.ts';
+import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
+import { CelerityError } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { EnqueueError } from '../producer/errors.ts';
+import type { Producer } from '../producer/producer.ts';
+import type { ClaimRequest, Completion, ResultStore } from '../results/store.ts';
+import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
+import { TaskState } from '../task/states.ts';
+import { validateArgs } from '../task/validate-args.ts';
+import { describeError, executeTask, type RunOutcome } from './execute.ts';
+import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
+
+export interface Invocation {
+  /** Lambda's request id (or the local poller's), recorded as the result's `worker`. */
+  requestId: string;
+  /** Milliseconds before the invocation is stopped (Lambda's `getRemainingTimeInMillis`). */
+  remainingTimeMs(): number;
+}
+
+export interface WorkerRuntimeOptions {
+  registry: TaskRegistry;
+  config: CelerityConfig;
+  store: ResultStore;
+  producer: Producer;
+  /** Needed only when some task has a `rateLimit`. */
+  rateLimiter?: RateLimiter;
+  logger?: Logger;
+}
+
+interface Work {
+  record: SQSRecord;
+  envelope: Envelope;
+  task: RegisteredTask;
+  leaseToken: string;
+  windowEnd?: number;
+}
+
+interface Resend {
+  messageId: string;
+  envelope: EnvelopeInput;
+  delaySeconds: number;
+  completion?: Completion;
+}
+
+/** An eta this close is run now: SQS's delay is whole seconds and clocks differ a little. */
+const ETA_TOLERANCE_MS = 1000;
+
+/**
+ * Runs a batch of task messages the way Lambda delivers them: every record decoded and validated,
+ * the batch claimed in one transaction, rate limits taken per task, the bodies run concurrently
+ * under their time limits, retries and deferrals re-sent, outcomes recorded in one transaction;
+ * only records that must come back are reported as failures.
+ */
+export class WorkerRuntime {
+  readonly #registry: TaskRegistry;
+  readonly #config: CelerityConfig;
+  readonly #store: ResultStore;
+  readonly #producer: Producer;
+  readonly #rateLimiter: RateLimiter | undefined;
+  readonly #log: Logger;
+
+  constructor(options: WorkerRuntimeOptions) {
+    this.#registry = options.registry;
+    this.#config = options.config;
+    this.#store = options.store;
+    this.#producer = options.producer;
+    this.#rateLimiter = options.rateLimiter;
+    this.#log = options.logger ?? createLogger({ component: 'worker' });
+  }
+
+  async processBatch(records: readonly SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse> {
+    const now = Date.now();
+    const remaining = invocation.remainingTimeMs();
+    const deadline = now + remaining - Math.min(10_000, remaining * 0.1);
+    const failures = new Set<string>();
+    const completions: { messageId: string; completion: Completion }[] = [];
+    const resends: Resend[] = [];
+    const work: Work[] = [];
+    const seen = new Set<string>();
+
+    for (const record of records) {
+      const decoded = this.#decode(record, now);
+      if (!('envelope' in decoded)) {
+        failures.add(record.messageId);
+        if (decoded.poison) completions.push({ messageId: record.messageId, completion: decoded.poison });
+        continue;
+      }
+      const { envelope, task } = decoded;
+      if (seen.has(envelope.id)) {
+        failures.add(record.messageId);
+        continue;
+      }
+      seen.add(envelope.id);
+      const etaMs = envelope.eta ? Date.parse(envelope.eta) - now : 0;
+      if (etaMs >= ETA_TOLERANCE_MS) {
+        resends.push({ messageId: record.messageId, envelope, delaySeconds: Math.ceil(etaMs / 1000) });
+        continue;
+      }
+      work.push({ record, envelope, task, leaseToken: randomUUID() });
+    }
+
+    const claimed = await this.#claim(work, invocation, now, deadline, failures, completions);
+    const runnable = await this.#applyRateLimits(claimed, now, resends);
+    const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));
+    runnable.forEach((w, index) => {
+      this.#settle(w, outcomes[index] as RunOutcome | 'deferred', resends, completions);
+    });
+
+    await this.#resend(resends, failures, completions);
+    await this.#complete(completions, failures);
+    return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
+  }
+
+  #decode(
+    record: SQSRecord,
+    now: number,
+  ): { envelope: Envelope; task: RegisteredTask } | { poison?: Completion } {
+    try {
+      const envelope = decodeEnvelope(record.body);
+      const task = this.#registry.require(envelope.task);
+      validateArgs(task, envelope.args, envelope.kwargs, 'envelope');
+      return { envelope, task };
+    } catch (error) {
+      const { errorType, traceback } = describeError(error);
+      const envelope = tryParse(record.body);
+      const taskId = error instanceof EnvelopeError ? error.taskId : envelope?.id;
+      const taskName = error instanceof EnvelopeError ? error.taskName : envelope?.task;
+      this.#log.error('rejected message', {
+        messageId: record.messageId,
+        taskId,
+        task: taskName,
+        error: errorType,
+        reason: (error as Error).message,
+      });
+      if (taskId === undefined) return {};
+      return {
+        poison: {
+          taskId,
+          ...(taskName ? { taskName } : {}),
+          status: TaskState.FAILURE,
+          errorType,
+          traceback,
+          dateDone: new Date(now).toISOString(),
+          expiresAt: Math.floor(now / 1000) + this.#config.resultExpires,
+        },
+      };
+    }
+  }
+
+  async #claim(
+    work: Work[],
+    invocation: Invocation,
+    now: number,
+    deadline: number,
+    failures: Set<string>,
+    completions: { messageId: string; completion: Completion }[],
+  ): Promise<Work[]> {
+    if (work.length === 0) return [];
+    const requests: ClaimRequest[] = work.map(({ envelope, task, leaseToken }) => ({
+      taskId: envelope.id,
+      taskName: envelope.task,
+      retries: envelope.retries,
+      args: JSON.stringify(envelope.args),
+      kwargs: JSON.stringify(envelope.kwargs),
+      queue: envelope.queue,
+      origin: envelope.origin,
+      periodicTask: envelope.periodicTask,
+      eta: envelope.eta,
+      dateCreated: envelope.sentAt ?? new Date(now).toISOString(),
+      worker: invocation.requestId,
+      trackStarted: task.options.trackStarted,
+      // The message comes back after its visibility timeout (six times the function's); by then
+      // this invocation has ended, so its lease must have too.
+      leaseUntil: deadline + 10_000,
+      leaseToken,
+      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+    }));
+    let outcomes: Awaited<ReturnType<ResultStore['claim']>>;
+    try {
+      outcomes = await this.#store.claim(requests, now);
+    } catch (error) {
+      this.#log.error('could not claim batch; it will be delivered again', {
+        error: (error as Error).message,
+      });
+      for (const w of work) failures.add(w.record.messageId);
+      return [];
+    }
+    const claimed: Work[] = [];
+    work.forEach((w, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.claimed) {
+        if (w.envelope.expires && Date.parse(w.envelope.expires) <= now) {
+          this.#log.info('task expired', {
+            taskId: w.envelope.id,
+            task: w.task.name,
+            state: TaskState.REVOKED,
+          });
+          completions.push({
+            messageId: w.record.messageId,
+            completion: {
+              taskId: w.envelope.id,
+              status: TaskState.REVOKED,
+              errorType: 'TaskExpired',
+              traceback: `TaskExpired: expired at ${w.envelope.expires}`,
+              dateDone: new Date(now).toISOString(),
+              leaseToken: w.leaseToken,
+            },
+          });
+        } else {
+          claimed.push(w);
+        }
+      } else if (outcome?.why === 'in-flight' || outcome?.why === 'error' || !outcome) {
+        failures.add(w.record.messageId);
+      } else {
+        this.#log.debug('skipped delivery', { taskId: w.envelope.id, task: w.task.name, why: outcome.why });
+      }
+    });
+    return claimed;
+  }
+
+  /** Takes tokens for rate-limited tasks; the runs that do not fit are sent again for a later window. */
+  async #applyRateLimits(claimed: Work[], now: number, resends: Resend[]): Promise<Work[]> {
+    const limited = new Map<string, Work[]>();
+    const runnable: Work[] = [];
+    for (const w of claimed) {
+      if (!w.task.options.rateLimit) runnable.push(w);
+      else limited.set(w.task.name, [...(limited.get(w.task.name) ?? []), w]);
+    }
+    if (limited.size === 0) return runnable;
+    if (!this.#rateLimiter) {
+      throw new CelerityError(
+        `task ${limited.keys().next().value} has a rateLimit but no rate-limit table is configured`,
+      );
+    }
+    const limiter = this.#rateLimiter;
+    await Promise.all(
+      [...limited.values()].map(async (group) => {
+        const limit = group[0]?.task.options.rateLimit;
+        if (!limit) return;
+        const grant = await limiter.acquire(group[0]?.task.name as string, limit, group.length, now);
+        group.forEach((w, position) => {
+          if (position < grant.granted) {
+            runnable.push({ ...w, windowEnd: grant.windowEnd });
+          } else {
+            resends.push(this.#deferral(w, deferralSeconds(grant, limit, position - grant.granted, now)));
+          }
+        });
+      }),
+    );
+    return runnable;
+  }
+
+  #deferral(w: Work, delaySeconds: number): Resend {
+    this.#log.debug('rate limited; deferred', { taskId: w.envelope.id, task: w.task.name, delaySeconds });
+    return {
+      messageId: w.record.messageId,
+      envelope: w.envelope,
+      delaySeconds,
+      completion: {
+        taskId: w.envelope.id,
+        status: w.envelope.retries > 0 ? TaskState.RETRY : TaskState.PENDING,
+        leaseToken: w.leaseToken,
+      },
+    };
+  }
+
+  async #run(w: Work, deadline: number): Promise<RunOutcome | 'deferred'> {
+    // A token is good only for its window: a run that would start after it waits for another.
+    if (w.windowEnd !== undefined && Date.now() >= w.windowEnd) return 'deferred';
+    const { envelope } = w;
+    return executeTask(w.task, {
+      request: {
+        id: envelope.id,
+        task: envelope.task,
+        retries: envelope.retries,
+        eta: envelope.eta,
+        expires: envelope.expires,
+        origin: envelope.origin,
+        parentId: envelope.parentId,
+        rootId: envelope.rootId,
+        periodicTask: envelope.periodicTask,
+        queue: envelope.queue,
+        deliveryCount: Number(w.record.attributes?.ApproximateReceiveCount ?? 1),
+        isEager: false,
+      },
+      args: envelope.args,
+      kwargs: envelope.kwargs,
+      deadline,
+    });
+  }
+
+  #settle(
+    w: Work,
+    outcome: RunOutcome | 'deferred',
+    resends: Resend[],
+    completions: { messageId: string; completion: Completion }[],
+  ): void {
+    const { envelope, task, record, leaseToken } = w;
+    if (outcome === 'deferred') {
+      resends.push(this.#deferral(w, 1));
+      return;
+    }
+    const now = Date.now();
+    const base = {
+      taskId: envelope.id,
+      retries: envelope.retries,
+      leaseToken,
+      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+    };
+    const fields = { taskId: envelope.id, task: task.name, runtimeMs: Math.round(outcome.runtimeMs) };
+    if (outcome.kind === 'success') {
+      let result: string | undefined;
+      try {
+        result = task.options.ignoreResult ? undefined : JSON.stringify(outcome.result ?? null);
+      } catch (error) {
+        this.#settle(
+          w,
+          {
+            kind: 'failure',
+            error: new TypeError(`result is not JSON-serializable: ${(error as Error).message}`),
+            runtimeMs: outcome.runtimeMs,
+          },
+          resends,
+          completions,
+        );
+        return;
+      }
+      this.#log.info('task succeeded', { ...fields, state: TaskState.SUCCESS });
+      completions.push({
+        messageId: record.messageId,
+        completion: {
+          ...base,
+          status: TaskState.SUCCESS,
+          result,
+          traceback: null,
+          errorType: null,
+          dateDone: new Date(now).toISOString(),
+        },
+      });
+      return;
+    }
+    const { errorType, traceback } = describeError(outcome.error);
+    if (outcome.kind === 'retry') {
+      const eta = new Date(now + outcome.countdown * 1000).toISOString();
+      this.#log.warn('task will retry', {
+        ...fields,
+        state: TaskState.RETRY,
+        error: errorType,
+        countdown: outcome.countdown,
+      });
+      resends.push({
+        messageId: record.messageId,
+        envelope: { ...envelope, retries: envelope.retries + 1, eta },
+        delaySeconds: outcome.countdown,
+        completion: { ...base, status: TaskState.RETRY, errorType, traceback, eta },
+      });
+      return;
+    }
+    this.#log.error('task failed', { ...fields, state: TaskState.FAILURE, error: errorType });
+    completions.push({
+      messageId: record.messageId,
+      completion: {
+        ...base,
+        status: TaskState.FAILURE,
+        errorType,
+        traceback,
+        dateDone: new Date(now).toISOString(),
+      },
+    });
+  }
+
+  /** A retry or deferral that cannot be sent leaves its message to come back: nothing is lost. */
+  async #resend(
+    resends: Resend[],
+    failures: Set<string>,
+    completions: { messageId: string; completion: Completion }[],
+  ): Promise<void> {
+    if (resends.length === 0) return;
+    const unsent = new Set<number>();
+    try {
+      await this.#producer.sendEnvelopes(
+        resends.map(({ envelope, delaySeconds }) => ({ envelope, delaySeconds })),
+      );
+    } catch (error) {
+      if (error instanceof EnqueueError) for (const f of error.failed) unsent.add(f.index);
+      else for (let index = 0; index < resends.length; index++) unsent.add(index);
+      this.#log.error('could not re-send some tasks; their messages will be delivered again', {
+        error: (error as Error).message,
+      });
+    }
+    resends.forEach((resend, index) => {
+      if (unsent.has(index)) failures.add(resend.messageId);
+      else if (resend.completion)
+        completions.push({ messageId: resend.messageId, completion: resend.completion });
+    });
+  }
+
+  async #complete(
+    completions: { messageId: string; completion: Completion }[],
+    failures: Set<string>,
+  ): Promise<void> {
+    if (completions.length === 0) return;
+    // DynamoDB refuses a transaction that touches one item twice; a second outcome for the same
+    // task in one batch waits for its message to come back.
+    const ids = new Set<string>();
+    completions = completions.filter(({ messageId, completion }) => {
+      if (!ids.has(completion.taskId)) return ids.add(completion.taskId);
+      failures.add(messageId);
+      return false;
+    });
+    try {
+      const outcomes = await this.#store.complete(completions.map((c) => c.completion));
+      outcomes.forEach((outcome, index) => {
+        if (!outcome.ok && outcome.reason === 'error')
+          failures.add((completions[index] as { messageId: string }).messageId);
+      });
+    } catch (error) {
+      this.#log.error('could not record results; the messages will be delivered again', {
+        error: (error as Error).message,
+      });
+      for (const c of completions) failures.add(c.messageId);
+    }
+  }
+
+  #expiresFor(task: RegisteredTask): number {
+    return task.options.resultExpires ?? this.#config.resultExpires;
+  }
+}
+
+function tryParse(body: string): { id?: string; task?: string } | undefined {
+  try {
+    const value = JSON.parse(body);
+    if (!value || typeof value !== 'object') return undefined;
+    return {
+      ...(typeof value.id === 'string' ? { id: value.id } : {}),
+      ...(typeof value.task === 'string' ? { task: value.task } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
