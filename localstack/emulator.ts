@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A running AWS API emulator: one we started (moto_server) or one given by `AWS_ENDPOINT_URL`. */
+export interface Emulator {
+  readonly endpoint: string;
+  /** Whether this process started it (and so must stop it). */
+  readonly owned: boolean;
+  readonly kind: 'moto' | 'external';
+  /** Forgets every resource (moto only; an external emulator is left as it is). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on the loopback interface, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let lastError = '';
+  while (Date.now() - started < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} before answering`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      if (response.status < 500) return;
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`moto_server did not answer at ${endpoint} within ${timeoutMs} ms (${lastError})`);
+}
+
+function external(endpoint: string): Emulator {
+  const isMoto = async () => (await fetch(`${endpoint}/moto-api/`).catch(() => undefined))?.ok === true;
+  return {
+    endpoint,
+    owned: false,
+    kind: 'external',
+    async reset() {
+      if (await isMoto()) await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    },
+    async stop() {},
+  };
+}
+
+/**
+ * The emulator to use: `AWS_ENDPOINT_URL` when set (LocalStack, or a moto already running), else
+ * `moto_server` started on a free 127.0.0.1 port. Fails with the reason when neither is possible.
+ */
+export async function startEmulator(options: { endpoint?: string; timeoutMs?: number } = {}): Promise<Emulator> {
+  const given = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  if (given) return external(given.replace(/\/$/, ''));
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (error) =>
+      reject(
+        new Error(
+          `could not start moto_server (${error.message}); install moto (pip install 'moto[server]') or set AWS_ENDPOINT_URL to a running emulator such as LocalStack`,
+        ),
+      ),
+    ),
+  );
+  try {
+    await Promise.race([waitUntilAnswering(endpoint, child, options.timeoutMs ?? 30_000), spawnError]);
+  } catch (error) {
+    killGroup(child);
+    throw new Error(`${(error as Error).message}${stderr ? `\n${stderr}` : ''}`);
+  }
+  return {
+    endpoint,
+    owned: true,
+    kind: 'moto',
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      killGroup(child);
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) killGroup(child, 'SIGKILL');
+    },
+  };
+}
+
+/** moto_server runs as its own process group (werkzeug may fork): signal the whole group. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
