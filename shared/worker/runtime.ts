@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { CelerityConfig } from '../config/config.ts';
-import { decodeEnvelope } from '../envelope/codec.ts';
-import { EnvelopeError } from '../envelope/errors.ts';
 import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
 import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -11,7 +9,7 @@ import type { Producer } from '../producer/producer.ts';
 import type { ClaimRequest, Completion, ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
-import { validateArgs } from '../task/validate-args.ts';
+import { decodeRecord } from './decode.ts';
 import { describeError, executeTask, type RunOutcome } from './execute.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
 
@@ -84,7 +82,7 @@ export class WorkerRuntime {
     const seen = new Set<string>();
 
     for (const record of records) {
-      const decoded = this.#decode(record, now);
+      const decoded = decodeRecord(record, this.#registry, now, this.#config.resultExpires, this.#log);
       if (!('envelope' in decoded)) {
         failures.add(record.messageId);
         if (decoded.poison) completions.push({ messageId: record.messageId, completion: decoded.poison });
@@ -104,7 +102,7 @@ export class WorkerRuntime {
       work.push({ record, envelope, task, leaseToken: randomUUID() });
     }
 
-    const claimed = await this.#claim(work, invocation, now, deadline, failures, completions);
+    const claimed = await this.#claim(work, invocation, now, now + remaining, failures, completions);
     const runnable = await this.#applyRateLimits(claimed, now, resends);
     const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));
     runnable.forEach((w, index) => {
@@ -116,47 +114,11 @@ export class WorkerRuntime {
     return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
-  #decode(
-    record: SQSRecord,
-    now: number,
-  ): { envelope: Envelope; task: RegisteredTask } | { poison?: Completion } {
-    try {
-      const envelope = decodeEnvelope(record.body);
-      const task = this.#registry.require(envelope.task);
-      validateArgs(task, envelope.args, envelope.kwargs, 'envelope');
-      return { envelope, task };
-    } catch (error) {
-      const { errorType, traceback } = describeError(error);
-      const envelope = tryParse(record.body);
-      const taskId = error instanceof EnvelopeError ? error.taskId : envelope?.id;
-      const taskName = error instanceof EnvelopeError ? error.taskName : envelope?.task;
-      this.#log.error('rejected message', {
-        messageId: record.messageId,
-        taskId,
-        task: taskName,
-        error: errorType,
-        reason: (error as Error).message,
-      });
-      if (taskId === undefined) return {};
-      return {
-        poison: {
-          taskId,
-          ...(taskName ? { taskName } : {}),
-          status: TaskState.FAILURE,
-          errorType,
-          traceback,
-          dateDone: new Date(now).toISOString(),
-          expiresAt: Math.floor(now / 1000) + this.#config.resultExpires,
-        },
-      };
-    }
-  }
-
   async #claim(
     work: Work[],
     invocation: Invocation,
     now: number,
-    deadline: number,
+    invocationEnd: number,
     failures: Set<string>,
     completions: { messageId: string; completion: Completion }[],
   ): Promise<Work[]> {
@@ -174,9 +136,9 @@ export class WorkerRuntime {
       dateCreated: envelope.sentAt ?? new Date(now).toISOString(),
       worker: invocation.requestId,
       trackStarted: task.options.trackStarted,
-      // The message comes back after its visibility timeout (six times the function's); by then
-      // this invocation has ended, so its lease must have too.
-      leaseUntil: deadline + 10_000,
+      // The lease ends with the invocation; the message comes back only after its visibility
+      // timeout (six times the function's), so a crashed run is always taken over.
+      leaseUntil: invocationEnd,
       leaseToken,
       expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
     }));
@@ -429,18 +391,5 @@ export class WorkerRuntime {
 
   #expiresFor(task: RegisteredTask): number {
     return task.options.resultExpires ?? this.#config.resultExpires;
-  }
-}
-
-function tryParse(body: string): { id?: string; task?: string } | undefined {
-  try {
-    const value = JSON.parse(body);
-    if (!value || typeof value !== 'object') return undefined;
-    return {
-      ...(typeof value.id === 'string' ? { id: value.id } : {}),
-      ...(typeof value.task === 'string' ? { task: value.task } : {}),
-    };
-  } catch {
-    return undefined;
   }
 }
