@@ -1,0 +1,449 @@
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { ConflictException, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import {
+  CreateQueueCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import type { AwsClients } from '../shared/aws/index.ts';
+import {
+  asTemplate,
+  type CfnResource,
+  dependencyOrder,
+  LOCAL_ACCOUNT_ID,
+  type Physical,
+  physicalName,
+  type ResolveContext,
+  resolveValue,
+  TemplateError,
+} from './template.ts';
+
+export interface LocalQueue {
+  logicalId: string;
+  name: string;
+  url: string;
+  arn: string;
+  /** `celerity:route` metadata: the routing queue this is. */
+  route?: string;
+  /** `celerity:dlqOf` metadata: the route whose dead letters land here. */
+  dlqOf?: string;
+  /** The queue failed messages go to, from the redrive policy. */
+  dlq?: { logicalId: string; name: string; url: string; arn: string };
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds: number;
+  fifo: boolean;
+  attributes: Record<string, string>;
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  arn: string;
+  streamArn?: string;
+  ttlAttribute?: string;
+}
+
+export interface LocalScheduleGroup {
+  logicalId: string;
+  name: string;
+  arn: string;
+}
+
+export interface LocalFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** `celerity:entry` metadata, e.g. `functions/worker.ts`. */
+  entry?: string;
+  /** `celerity:handler` metadata (else the part of `Handler` after the dot). */
+  handler?: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+}
+
+export interface LocalEventSourceMapping {
+  logicalId: string;
+  eventSourceArn: string;
+  /** Set when the source is one of the template's queues. */
+  queueLogicalId?: string;
+  functionLogicalId: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  /** `ScalingConfig.MaximumConcurrency`, when set. */
+  maximumConcurrency?: number;
+  functionResponseTypes: string[];
+  enabled: boolean;
+}
+
+/** Everything the template made, resolved to the names the emulator knows. */
+export interface LocalResources {
+  stackName: string;
+  region: string;
+  accountId: string;
+  queues: Record<string, LocalQueue>;
+  /** The route queues (`celerity:route`) by route name. */
+  queuesByRoute: Record<string, LocalQueue>;
+  tables: Record<string, LocalTable>;
+  scheduleGroups: Record<string, LocalScheduleGroup>;
+  functions: Record<string, LocalFunction>;
+  eventSourceMappings: LocalEventSourceMapping[];
+  /** Resources that exist only on AWS (IAM, Lambda code, KMS ...): not created locally. */
+  skipped: { logicalId: string; type: string }[];
+}
+
+export interface ProvisionOptions {
+  clients: AwsClients;
+  stackName: string;
+  region: string;
+  accountId?: string;
+}
+
+const PROVISIONED = new Set([
+  'AWS::SQS::Queue',
+  'AWS::DynamoDB::Table',
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::Scheduler::ScheduleGroup',
+]);
+/** Read for their settings, never created: the functions run in-process. */
+const DESCRIBED = new Set(['AWS::Lambda::Function', 'AWS::Lambda::EventSourceMapping']);
+
+const DEFAULT_LAMBDA_TIMEOUT_SECONDS = 3;
+const DEFAULT_LAMBDA_MEMORY_MB = 128;
+const DEFAULT_SQS_VISIBILITY_SECONDS = 30;
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'RedrivePolicy',
+  'RedriveAllowPolicy',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+] as const;
+
+/**
+ * Creates the template's queues, tables and schedule groups in the emulator, in dependency order
+ * (a DLQ before the queue that redrives to it), and describes the functions and mappings with
+ * their references resolved. Running it again against the same emulator changes nothing.
+ */
+export async function provision(templateInput: unknown, options: ProvisionOptions): Promise<LocalResources> {
+  const template = asTemplate(templateInput);
+  const { clients, stackName, region } = options;
+  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+  const known = new Map<string, Physical>();
+  const resource = (id: string): CfnResource => {
+    const found = template.Resources[id];
+    if (!found) throw new TemplateError(`no resource ${id} in the template`);
+    return found;
+  };
+  const ctx: ResolveContext = {
+    region,
+    accountId,
+    stackName,
+    template,
+    physical(id) {
+      const have = known.get(id);
+      if (have) return have;
+      const { Type } = resource(id);
+      if (PROVISIONED.has(Type)) throw new TemplateError(`${id} (${Type}) is referenced before it exists`);
+      const computed = derivedPhysical(id, resource(id), ctx);
+      known.set(id, computed);
+      return computed;
+    },
+  };
+  const props = (id: string) =>
+    resolveValue(resource(id).Properties ?? {}, ctx, id) as Record<string, unknown>;
+
+  const out: LocalResources = {
+    stackName,
+    region,
+    accountId,
+    queues: {},
+    queuesByRoute: {},
+    tables: {},
+    scheduleGroups: {},
+    functions: {},
+    eventSourceMappings: [],
+    skipped: [],
+  };
+
+  for (const id of dependencyOrder(template, PROVISIONED)) {
+    const { Type, Metadata } = resource(id);
+    const p = props(id);
+    if (Type === 'AWS::SQS::Queue') {
+      const queue = await createQueue(clients, id, p, Metadata, { stackName, region, accountId });
+      known.set(id, {
+        ref: queue.url,
+        attributes: { Arn: queue.arn, QueueName: queue.name, QueueUrl: queue.url },
+      });
+      out.queues[id] = queue;
+    } else if (Type === 'AWS::Scheduler::ScheduleGroup') {
+      const name = str(p.Name) ?? physicalName(stackName, id, Type);
+      await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: name })).catch((error: unknown) => {
+        if (!(error instanceof ConflictException)) throw error;
+      });
+      const arn = `arn:aws:scheduler:${region}:${accountId}:schedule-group/${name}`;
+      known.set(id, { ref: name, attributes: { Arn: arn } });
+      out.scheduleGroups[id] = { logicalId: id, name, arn };
+    } else {
+      const table = await createTable(clients, id, Type, p, stackName);
+      const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${table.name}`;
+      known.set(id, {
+        ref: table.name,
+        attributes: { Arn: arn, ...(table.streamArn ? { StreamArn: table.streamArn } : {}) },
+      });
+      out.tables[id] = { logicalId: id, arn, ...table };
+    }
+  }
+  linkQueues(out);
+
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::Lambda::Function') out.functions[id] = describeFunction(id, r, props(id), ctx);
+    else if (!PROVISIONED.has(r.Type) && !DESCRIBED.has(r.Type))
+      out.skipped.push({ logicalId: id, type: r.Type });
+  }
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::Lambda::EventSourceMapping')
+      out.eventSourceMappings.push(describeMapping(id, props(id), out));
+  }
+  return out;
+}
+
+function str(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/** `Ref` and attributes of resources that are not created but are referred to (roles, functions ...). */
+function derivedPhysical(id: string, r: CfnResource, ctx: ResolveContext): Physical {
+  const p = (key: string) => str(resolveValue(r.Properties?.[key], ctx, `${id}.${key}`));
+  const { region, accountId, stackName } = ctx;
+  switch (r.Type) {
+    case 'AWS::IAM::Role': {
+      const name = p('RoleName') ?? physicalName(stackName, id, r.Type);
+      const path = p('Path') ?? '/';
+      return {
+        ref: name,
+        attributes: {
+          Arn: `arn:aws:iam::${accountId}:role${path}${name}`,
+          RoleId: `AROA${id.slice(0, 17).toUpperCase()}`,
+        },
+      };
+    }
+    case 'AWS::Lambda::Function': {
+      const name = p('FunctionName') ?? physicalName(stackName, id, r.Type);
+      return { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${accountId}:function:${name}` } };
+    }
+    default:
+      return { ref: physicalName(stackName, id, r.Type), attributes: {} };
+  }
+}
+
+async function createQueue(
+  clients: AwsClients,
+  id: string,
+  p: Record<string, unknown>,
+  metadata: Record<string, unknown> | undefined,
+  where: { stackName: string; region: string; accountId: string },
+): Promise<LocalQueue> {
+  const fifo = p.FifoQueue === true || p.FifoQueue === 'true';
+  const name = str(p.QueueName) ?? physicalName(where.stackName, id, 'AWS::SQS::Queue', fifo);
+  const attributes: Record<string, string> = {};
+  for (const key of QUEUE_ATTRIBUTES) {
+    const value = p[key];
+    if (value === undefined) continue;
+    attributes[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  let url: string | undefined;
+  try {
+    url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (error) {
+    if (!(error instanceof QueueDoesNotExist)) throw error;
+  }
+  if (url) {
+    // Attributes may have changed since the last run; FIFO-ness cannot, and SQS refuses to be told.
+    const { FifoQueue: _fifo, ...mutable } = attributes;
+    if (Object.keys(mutable).length > 0) {
+      await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: mutable }));
+    }
+  } else {
+    url = (await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
+      .QueueUrl;
+  }
+  if (!url) throw new Error(`SQS returned no URL for queue ${name}`);
+  const route = str(metadata?.['celerity:route']);
+  const dlqOf = str(metadata?.['celerity:dlqOf']);
+  const redrive = p.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
+  return {
+    logicalId: id,
+    name,
+    url,
+    arn: `arn:aws:sqs:${where.region}:${where.accountId}:${name}`,
+    ...(route ? { route } : {}),
+    ...(dlqOf ? { dlqOf } : {}),
+    ...(redrive?.maxReceiveCount !== undefined ? { maxReceiveCount: Number(redrive.maxReceiveCount) } : {}),
+    visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? DEFAULT_SQS_VISIBILITY_SECONDS),
+    fifo,
+    attributes,
+  };
+}
+
+/** Fills each queue's `dlq` from its redrive policy, and the route index. */
+function linkQueues(out: LocalResources): void {
+  const byArn = new Map(Object.values(out.queues).map((q) => [q.arn, q]));
+  for (const queue of Object.values(out.queues)) {
+    if (queue.route) out.queuesByRoute[queue.route] = queue;
+    const policy = queue.attributes.RedrivePolicy;
+    if (!policy) continue;
+    const target = byArn.get(String(JSON.parse(policy).deadLetterTargetArn));
+    if (target)
+      queue.dlq = { logicalId: target.logicalId, name: target.name, url: target.url, arn: target.arn };
+  }
+}
+
+async function createTable(
+  clients: AwsClients,
+  id: string,
+  type: string,
+  p: Record<string, unknown>,
+  stackName: string,
+): Promise<{ name: string; streamArn?: string; ttlAttribute?: string }> {
+  const name = str(p.TableName) ?? physicalName(stackName, id, 'AWS::DynamoDB::Table');
+  const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
+  const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: unknown } | undefined;
+  const existing = await clients.dynamo
+    .send(new DescribeTableCommand({ TableName: name }))
+    .catch((error: unknown) => {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    });
+  let streamArn = existing?.Table?.LatestStreamArn;
+  if (!existing) {
+    const payPerRequest =
+      p.BillingMode === 'PAY_PER_REQUEST' || (type === 'AWS::DynamoDB::GlobalTable' && !p.BillingMode);
+    const input: CreateTableCommandInput = {
+      TableName: name,
+      KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+      BillingMode: payPerRequest ? 'PAY_PER_REQUEST' : 'PROVISIONED',
+      ...(payPerRequest
+        ? {}
+        : {
+            ProvisionedThroughput:
+              (p.ProvisionedThroughput as CreateTableCommandInput['ProvisionedThroughput']) ?? {
+                ReadCapacityUnits: 5,
+                WriteCapacityUnits: 5,
+              },
+          }),
+      ...(Array.isArray(p.GlobalSecondaryIndexes)
+        ? {
+            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((index) => indexInput(index, payPerRequest)),
+          }
+        : {}),
+      ...(Array.isArray(p.LocalSecondaryIndexes)
+        ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes.map((index) => indexInput(index, true)) }
+        : {}),
+      ...(stream?.StreamViewType
+        ? {
+            StreamSpecification: {
+              StreamEnabled: true,
+              StreamViewType: stream.StreamViewType as 'NEW_AND_OLD_IMAGES',
+            },
+          }
+        : {}),
+    };
+    const created = await clients.dynamo.send(new CreateTableCommand(input));
+    streamArn = created.TableDescription?.LatestStreamArn;
+  }
+  const ttlEnabled = ttl?.AttributeName && (ttl.Enabled === true || ttl.Enabled === 'true');
+  if (ttlEnabled) {
+    const current = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+    if (status !== 'ENABLED' && status !== 'ENABLING') {
+      await clients.dynamo.send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+        }),
+      );
+    }
+  }
+  return {
+    name,
+    ...(streamArn ? { streamArn } : {}),
+    ...(ttlEnabled ? { ttlAttribute: ttl.AttributeName } : {}),
+  };
+}
+
+/** A CloudFormation index definition as CreateTable takes it (throughput only when provisioned). */
+function indexInput(index: unknown, payPerRequest: boolean) {
+  const { IndexName, KeySchema, Projection, ProvisionedThroughput } = index as Record<string, never>;
+  return {
+    IndexName,
+    KeySchema,
+    Projection,
+    ...(payPerRequest
+      ? {}
+      : { ProvisionedThroughput: ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+  };
+}
+
+function describeFunction(
+  id: string,
+  r: CfnResource,
+  p: Record<string, unknown>,
+  ctx: ResolveContext,
+): LocalFunction {
+  const physical = ctx.physical(id);
+  const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {}) as Record<string, unknown>;
+  const entry = str(r.Metadata?.['celerity:entry']);
+  const handler = str(r.Metadata?.['celerity:handler']) ?? str(p.Handler)?.split('.').pop();
+  return {
+    logicalId: id,
+    name: physical.ref,
+    arn: physical.attributes.Arn as string,
+    ...(entry ? { entry } : {}),
+    ...(handler ? { handler } : {}),
+    timeoutSeconds: Number(p.Timeout ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS),
+    memoryMb: Number(p.MemorySize ?? DEFAULT_LAMBDA_MEMORY_MB),
+    environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+  };
+}
+
+function describeMapping(
+  id: string,
+  p: Record<string, unknown>,
+  out: LocalResources,
+): LocalEventSourceMapping {
+  const eventSourceArn = String(p.EventSourceArn);
+  const target = String(p.FunctionName);
+  const fn = Object.values(out.functions).find((f) => f.name === target || f.arn === target);
+  if (!fn) throw new TemplateError(`${id}: FunctionName ${target} is not a function of the template`);
+  const queue = Object.values(out.queues).find((q) => q.arn === eventSourceArn);
+  const scaling = p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+  return {
+    logicalId: id,
+    eventSourceArn,
+    ...(queue ? { queueLogicalId: queue.logicalId } : {}),
+    functionLogicalId: fn.logicalId,
+    batchSize: Number(p.BatchSize ?? 10),
+    maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+    ...(scaling?.MaximumConcurrency !== undefined
+      ? { maximumConcurrency: Number(scaling.MaximumConcurrency) }
+      : {}),
+    functionResponseTypes: ((p.FunctionResponseTypes as unknown[] | undefined) ?? []).map(String),
+    enabled: p.Enabled === undefined ? true : p.Enabled === true || p.Enabled === 'true',
+  };
+}

@@ -1,0 +1,424 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+
+/** A function as Lambda calls it: what `functions/worker.ts` exports, or a test's stand-in. */
+export type SqsHandler = (
+  event: SQSEvent,
+  context: Context,
+) => Promise<SQSBatchResponse | undefined> | Promise<void>;
+
+export interface SqsPollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  region: string;
+  handler: SqsHandler;
+  functionName: string;
+  /** The function's timeout: the context's remaining time, and when a run counts as failed. */
+  timeoutSeconds: number;
+  memoryMb?: number;
+  /** The mapping's `BatchSize`. @defaultValue 10 */
+  batchSize?: number;
+  /** The mapping's `MaximumBatchingWindowInSeconds`. @defaultValue 0 */
+  maximumBatchingWindowSeconds?: number;
+  /** The mapping's `ScalingConfig.MaximumConcurrency`. @defaultValue 5 */
+  maxConcurrency?: number;
+  /** `FunctionResponseTypes` includes `ReportBatchItemFailures`. @defaultValue false */
+  reportBatchItemFailures?: boolean;
+  /**
+   * Long-poll wait of an idle receive. Lambda waits 20 s; shorter here because `stop()` lets the
+   * receive in progress finish rather than abandon messages it may already have taken.
+   * @defaultValue 2
+   */
+  waitTimeSeconds?: number;
+  /** Sent with each receive in place of the queue's own visibility timeout (fast tests only). */
+  visibilityTimeoutSeconds?: number;
+  /** Called after every invocation, whatever its outcome. */
+  onBatch?: (report: BatchReport) => void;
+  /** SQS calls that failed (receive, delete); the poller carries on. @defaultValue console.error */
+  onError?: (error: Error, during: 'receive' | 'delete' | 'release') => void;
+}
+
+export interface BatchReport {
+  requestId: string;
+  functionName: string;
+  queueArn: string;
+  messageIds: string[];
+  /** Records the run did not finish; they come back after the visibility timeout. */
+  failed: string[];
+  outcome: 'success' | 'partial' | 'error' | 'timeout';
+  error?: Error;
+  startedAt: number;
+  durationMs: number;
+  /** Invocations running at the start of this one, itself included. */
+  concurrency: number;
+}
+
+export interface PollerStats {
+  invocations: number;
+  records: number;
+  /** Records reported failed, or in a batch whose run threw or timed out. */
+  failedRecords: number;
+  deleted: number;
+  handlerErrors: number;
+  timeouts: number;
+  receives: number;
+  /** Messages received but never handed to a handler (at stop), made visible again. */
+  released: number;
+  inFlight: number;
+  peakConcurrency: number;
+}
+
+const SQS_BATCH = 10;
+/** Between retries of a failing receive, so a struggling emulator is not hammered. */
+const RECEIVE_BACKOFF_MS = 1000;
+
+/**
+ * Lambda's SQS event source mapping, in-process: gathers batches by `BatchSize` and batching
+ * window, runs up to `maxConcurrency` invocations at once, and deletes what each run finished.
+ * Redrive to the DLQ is left to the queue: moto (like SQS) moves a message there on the receive
+ * that would exceed `maxReceiveCount`, so such a message never reaches the handler.
+ */
+export class SqsPoller {
+  readonly #o: Required<Omit<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>> &
+    Pick<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #stats: PollerStats = {
+    invocations: 0,
+    records: 0,
+    failedRecords: 0,
+    deleted: 0,
+    handlerErrors: 0,
+    timeouts: 0,
+    receives: 0,
+    released: 0,
+    inFlight: 0,
+    peakConcurrency: 0,
+  };
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #slotFreed: (() => void) | undefined;
+
+  constructor(options: SqsPollerOptions) {
+    const batchSize = options.batchSize ?? 10;
+    const window = options.maximumBatchingWindowSeconds ?? 0;
+    if (batchSize < 1 || batchSize > 10_000) throw new RangeError('batchSize must be 1–10,000');
+    if (batchSize > 10 && window <= 0) throw new RangeError('a batchSize over 10 needs a batching window');
+    this.#o = {
+      ...options,
+      batchSize,
+      maximumBatchingWindowSeconds: window,
+      maxConcurrency: options.maxConcurrency ?? 5,
+      reportBatchItemFailures: options.reportBatchItemFailures ?? false,
+      waitTimeSeconds: Math.min(20, options.waitTimeSeconds ?? 2),
+      memoryMb: options.memoryMb ?? 128,
+      onError:
+        options.onError ?? ((error, during) => console.error(`sqs poller ${during} failed:`, error.message)),
+    };
+  }
+
+  get stats(): Readonly<PollerStats> {
+    return { ...this.#stats, inFlight: this.#inFlight.size };
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): this {
+    if (this.#running) return this;
+    this.#running = true;
+    this.#loop = this.#poll();
+    return this;
+  }
+
+  /**
+   * Stops receiving, lets running invocations finish (and delete what they finished), and makes
+   * visible again anything received but not yet handed to the function. Resolves when all is done.
+   */
+  async stop(): Promise<PollerStats> {
+    this.#running = false;
+    this.#slotFreed?.();
+    await this.#loop;
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    return this.stats;
+  }
+
+  async #poll(): Promise<void> {
+    while (this.#running) {
+      if (this.#inFlight.size >= this.#o.maxConcurrency) {
+        // Receive nothing while every slot is busy: held messages would only age toward their timeout.
+        await new Promise<void>((resolve) => {
+          this.#slotFreed = resolve;
+        });
+        continue;
+      }
+      const batch = await this.#gather();
+      if (batch.length === 0) continue;
+      if (!this.#running) {
+        await this.#release(batch);
+        break;
+      }
+      this.#launch(batch);
+    }
+  }
+
+  /** Receives until the batch is full or the window closes (timed from the first message). */
+  async #gather(): Promise<Message[]> {
+    const batch: Message[] = [];
+    const windowMs = this.#o.maximumBatchingWindowSeconds * 1000;
+    let closesAt = Number.POSITIVE_INFINITY;
+    while (this.#running && batch.length < this.#o.batchSize) {
+      const remaining = closesAt - Date.now();
+      if (remaining <= 0) break;
+      // An idle receive long-polls; inside an open window it waits no longer than the window has left.
+      const wait = batch.length === 0 ? this.#o.waitTimeSeconds : Math.min(20, Math.floor(remaining / 1000));
+      const messages = await this.#receive(Math.min(SQS_BATCH, this.#o.batchSize - batch.length), wait);
+      if (messages === undefined) {
+        if (batch.length === 0) break;
+        continue;
+      }
+      if (messages.length > 0 && batch.length === 0) closesAt = Date.now() + windowMs;
+      for (const message of messages) {
+        // A window longer than the visibility timeout can see a message twice: keep the newer receipt.
+        const earlier = batch.findIndex((m) => m.MessageId === message.MessageId);
+        if (earlier >= 0) batch.splice(earlier, 1);
+        batch.push(message);
+      }
+      if (messages.length === 0 && batch.length === 0) break;
+      if (messages.length === 0 && wait === 0) await sleep(Math.min(100, Math.max(0, closesAt - Date.now())));
+    }
+    return batch;
+  }
+
+  async #receive(max: number, waitSeconds: number): Promise<Message[] | undefined> {
+    this.#stats.receives++;
+    try {
+      const response = await this.#o.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.#o.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+          ...(this.#o.visibilityTimeoutSeconds !== undefined
+            ? { VisibilityTimeout: this.#o.visibilityTimeoutSeconds }
+            : {}),
+        }),
+      );
+      return response.Messages ?? [];
+    } catch (error) {
+      this.#o.onError(error as Error, 'receive');
+      await sleep(RECEIVE_BACKOFF_MS);
+      return undefined;
+    }
+  }
+
+  #launch(batch: Message[]): void {
+    const run = this.#invoke(batch).finally(() => {
+      this.#inFlight.delete(run);
+      const wake = this.#slotFreed;
+      this.#slotFreed = undefined;
+      wake?.();
+    });
+    this.#inFlight.add(run);
+    this.#stats.peakConcurrency = Math.max(this.#stats.peakConcurrency, this.#inFlight.size);
+  }
+
+  async #invoke(batch: Message[]): Promise<void> {
+    const requestId = randomUUID();
+    const startedAt = Date.now();
+    const concurrency = this.#inFlight.size + 1;
+    const records = batch.map((message) => this.#record(message));
+    this.#stats.invocations++;
+    this.#stats.records += records.length;
+    const timeoutMs = this.#o.timeoutSeconds * 1000;
+    let outcome: BatchReport['outcome'] = 'success';
+    let error: Error | undefined;
+    let failed: string[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const response = await Promise.race([
+        this.#o.handler({ Records: records }, this.#context(requestId, startedAt + timeoutMs)),
+        timedOut,
+      ]);
+      if (response === 'timeout') {
+        // Lambda would end the run here; in-process the body may go on, but its outcome no longer counts.
+        outcome = 'timeout';
+        failed = records.map((r) => r.messageId);
+      } else if (this.#o.reportBatchItemFailures) {
+        failed = reportedFailures(response, records);
+        if (failed.length > 0) outcome = 'partial';
+      }
+    } catch (thrown) {
+      outcome = 'error';
+      error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      failed = records.map((r) => r.messageId);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome === 'error') this.#stats.handlerErrors++;
+    if (outcome === 'timeout') this.#stats.timeouts++;
+    this.#stats.failedRecords += failed.length;
+    const keep = new Set(failed);
+    await this.#delete(batch.filter((m) => !keep.has(m.MessageId as string)));
+    this.#o.onBatch?.({
+      requestId,
+      functionName: this.#o.functionName,
+      queueArn: this.#o.queueArn,
+      messageIds: records.map((r) => r.messageId),
+      failed,
+      outcome,
+      ...(error ? { error } : {}),
+      startedAt,
+      durationMs: Date.now() - startedAt,
+      concurrency,
+    });
+  }
+
+  async #delete(messages: Message[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += SQS_BATCH) {
+      const chunk = messages.slice(start, start + SQS_BATCH);
+      try {
+        const response = await this.#o.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.#o.queueUrl,
+            Entries: chunk.map((m, index) => ({
+              Id: String(index),
+              ReceiptHandle: m.ReceiptHandle as string,
+            })),
+          }),
+        );
+        this.#stats.deleted += response.Successful?.length ?? 0;
+        if (response.Failed?.length) {
+          const reasons = response.Failed.map((f) => `${f.Code}: ${f.Message ?? ''}`).join('; ');
+          this.#o.onError(new Error(`${response.Failed.length} not deleted (${reasons})`), 'delete');
+        }
+      } catch (error) {
+        // Undeleted messages come back after their timeout: delivered twice, never lost.
+        this.#o.onError(error as Error, 'delete');
+      }
+    }
+  }
+
+  async #release(messages: Message[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += SQS_BATCH) {
+      const chunk = messages.slice(start, start + SQS_BATCH);
+      try {
+        await this.#o.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.#o.queueUrl,
+            Entries: chunk.map((m, index) => ({
+              Id: String(index),
+              ReceiptHandle: m.ReceiptHandle as string,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+        this.#stats.released += chunk.length;
+      } catch (error) {
+        this.#o.onError(error as Error, 'release');
+      }
+    }
+  }
+
+  #record(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId as string,
+      receiptHandle: message.ReceiptHandle as string,
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? '',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ...(attributes.AWSTraceHeader ? { AWSTraceHeader: attributes.AWSTraceHeader } : {}),
+        ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+        ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+        ...(attributes.MessageDeduplicationId
+          ? { MessageDeduplicationId: attributes.MessageDeduplicationId }
+          : {}),
+        ...(attributes.DeadLetterQueueSourceArn
+          ? { DeadLetterQueueSourceArn: attributes.DeadLetterQueueSourceArn }
+          : {}),
+      },
+      messageAttributes: messageAttributes(message),
+      md5OfBody: message.MD5OfBody ?? '',
+      ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.#o.queueArn,
+      awsRegion: this.#o.region,
+    };
+  }
+
+  #context(requestId: string, deadline: number): Context {
+    const { functionName, region } = this.#o;
+    const unsupported = () => {
+      throw new Error('callback-style completion is not supported: return a promise');
+    };
+    return {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
+      memoryLimitInMB: String(this.#o.memoryMb),
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: `local/${requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: unsupported,
+      fail: unsupported,
+      succeed: unsupported,
+    };
+  }
+}
+
+/** Binary values arrive base64-encoded in a Lambda event, as here. */
+function messageAttributes(message: Message): SQSMessageAttributes {
+  const out: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    out[name] = {
+      dataType: value.DataType ?? 'String',
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined
+        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+        : {}),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+    };
+  }
+  return out;
+}
+
+/**
+ * The records a partial batch response asks back, read as Lambda reads it: an empty or absent list
+ * means all done; an identifier that is empty or not in the batch fails the whole batch.
+ */
+export function reportedFailures(response: unknown, records: readonly SQSRecord[]): string[] {
+  const all = records.map((r) => r.messageId);
+  if (response === undefined || response === null || response === '') return [];
+  if (typeof response !== 'object') return all;
+  const list = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list)) return all;
+  const ids = new Set(all);
+  const failed = new Set<string>();
+  for (const item of list) {
+    const id = (item as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || !ids.has(id)) return all;
+    failed.add(id);
+  }
+  return [...failed];
+}
