@@ -1,0 +1,49 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+export interface ResultsProps {
+  /** Task results are history users ask about; losing them with a stack is not undone. @default RETAIN */
+  readonly resultsRemovalPolicy?: RemovalPolicy;
+  /** Rate-limit counters live for one window and can always be rebuilt. @default DESTROY */
+  readonly rateLimitRemovalPolicy?: RemovalPolicy;
+}
+
+/** The TTL attribute of both tables: epoch seconds, written by the result store and rate limiter. */
+export const EXPIRES_AT_ATTRIBUTE = 'expiresAt';
+
+/** django-celery-results' table, and the counters behind Celery's `rate_limit`. */
+export class Results extends Construct {
+  readonly resultsTable: Table;
+  readonly rateLimitTable: Table;
+
+  constructor(scope: Construct, id: string, props: ResultsProps = {}) {
+    super(scope, id);
+    this.resultsTable = new Table(this, 'ResultsTable', {
+      partitionKey: { name: 'taskId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: props.resultsRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.rateLimitTable = new Table(this, 'RateLimitTable', {
+      partitionKey: { name: 'key', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE,
+      removalPolicy: props.rateLimitRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** What a worker needs: read, claim and record results; count runs against rate limits. */
+  grantReadWrite(grantee: IGrantable): void {
+    this.resultsTable.grants.readWriteData(grantee);
+    this.rateLimitTable.grants.readWriteData(grantee);
+  }
+
+  /** What a reader (CLI, admin listing) needs of the results alone. */
+  grantReadResults(grantee: IGrantable): void {
+    this.resultsTable.grants.readData(grantee);
+  }
+}

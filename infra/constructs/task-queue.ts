@@ -1,0 +1,142 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** The repository root: entries and the lock file are found from here whatever the cwd. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * CloudFormation metadata keys that let the local runner map resources to routes and handlers
+ * without guessing from logical ids.
+ */
+export const CelerityMetadata = {
+  /** On a worker's `AWS::Lambda::Function`: the entry file, relative to the repository root. */
+  entry: 'celerity:entry',
+  /** On a worker's `AWS::Lambda::Function`: the exported handler name in the entry. */
+  handler: 'celerity:handler',
+  /** On a task queue's `AWS::SQS::Queue` (and its worker function): the route queue name. */
+  route: 'celerity:route',
+  /** On a DLQ's `AWS::SQS::Queue`: the route whose queue dead-letters into it. */
+  dlqOf: 'celerity:dlqOf',
+  /** On the scheduler's DLQ (`true`): where failed one-time schedule deliveries land. */
+  schedulerDlq: 'celerity:schedulerDlq',
+} as const;
+
+export interface TaskQueueProps {
+  /** The route queue name (`default`, `heavy`, ...). */
+  readonly route: string;
+  /** The worker's timeout: derived from the registry by the stack (see `workerTimeoutSeconds`). */
+  readonly timeout: Duration;
+  /** Entry file relative to the repository root. @default 'functions/worker.ts' */
+  readonly entry?: string;
+  /** @default 'handler' */
+  readonly handler?: string;
+  /** Receives before a message moves to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Messages per invocation; 100 keeps AWS requests per task under 0.4. @default 100 */
+  readonly batchSize?: number;
+  /** How long the mapping gathers a batch. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** Most concurrent invocations the mapping starts (2–1,000). @default 10 */
+  readonly maxConcurrency?: number;
+  /** @default {} (the stack adds the resource locations after every queue exists) */
+  readonly environment?: Record<string, string>;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/** One route queue: its DLQ, the queue, and the worker Lambda that drains it. */
+export class TaskQueue extends Construct {
+  readonly route: string;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly worker: NodejsFunction;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: TaskQueueProps) {
+    super(scope, id);
+    this.route = props.route;
+    const entry = props.entry ?? 'functions/worker.ts';
+    const handler = props.handler ?? 'handler';
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const batchSize = props.batchSize ?? 100;
+    const maxConcurrency = props.maxConcurrency ?? 10;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`TaskQueue ${props.route}: maxReceiveCount must be an integer in 1–1000`);
+    }
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    (this.deadLetterQueue.node.defaultChild as CfnQueue).addMetadata(CelerityMetadata.dlqOf, props.route);
+
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's advice: six function timeouts, so a batch still in flight is not handed out again.
+      visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    (this.queue.node.defaultChild as CfnQueue).addMetadata(CelerityMetadata.route, props.route);
+
+    // An explicit group so its retention is ours and the CLI can name it from an output.
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.worker = new NodejsFunction(this, 'Worker', {
+      description: `Celerity worker for the ${props.route} queue`,
+      entry: resolve(PROJECT_ROOT, entry),
+      handler,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      logGroup: this.logGroup,
+      // Maps minified stack traces back to the TypeScript sources through the bundled .map file.
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mapping, not our source text: the bundle stays small.
+        sourcesContent: false,
+        // The runtime's bundled SDK is whatever version AWS ships that week; ours is pinned.
+        bundleAwsSDK: true,
+        // Prefer the ESM builds of dependencies so esbuild can tree-shake them.
+        mainFields: ['module', 'main'],
+        // A CommonJS dependency that require()s a Node built-in would meet esbuild's throwing shim in
+        // an ESM bundle; a real require() keeps that from failing only once deployed.
+        banner:
+          "import{createRequire as __celerityRequire}from'node:module';const require=__celerityRequire(import.meta.url);",
+      },
+    });
+    const cfnFunction = this.worker.node.defaultChild as CfnFunction;
+    cfnFunction.addMetadata(CelerityMetadata.entry, entry);
+    cfnFunction.addMetadata(CelerityMetadata.handler, handler);
+    cfnFunction.addMetadata(CelerityMetadata.route, props.route);
+
+    this.worker.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize,
+        maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      }),
+    );
+  }
+}
