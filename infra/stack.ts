@@ -1,0 +1,110 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ConfigEnv } from '../shared/config/env.ts';
+import type { TaskRegistry } from '../shared/task/registry.ts';
+import type { TaskRoutes } from '../shared/task/routing.ts';
+import { DelayedDelivery } from './constructs/delays.ts';
+import { Results } from './constructs/results.ts';
+import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.ts';
+import { pascalCase, tasksByRoute, workerTimeoutSeconds } from './derive.ts';
+
+/** Per-route tuning; everything else about a task queue is derived. */
+export type TaskQueueTuning = Pick<
+  TaskQueueProps,
+  'maxReceiveCount' | 'memorySize' | 'batchSize' | 'maxBatchingWindow' | 'maxConcurrency' | 'logRetention'
+>;
+
+export interface CelerityStackProps extends StackProps {
+  /** The registry the workers run; every worker timeout derives from it. */
+  readonly registry: TaskRegistry;
+  /** One queue, DLQ and worker per name. */
+  readonly routeQueues: readonly string[];
+  /** Celery's `task_routes`, as the producer applies them. */
+  readonly taskRoutes: TaskRoutes;
+  /** Celery's `task_default_queue`. @default 'default' */
+  readonly defaultQueue?: string;
+  /** The workers' `LOG_LEVEL`. @default context `logLevel`, else 'info' */
+  readonly logLevel?: string;
+  /** @default {} — every route takes TaskQueue's defaults */
+  readonly queueTuning?: Readonly<Record<string, TaskQueueTuning>>;
+}
+
+/** Celerity's resources: task queues with their workers, the result tables, delayed delivery. */
+export class CelerityStack extends Stack {
+  readonly taskQueues: ReadonlyMap<string, TaskQueue>;
+  readonly results: Results;
+  readonly delays: DelayedDelivery;
+
+  constructor(scope: Construct, id: string, props: CelerityStackProps) {
+    super(scope, id, props);
+    const defaultQueue = props.defaultQueue ?? 'default';
+    const logLevel = props.logLevel ?? (this.node.tryGetContext('logLevel') as string | undefined) ?? 'info';
+    const routed = tasksByRoute(props.registry, props.routeQueues, props.taskRoutes, defaultQueue);
+
+    this.results = new Results(this, 'Results');
+    this.delays = new DelayedDelivery(this, 'Delays');
+
+    const taskQueues = new Map<string, TaskQueue>();
+    const ids = new Set<string>();
+    for (const [route, tasks] of routed) {
+      const name = pascalCase(route);
+      if (ids.has(name)) throw new Error(`route queues ${route} and another both read as ${name}`);
+      ids.add(name);
+      taskQueues.set(
+        route,
+        new TaskQueue(this, `${name}TaskQueue`, {
+          ...props.queueTuning?.[route],
+          route,
+          timeout: Duration.seconds(workerTimeoutSeconds(tasks)),
+        }),
+      );
+    }
+    this.taskQueues = taskQueues;
+
+    const queueTargets: Record<string, { url: string; arn: string }> = {};
+    for (const [route, taskQueue] of taskQueues) {
+      queueTargets[route] = { url: taskQueue.queue.queueUrl, arn: taskQueue.queue.queueArn };
+      this.delays.addTarget(taskQueue.queue);
+    }
+    const environment: Record<string, string> = {
+      [ConfigEnv.queues]: Stack.of(this).toJsonString(queueTargets),
+      [ConfigEnv.resultsTable]: this.results.resultsTable.tableName,
+      [ConfigEnv.rateLimitTable]: this.results.rateLimitTable.tableName,
+      [ConfigEnv.schedulerGroup]: this.delays.scheduleGroup.scheduleGroupName,
+      [ConfigEnv.schedulerRoleArn]: this.delays.role.roleArn,
+      [ConfigEnv.schedulerDeadLetterArn]: this.delays.deadLetterQueue.queueArn,
+      LOG_LEVEL: logLevel,
+    };
+
+    for (const taskQueue of taskQueues.values()) {
+      const worker = taskQueue.worker;
+      for (const [key, value] of Object.entries(environment)) worker.addEnvironment(key, value);
+      // Retries and deferrals re-enqueue, to any route queue, possibly the worker's own.
+      for (const other of taskQueues.values()) other.queue.grants.sendMessages(worker);
+      this.results.grantReadWrite(worker);
+      this.delays.grantCreateSchedules(worker);
+    }
+
+    this.addOutputs();
+  }
+
+  /** Plain, export-free names: the CLI reads them with DescribeStacks. */
+  private addOutputs(): void {
+    for (const [route, taskQueue] of this.taskQueues) {
+      const name = pascalCase(route);
+      const output = (id: string, value: string, description: string) =>
+        new CfnOutput(this, `${id}${name}`, { value, description });
+      output('QueueUrl', taskQueue.queue.queueUrl, `URL of the ${route} task queue`);
+      output('QueueArn', taskQueue.queue.queueArn, `ARN of the ${route} task queue`);
+      output('DlqUrl', taskQueue.deadLetterQueue.queueUrl, `URL of the ${route} dead-letter queue`);
+      output('WorkerFunctionName', taskQueue.worker.functionName, `Worker Lambda of the ${route} queue`);
+      output('WorkerLogGroupName', taskQueue.logGroup.logGroupName, `Log group of the ${route} worker`);
+    }
+    new CfnOutput(this, 'ResultsTableName', { value: this.results.resultsTable.tableName });
+    new CfnOutput(this, 'RateLimitTableName', { value: this.results.rateLimitTable.tableName });
+    new CfnOutput(this, 'SchedulerGroupName', { value: this.delays.scheduleGroup.scheduleGroupName });
+    new CfnOutput(this, 'SchedulerRoleArn', { value: this.delays.role.roleArn });
+    new CfnOutput(this, 'SchedulerDlqUrl', { value: this.delays.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'SchedulerDlqArn', { value: this.delays.deadLetterQueue.queueArn });
+  }
+}
