@@ -1,0 +1,147 @@
+/**
+ * `npm run dev`: the whole stack on this machine. Starts the local cloud from the CDK template,
+ * writes `.celerity/local.json` for other tools (CLI, admin API), sends a few demo tasks and
+ * prints each outcome as it lands, then serves until Ctrl-C.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { encodeEnvelope } from '../shared/envelope/index.ts';
+import { callToEnvelope, type TaskCall } from '../shared/producer/index.ts';
+import type { TaskResultRecord } from '../shared/results/record.ts';
+import { type LocalCloud, startLocalCloud } from './local-cloud.ts';
+
+const STATE_DIR = join(process.cwd(), '.celerity');
+const STATE_FILE = join(STATE_DIR, 'local.json');
+const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+
+/** What the CLI and admin API need to find the running local cloud. */
+function writeState(cloud: LocalCloud): void {
+  const { resources } = cloud;
+  const state = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    endpoint: cloud.endpoint,
+    region: cloud.region,
+    stackName: resources.stackName,
+    queues: Object.fromEntries(
+      Object.values(resources.queuesByRoute).map((q) => [
+        q.route,
+        { url: q.url, arn: q.arn, ...(q.dlq ? { dlqUrl: q.dlq.url, dlqArn: q.dlq.arn } : {}) },
+      ]),
+    ),
+    tables: Object.fromEntries(Object.values(resources.tables).map((t) => [t.logicalId, t.name])),
+    scheduleGroups: Object.values(resources.scheduleGroups).map((g) => g.name),
+    environment: cloud.workers[0]?.function.environment ?? {},
+  };
+  mkdirSync(STATE_DIR, { recursive: true });
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+interface Tracked {
+  label: string;
+  taskId: string;
+  sentAt: number;
+  lastStatus?: string;
+}
+
+function line(t: Tracked, record: TaskResultRecord): string {
+  const seconds = ((Date.now() - t.sentAt) / 1000).toFixed(1);
+  const status = record.status.padEnd(7);
+  const detail =
+    record.status === 'SUCCESS'
+      ? `= ${record.result}`
+      : record.status === 'RETRY'
+        ? `retry ${(record.retries ?? 0) + 1} (${record.errorType})`
+        : record.errorType
+          ? `${record.errorType}: ${(record.traceback ?? '').split('\n')[0]?.replace(/^\w+: /, '')}`
+          : '';
+  return `  ${status} ${t.label.padEnd(34)} ${detail}  [${seconds}s, ${t.taskId.slice(0, 8)}]`;
+}
+
+async function sendDemos(cloud: LocalCloud): Promise<Tracked[]> {
+  const tracked: Tracked[] = [];
+  const send = async (label: string, call: TaskCall) => {
+    try {
+      const sent = await cloud.producer.send(call);
+      tracked.push({ label, taskId: sent.taskId, sentAt: Date.now() });
+    } catch (error) {
+      console.log(`  REFUSED ${label.padEnd(34)} ${(error as Error).message}`);
+    }
+  };
+  await send('add(2, 3)', { task: 'apps.demo.tasks.add', args: [2, 3] });
+  await send('flaky("demo")', { task: 'apps.demo.tasks.flaky', args: ['demo'] });
+  await send('slow(3) over its 2 s soft limit', { task: 'apps.demo.tasks.slow', args: [3] });
+  await send('no_such_task()', { task: 'apps.demo.tasks.no_such_task' });
+  await send('add("two", 3) via the producer', { task: 'apps.demo.tasks.add', args: ['two', 3] });
+  // Another language's producer (boto3 from Django) checks nothing: the worker must refuse it.
+  const raw = encodeEnvelope(callToEnvelope({ task: 'apps.demo.tasks.add', args: ['two', 3] }, Date.now()));
+  const queue = cloud.config.queues[cloud.config.defaultQueue];
+  if (queue) {
+    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: raw.body }));
+    tracked.push({ label: 'add("two", 3) sent raw', taskId: raw.envelope.id, sentAt: Date.now() });
+  }
+  await send('add(40, 2) with countdown 5 s', { task: 'apps.demo.tasks.add', args: [40, 2], countdown: 5 });
+  return tracked;
+}
+
+/** Prints each task's state when it changes, until every one is ready or we are told to stop. */
+async function follow(cloud: LocalCloud, tracked: Tracked[], stopped: () => boolean): Promise<void> {
+  while (!stopped() && tracked.some((t) => !READY.has(t.lastStatus ?? ''))) {
+    for (const t of tracked) {
+      if (READY.has(t.lastStatus ?? '')) continue;
+      const record = await cloud.store.get(t.taskId).catch(() => undefined);
+      const key = record ? `${record.status}/${record.retries ?? 0}` : undefined;
+      if (record && key !== t.lastStatus) {
+        console.log(line(t, record));
+        t.lastStatus = READY.has(record.status) ? record.status : key;
+      }
+    }
+    await sleep(250);
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.LOG_LEVEL ??= 'warn';
+  const started = Date.now();
+  console.log('celerity dev: starting the emulator and provisioning the stack template ...');
+  const cloud = await startLocalCloud({ logLevel: process.env.LOG_LEVEL });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping workers (running batches finish), then the emulator ...`);
+    try {
+      await cloud.stop();
+    } finally {
+      rmSync(STATE_FILE, { force: true });
+    }
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  writeState(cloud);
+  console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  emulator   ${cloud.endpoint} (${cloud.emulator.kind}), region ${cloud.region}`);
+  for (const worker of cloud.workers) {
+    const { mapping, queue } = worker;
+    console.log(
+      `  worker     ${(queue.route ?? queue.logicalId).padEnd(14)} batch ${mapping.batchSize}, window ${mapping.maximumBatchingWindowSeconds} s, concurrency ≤ ${mapping.maximumConcurrency ?? 5}`,
+    );
+  }
+  for (const skipped of cloud.notRun) console.log(`  not run    ${skipped.mapping}: ${skipped.reason}`);
+  console.log(`  state      ${STATE_FILE}`);
+  console.log('\ndemo tasks:');
+  const tracked = await sendDemos(cloud);
+  await follow(cloud, tracked, () => stopping);
+  if (!stopping) console.log('\nall demo tasks are done; serving until Ctrl-C.');
+}
+
+main().catch((error: unknown) => {
+  console.error('celerity dev failed:', error);
+  rmSync(STATE_FILE, { force: true });
+  process.exit(1);
+});

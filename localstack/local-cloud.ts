@@ -1,0 +1,254 @@
+import type { SQSBatchResponse } from 'aws-lambda';
+import '../functions/tasks/index.ts';
+import { createWorkerRuntime } from '../shared/app.ts';
+import { type AwsClients, createAwsClients, resetAwsClients } from '../shared/aws/index.ts';
+import {
+  type CelerityConfig,
+  ConfigEnv,
+  configure,
+  getConfig,
+  resolveConfig,
+} from '../shared/config/index.ts';
+import { createLogger } from '../shared/log.ts';
+import { Producer } from '../shared/producer/producer.ts';
+import { ResultStore } from '../shared/results/store.ts';
+import { defaultRegistry } from '../shared/task/registry.ts';
+import { type Emulator, startEmulator } from './emulator.ts';
+import {
+  type LocalEventSourceMapping,
+  type LocalFunction,
+  type LocalQueue,
+  type LocalResources,
+  provision,
+} from './provision.ts';
+import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
+
+export const DEFAULT_STACK_NAME = 'CelerityLocal';
+const WORKER_ENTRY = 'functions/worker.ts';
+
+export interface LocalCloudOptions {
+  /** A template to provision instead of the CDK stack's (tests with a fixture). */
+  template?: unknown;
+  /** @defaultValue `CelerityLocal` */
+  stackName?: string;
+  /** An emulator already running; else `AWS_ENDPOINT_URL`, else moto started here. */
+  endpoint?: string;
+  /** @defaultValue `AWS_REGION`, else `us-east-1` */
+  region?: string;
+  /** Start a poller per event source mapping. @defaultValue true */
+  workers?: boolean;
+  /**
+   * Point this process at the local cloud: AWS_* and CELERITY_* variables, the shared clients and
+   * `getConfig()`, so `task.delay()` works as in the app. Undone by `stop()`. @defaultValue true
+   */
+  applyToProcess?: boolean;
+  /** Replaces each function's LOG_LEVEL. */
+  logLevel?: string;
+  /** Explicit departures from the template's settings, for fast tests and benchmarks. */
+  overrides?: {
+    /** Per receive, in place of the queue's (the stack's is six times the function timeout). */
+    visibilityTimeoutSeconds?: number;
+    maximumBatchingWindowSeconds?: number;
+    maxConcurrency?: number;
+    /** Idle long-poll wait; also the longest `stop()` waits for a receive. @defaultValue 2 */
+    waitTimeSeconds?: number;
+  };
+  onBatch?: (worker: LocalWorker, report: BatchReport) => void;
+}
+
+/** One event source mapping running locally: its queue, its function, and the poller feeding it. */
+export interface LocalWorker {
+  mapping: LocalEventSourceMapping;
+  function: LocalFunction;
+  queue: LocalQueue;
+  poller: SqsPoller;
+}
+
+export interface LocalCloud {
+  emulator: Emulator;
+  endpoint: string;
+  region: string;
+  resources: LocalResources;
+  clients: AwsClients;
+  /** The app's configuration, with the resource locations a worker function is given. */
+  config: CelerityConfig;
+  producer: Producer;
+  store: ResultStore;
+  workers: LocalWorker[];
+  /** Mappings not run locally (a source that is no queue here, a function that is not the worker). */
+  notRun: { mapping: string; reason: string }[];
+  stats(): Record<string, PollerStats>;
+  /** Pollers first (running batches finish), then the emulator if this started it. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The CDK stack's template; loaded lazily so a run with a fixture never loads the CDK. */
+async function stackTemplate(stackName: string): Promise<unknown> {
+  const { synthTemplate } = await import('../infra/synth.ts');
+  return synthTemplate({ bundling: false, stackName });
+}
+
+/**
+ * The app's settings (routes, default queue, result expiry) from `configure()` calls such as the
+ * tasks module's, combined with the locations a function is given in its environment.
+ */
+function functionConfig(environment: Record<string, string>): CelerityConfig {
+  const app = getConfig();
+  return resolveConfig(
+    { taskRoutes: app.taskRoutes, defaultQueue: app.defaultQueue, resultExpires: app.resultExpires },
+    environment,
+  );
+}
+
+function applyEnv(values: Record<string, string | undefined>): Record<string, string | undefined> {
+  const previous: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(values)) {
+    previous[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return previous;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const template = options.template ?? (await stackTemplate(stackName));
+  const emulator = await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {});
+  const workers: LocalWorker[] = [];
+  let restoreEnv: Record<string, string | undefined> = {};
+  const applied = options.applyToProcess !== false;
+  const teardown = async () => {
+    // Pollers together (each lets its running batches finish), then the emulator they talk to.
+    await Promise.all(workers.map((w) => w.poller.stop()));
+    await emulator.stop();
+    applyEnv(restoreEnv);
+    if (applied) {
+      resetAwsClients();
+      configure({});
+    }
+  };
+  try {
+    // moto takes any key; the SDK only needs some to sign with.
+    restoreEnv = applyEnv({
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    });
+    const clients = createAwsClients({ endpoint: emulator.endpoint, region });
+    const resources = await provision(template, { clients, stackName, region });
+    const workerFunctions = Object.values(resources.functions).filter((f) => f.entry === WORKER_ENTRY);
+    const primary = workerFunctions.find((f) => f.environment[ConfigEnv.queues]);
+    if (!primary) throw new Error(`the template has no ${WORKER_ENTRY} function with ${ConfigEnv.queues}`);
+    const config = functionConfig(primary.environment);
+    if (!config.resultsTable) throw new Error(`the template gives its workers no ${ConfigEnv.resultsTable}`);
+    const producer = new Producer({
+      config,
+      sqs: clients.sqs,
+      scheduler: clients.scheduler,
+      registry: defaultRegistry,
+    });
+    const store = new ResultStore({ dynamo: clients.dynamo, table: config.resultsTable });
+
+    if (applied) {
+      const celerity = Object.fromEntries(
+        Object.values(ConfigEnv).map((key) => [key, primary.environment[key]]),
+      );
+      const previous = applyEnv({ AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: region, ...celerity });
+      restoreEnv = { ...previous, ...restoreEnv };
+      resetAwsClients();
+      // Re-reads the environment while keeping the app's configure() calls.
+      configure({});
+    }
+
+    const notRun: LocalCloud['notRun'] = [];
+    for (const mapping of options.workers === false ? [] : resources.eventSourceMappings) {
+      const fn = resources.functions[mapping.functionLogicalId] as LocalFunction;
+      const queue = mapping.queueLogicalId ? resources.queues[mapping.queueLogicalId] : undefined;
+      const reason = !queue
+        ? `its source ${mapping.eventSourceArn} is not a queue`
+        : fn.entry !== WORKER_ENTRY
+          ? `its function's entry is ${fn.entry ?? 'unknown'}`
+          : !mapping.enabled
+            ? 'it is disabled'
+            : undefined;
+      if (reason || !queue) notRun.push({ mapping: mapping.logicalId, reason: reason ?? '' });
+      else workers.push(startWorker(mapping, fn, queue, clients, region, options));
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      emulator,
+      endpoint: emulator.endpoint,
+      region,
+      resources,
+      clients,
+      config,
+      producer,
+      store,
+      workers,
+      notRun,
+      stats: () =>
+        Object.fromEntries(workers.map((w) => [w.queue.route ?? w.queue.logicalId, w.poller.stats])),
+      stop() {
+        stopping ??= teardown();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await teardown().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The worker function in-process: the runtime `functions/worker.ts` builds, from this function's environment. */
+function startWorker(
+  mapping: LocalEventSourceMapping,
+  fn: LocalFunction,
+  queue: LocalQueue,
+  clients: AwsClients,
+  region: string,
+  options: LocalCloudOptions,
+): LocalWorker {
+  const runtime = createWorkerRuntime({
+    config: functionConfig(fn.environment),
+    clients,
+    logger: createLogger(
+      { component: 'worker', function: fn.name, route: queue.route },
+      { level: options.logLevel ?? fn.environment.LOG_LEVEL },
+    ),
+  });
+  const handler: SqsHandler = (event, context): Promise<SQSBatchResponse> =>
+    runtime.processBatch(event.Records, {
+      requestId: context.awsRequestId,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    });
+  const o = options.overrides ?? {};
+  const window = o.maximumBatchingWindowSeconds ?? mapping.maximumBatchingWindowSeconds;
+  const worker: LocalWorker = {
+    mapping,
+    function: fn,
+    queue,
+    poller: new SqsPoller({
+      sqs: clients.sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      region,
+      handler,
+      functionName: fn.name,
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      // Lambda takes more than 10 records a batch only with a window: without one, 10 it is.
+      batchSize: window > 0 ? mapping.batchSize : Math.min(10, mapping.batchSize),
+      maximumBatchingWindowSeconds: window,
+      maxConcurrency: o.maxConcurrency ?? mapping.maximumConcurrency ?? 5,
+      reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
+      ...(o.waitTimeSeconds !== undefined ? { waitTimeSeconds: o.waitTimeSeconds } : {}),
+      ...(o.visibilityTimeoutSeconds !== undefined
+        ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
+        : {}),
+      ...(options.onBatch ? { onBatch: (report: BatchReport) => options.onBatch?.(worker, report) } : {}),
+    }),
+  };
+  worker.poller.start();
+  return worker;
+}
