@@ -10,7 +10,12 @@ export {
   TimeLimitExceeded,
 } from './errors.ts';
 export type { ArgsSchema, ErrorMatcher, RateLimit, ResolvedTaskOptions, TaskOptions } from './options.ts';
-export { INVOCATION_OVERHEAD_SECONDS, MAX_TIME_LIMIT_SECONDS, parseRateLimit, resolveTaskOptions } from './options.ts';
+export {
+  INVOCATION_OVERHEAD_SECONDS,
+  MAX_TIME_LIMIT_SECONDS,
+  parseRateLimit,
+  resolveTaskOptions,
+} from './options.ts';
 export type { RegisteredTask, TaskHandler } from './registry.ts';
 export { defaultRegistry, TASK_NAME_PATTERN, TaskRegistry } from './registry.ts';
 export type { TaskRoutes } from './routing.ts';
