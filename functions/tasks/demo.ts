@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from '../../shared/schema.ts';
 import { defineTask } from '../../shared/task/index.ts';
 
 /**

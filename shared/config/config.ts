@@ -1,25 +1,26 @@
-import { z } from 'zod';
 import { fromZodIssues, ValidationError } from '../errors.ts';
+import * as z from '../schema.ts';
 import { ConfigEnv } from './env.ts';
 
-const queueTarget = z.strictObject({ url: z.string().min(1), arn: z.string().min(1) });
+const nonEmpty = () => z.string().check(z.minLength(1));
+const queueTarget = z.strictObject({ url: nonEmpty(), arn: nonEmpty() });
 
 const configSchema = z.strictObject({
-  queues: z.record(z.string().min(1), queueTarget),
-  defaultQueue: z.string().min(1),
-  taskRoutes: z.record(z.string().min(1), z.string().min(1)),
-  resultsTable: z.string().min(1).optional(),
-  rateLimitTable: z.string().min(1).optional(),
-  scheduler: z
-    .strictObject({
-      groupName: z.string().min(1),
-      roleArn: z.string().min(1),
-      deadLetterArn: z.string().min(1).optional(),
-    })
-    .optional(),
+  queues: z.record(nonEmpty(), queueTarget),
+  defaultQueue: nonEmpty(),
+  taskRoutes: z.record(nonEmpty(), nonEmpty()),
+  resultsTable: z.optional(nonEmpty()),
+  rateLimitTable: z.optional(nonEmpty()),
+  scheduler: z.optional(
+    z.strictObject({
+      groupName: nonEmpty(),
+      roleArn: nonEmpty(),
+      deadLetterArn: z.optional(nonEmpty()),
+    }),
+  ),
   alwaysEager: z.boolean(),
   eagerPropagates: z.boolean(),
-  resultExpires: z.number().int().positive(),
+  resultExpires: z.int().check(z.positive()),
 });
 
 export type QueueTarget = z.infer<typeof queueTarget>;

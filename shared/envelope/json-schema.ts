@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schema.ts';
 import { envelopeSchema } from './schema.ts';
 
 /** The envelope as JSON Schema (draft 2020-12), for producers that are not TypeScript. */

@@ -1,28 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { EnvelopeInput } from '../envelope/schema.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
+import * as z from '../schema.ts';
 
 const dateLike = z.union([z.date(), z.iso.datetime({ offset: true }), z.number()]);
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** One call of a task, by name: what `applyAsync` takes, and what a batch is made of. */
 export const taskCallSchema = z.strictObject({
-  task: z.string().min(1),
-  args: z.array(z.unknown()).optional(),
-  kwargs: z.record(z.string(), z.unknown()).optional(),
+  task: nonEmpty(),
+  args: z.optional(z.array(z.unknown())),
+  kwargs: z.optional(z.record(z.string(), z.unknown())),
   /** Seconds from now before the task may run. */
-  countdown: z.number().min(0).refine(Number.isFinite, 'must be finite').optional(),
+  countdown: z.optional(z.number().check(z.minimum(0), z.refine(Number.isFinite, 'must be finite'))),
   /** The earliest time the task may run (a Date, ISO text, or epoch milliseconds). */
-  eta: dateLike.optional(),
+  eta: z.optional(dateLike),
   /** After this the task is recorded REVOKED instead of running: a Date, ISO text, or seconds from now. */
-  expires: dateLike.optional(),
-  queue: z.string().min(1).optional(),
-  taskId: z.string().min(1).max(128).optional(),
-  retries: z.number().int().min(0).optional(),
-  origin: z.string().optional(),
-  parentId: z.string().optional(),
-  rootId: z.string().optional(),
-  periodicTask: z.string().optional(),
+  expires: z.optional(dateLike),
+  queue: z.optional(nonEmpty()),
+  taskId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  retries: z.optional(z.int().check(z.minimum(0))),
+  origin: z.optional(z.string()),
+  parentId: z.optional(z.string()),
+  rootId: z.optional(z.string()),
+  periodicTask: z.optional(z.string()),
 });
 
 export type TaskCall = z.input<typeof taskCallSchema>;

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { fromZodIssues, ValidationError } from '../errors.ts';
+import * as z from '../schema.ts';
 
 /** Lambda stops a function at 900 s; this much of it is kept for claiming and recording results. */
 export const INVOCATION_OVERHEAD_SECONDS = 30;
@@ -19,49 +19,46 @@ export interface ArgsSchema {
 
 const rateLimitPattern = /^(\d+)\/(s|m|h)$/;
 
+const positive = () => z.number().check(z.positive());
+const hasSafeParse = z.custom<ArgsSchema>(
+  (v) => typeof (v as ArgsSchema | null)?.safeParse === 'function',
+  'must be a schema with safeParse (zod)',
+);
+
 const optionsSchema = z.strictObject({
-  queue: z.string().min(1).optional(),
-  maxRetries: z.number().int().min(0).optional(),
-  defaultRetryDelay: z.number().min(0).optional(),
-  autoretryFor: z
-    .array(
+  queue: z.optional(z.string().check(z.minLength(1))),
+  maxRetries: z.optional(z.int().check(z.minimum(0))),
+  defaultRetryDelay: z.optional(z.number().check(z.minimum(0))),
+  autoretryFor: z.optional(
+    z.array(
       z.custom<ErrorMatcher>(
         (v) => typeof v === 'string' || typeof v === 'function',
         'must be an error class or name',
       ),
-    )
-    .optional(),
-  retryBackoff: z.union([z.boolean(), z.number().positive()]).optional(),
-  retryBackoffMax: z.number().positive().optional(),
-  retryJitter: z.boolean().optional(),
-  rateLimit: z
-    .string()
-    .regex(rateLimitPattern, "must look like '10/s', '10/m' or '100/h'")
-    .refine((v) => Number(v.split('/')[0]) > 0, 'must allow at least one run')
-    .optional(),
-  timeLimit: z
-    .number()
-    .positive()
-    .max(MAX_TIME_LIMIT_SECONDS, {
-      message: `must be at most ${MAX_TIME_LIMIT_SECONDS} s: Lambda stops at 900 s and ${INVOCATION_OVERHEAD_SECONDS} s are kept to record the result`,
-    })
-    .optional(),
-  softTimeLimit: z.number().positive().optional(),
-  ignoreResult: z.boolean().optional(),
-  trackStarted: z.boolean().optional(),
-  resultExpires: z.number().int().positive().optional(),
-  argsSchema: z
-    .custom<ArgsSchema>(
-      (v) => typeof (v as ArgsSchema | null)?.safeParse === 'function',
-      'must have safeParse',
-    )
-    .optional(),
-  kwargsSchema: z
-    .custom<ArgsSchema>(
-      (v) => typeof (v as ArgsSchema | null)?.safeParse === 'function',
-      'must have safeParse',
-    )
-    .optional(),
+    ),
+  ),
+  retryBackoff: z.optional(z.union([z.boolean(), positive()])),
+  retryBackoffMax: z.optional(positive()),
+  retryJitter: z.optional(z.boolean()),
+  rateLimit: z.optional(
+    z.string().check(
+      z.regex(rateLimitPattern, "must look like '10/s', '10/m' or '100/h'"),
+      z.refine((v) => Number(v.split('/')[0]) > 0, 'must allow at least one run'),
+    ),
+  ),
+  timeLimit: z.optional(
+    positive().check(
+      z.maximum(MAX_TIME_LIMIT_SECONDS, {
+        error: `must be at most ${MAX_TIME_LIMIT_SECONDS} s: Lambda stops at 900 s and ${INVOCATION_OVERHEAD_SECONDS} s are kept to record the result`,
+      }),
+    ),
+  ),
+  softTimeLimit: z.optional(positive()),
+  ignoreResult: z.optional(z.boolean()),
+  trackStarted: z.optional(z.boolean()),
+  resultExpires: z.optional(z.int().check(z.positive())),
+  argsSchema: z.optional(hasSafeParse),
+  kwargsSchema: z.optional(hasSafeParse),
 });
 
 /** The options of `defineTask`, named after Celery's task options. */
