@@ -40,13 +40,15 @@ export function decodeRecord(
     if (readable?.id === undefined) return {};
     return {
       poison: {
-        taskId: readable.id,
-        ...(readable.task ? { taskName: readable.task } : {}),
-        status: TaskState.FAILURE,
-        errorType,
-        traceback,
-        dateDone: new Date(now).toISOString(),
-        expiresAt: Math.floor(now / 1000) + resultExpires,
+        record: {
+          taskId: readable.id,
+          ...(readable.task ? { taskName: readable.task } : {}),
+          status: TaskState.FAILURE,
+          errorType,
+          traceback,
+          dateDone: new Date(now).toISOString(),
+          expiresAt: Math.floor(now / 1000) + resultExpires,
+        },
       },
     };
   }

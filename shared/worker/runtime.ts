@@ -6,6 +6,7 @@ import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
+import type { TaskResultRecord } from '../results/record.ts';
 import type { ClaimRequest, Completion, ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
@@ -34,7 +35,8 @@ interface Work {
   record: SQSRecord;
   envelope: Envelope;
   task: RegisteredTask;
-  leaseToken: string;
+  /** The row this run claims: the task as it reads while the run holds it. */
+  row: ClaimRequest;
   windowEnd?: number;
 }
 
@@ -99,10 +101,15 @@ export class WorkerRuntime {
         resends.push({ messageId: record.messageId, envelope, delaySeconds: Math.ceil(etaMs / 1000) });
         continue;
       }
-      work.push({ record, envelope, task, leaseToken: randomUUID() });
+      work.push({
+        record,
+        envelope,
+        task,
+        row: this.#claimRow(envelope, task, invocation.requestId, now, now + remaining),
+      });
     }
 
-    const claimed = await this.#claim(work, invocation, now, now + remaining, failures, completions);
+    const claimed = await this.#claim(work, now, failures, completions);
     const runnable = await this.#applyRateLimits(claimed, now, resends);
     const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));
     runnable.forEach((w, index) => {
@@ -116,35 +123,17 @@ export class WorkerRuntime {
 
   async #claim(
     work: Work[],
-    invocation: Invocation,
     now: number,
-    invocationEnd: number,
     failures: Set<string>,
     completions: { messageId: string; completion: Completion }[],
   ): Promise<Work[]> {
     if (work.length === 0) return [];
-    const requests: ClaimRequest[] = work.map(({ envelope, task, leaseToken }) => ({
-      taskId: envelope.id,
-      taskName: envelope.task,
-      retries: envelope.retries,
-      args: JSON.stringify(envelope.args),
-      kwargs: JSON.stringify(envelope.kwargs),
-      queue: envelope.queue,
-      origin: envelope.origin,
-      periodicTask: envelope.periodicTask,
-      eta: envelope.eta,
-      dateCreated: envelope.sentAt ?? new Date(now).toISOString(),
-      worker: invocation.requestId,
-      trackStarted: task.options.trackStarted,
-      // The lease ends with the invocation; the message comes back only after its visibility
-      // timeout (six times the function's), so a crashed run is always taken over.
-      leaseUntil: invocationEnd,
-      leaseToken,
-      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
-    }));
     let outcomes: Awaited<ReturnType<ResultStore['claim']>>;
     try {
-      outcomes = await this.#store.claim(requests, now);
+      outcomes = await this.#store.claim(
+        work.map((w) => w.row),
+        now,
+      );
     } catch (error) {
       this.#log.error('could not claim batch; it will be delivered again', {
         error: (error as Error).message,
@@ -164,14 +153,12 @@ export class WorkerRuntime {
           });
           completions.push({
             messageId: w.record.messageId,
-            completion: {
-              taskId: w.envelope.id,
+            completion: outcomeRow(w, {
               status: TaskState.REVOKED,
               errorType: 'TaskExpired',
               traceback: `TaskExpired: expired at ${w.envelope.expires}`,
               dateDone: new Date(now).toISOString(),
-              leaseToken: w.leaseToken,
-            },
+            }),
           });
         } else {
           claimed.push(w);
@@ -223,11 +210,11 @@ export class WorkerRuntime {
       messageId: w.record.messageId,
       envelope: w.envelope,
       delaySeconds,
-      completion: {
-        taskId: w.envelope.id,
+      completion: outcomeRow(w, {
         status: w.envelope.retries > 0 ? TaskState.RETRY : TaskState.PENDING,
-        leaseToken: w.leaseToken,
-      },
+        dateStarted: undefined,
+        worker: undefined,
+      }),
     };
   }
 
@@ -262,18 +249,13 @@ export class WorkerRuntime {
     resends: Resend[],
     completions: { messageId: string; completion: Completion }[],
   ): void {
-    const { envelope, task, record, leaseToken } = w;
+    const { envelope, task, record } = w;
     if (outcome === 'deferred') {
       resends.push(this.#deferral(w, 1));
       return;
     }
     const now = Date.now();
-    const base = {
-      taskId: envelope.id,
-      retries: envelope.retries,
-      leaseToken,
-      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
-    };
+    const base = { expiresAt: Math.floor(now / 1000) + this.#expiresFor(task) };
     const fields = { taskId: envelope.id, task: task.name, runtimeMs: Math.round(outcome.runtimeMs) };
     if (outcome.kind === 'success') {
       let result: string | undefined;
@@ -295,14 +277,12 @@ export class WorkerRuntime {
       this.#log.info('task succeeded', { ...fields, state: TaskState.SUCCESS });
       completions.push({
         messageId: record.messageId,
-        completion: {
+        completion: outcomeRow(w, {
           ...base,
           status: TaskState.SUCCESS,
           result,
-          traceback: null,
-          errorType: null,
           dateDone: new Date(now).toISOString(),
-        },
+        }),
       });
       return;
     }
@@ -319,20 +299,28 @@ export class WorkerRuntime {
         messageId: record.messageId,
         envelope: { ...envelope, retries: envelope.retries + 1, eta },
         delaySeconds: outcome.countdown,
-        completion: { ...base, status: TaskState.RETRY, errorType, traceback, eta },
+        // The row counts the attempt to come, so a late copy of this one is known as stale.
+        completion: outcomeRow(w, {
+          ...base,
+          status: TaskState.RETRY,
+          retries: envelope.retries + 1,
+          errorType,
+          traceback,
+          eta,
+        }),
       });
       return;
     }
     this.#log.error('task failed', { ...fields, state: TaskState.FAILURE, error: errorType });
     completions.push({
       messageId: record.messageId,
-      completion: {
+      completion: outcomeRow(w, {
         ...base,
         status: TaskState.FAILURE,
         errorType,
         traceback,
         dateDone: new Date(now).toISOString(),
-      },
+      }),
     });
   }
 
@@ -371,7 +359,7 @@ export class WorkerRuntime {
     // task in one batch waits for its message to come back.
     const ids = new Set<string>();
     completions = completions.filter(({ messageId, completion }) => {
-      if (!ids.has(completion.taskId)) return ids.add(completion.taskId);
+      if (!ids.has(completion.record.taskId)) return ids.add(completion.record.taskId);
       failures.add(messageId);
       return false;
     });
@@ -389,7 +377,47 @@ export class WorkerRuntime {
     }
   }
 
+  #claimRow(
+    envelope: Envelope,
+    task: RegisteredTask,
+    worker: string,
+    now: number,
+    invocationEnd: number,
+  ): ClaimRequest {
+    return {
+      taskId: envelope.id,
+      taskName: envelope.task,
+      status: task.options.trackStarted
+        ? TaskState.STARTED
+        : envelope.retries > 0
+          ? TaskState.RETRY
+          : TaskState.PENDING,
+      retries: envelope.retries,
+      args: JSON.stringify(envelope.args),
+      kwargs: JSON.stringify(envelope.kwargs),
+      queue: envelope.queue,
+      origin: envelope.origin,
+      periodicTask: envelope.periodicTask,
+      eta: envelope.eta,
+      // A retry's envelope keeps the first send's time: the row dates from the first attempt.
+      dateCreated: envelope.sentAt ?? new Date(now).toISOString(),
+      dateStarted: new Date(now).toISOString(),
+      worker,
+      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+      // The lease ends with the invocation; the message comes back only after its visibility
+      // timeout (six times the function's), so a crashed run is always taken over.
+      leaseUntil: invocationEnd,
+      leaseToken: randomUUID(),
+    };
+  }
+
   #expiresFor(task: RegisteredTask): number {
     return task.options.resultExpires ?? this.#config.resultExpires;
   }
+}
+
+/** The row a run records: its claim, less the lease, with the outcome's fields over it. */
+function outcomeRow(w: Work, fields: Partial<TaskResultRecord>): Completion {
+  const { leaseUntil: _until, leaseToken, ...claimed } = w.row;
+  return { record: { ...claimed, ...fields }, heldBy: leaseToken };
 }
