@@ -1,0 +1,127 @@
+/**
+ * `npm run bench`: the figures issue #2 asks for, printed one to a line so runs can be compared.
+ * Everything runs against a real emulator (moto, or AWS_ENDPOINT_URL) and the stack's own template.
+ */
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { type LocalCloud, startLocalCloud } from '../localstack/local-cloud.ts';
+import '../functions/tasks/index.ts';
+import { measureWorkerBundle } from './bundle.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 200);
+const TASK = 'apps.demo.tasks.noop';
+
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function calls(count: number) {
+  return Array.from({ length: count }, (_, i) => ({ task: TASK, args: [], kwargs: { i } }));
+}
+
+/** Enqueue alone, no workers: the producer's rate and CPU. The queue is purged between rounds to stay shallow. */
+async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; requestsPerTask: number }> {
+  const cloud = await startLocalCloud({ workers: false, logLevel: 'silent' });
+  try {
+    const url = cloud.config.queues.default?.url as string;
+    await cloud.producer.sendMany(calls(10)); // warm the connection and the queue's size cap
+    await cloud.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    let wall = 0;
+    let cpu = 0;
+    let requests = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const batch = calls(PER_ROUND);
+      const before = cloud.clients.requests.total;
+      const cpu0 = cpuMicros();
+      const t0 = performance.now();
+      await cloud.producer.sendMany(batch);
+      wall += performance.now() - t0;
+      cpu += cpuMicros() - cpu0;
+      requests += cloud.clients.requests.total - before;
+      await cloud.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    }
+    const tasks = ROUNDS * PER_ROUND;
+    return { rate: tasks / (wall / 1000), cpuPerTask: cpu / tasks, requestsPerTask: requests / tasks };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+/** Enqueue and drain through the worker handler fed by the poller, with the stack's mapping settings. */
+async function measureDrain(): Promise<{
+  rate: number;
+  cpuPerTask: number;
+  requests: Record<string, number>;
+  requestsTotal: number;
+  tasks: number;
+  batches: number;
+}> {
+  let done = 0;
+  let batches = 0;
+  let wake: (() => void) | undefined;
+  const cloud: LocalCloud = await startLocalCloud({
+    logLevel: 'silent',
+    // Idle long polls as Lambda's (shorter, so the run ends promptly): they are counted too.
+    overrides: { waitTimeSeconds: 5 },
+    onBatch: (_worker, report) => {
+      batches++;
+      done += report.messageIds.length - report.failed.length;
+      wake?.();
+    },
+  });
+  try {
+    const tasks = ROUNDS * PER_ROUND;
+    cloud.clients.requests.reset();
+    const cpu0 = cpuMicros();
+    const t0 = performance.now();
+    let wallDrain = 0;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const r0 = performance.now();
+      await cloud.producer.sendMany(calls(PER_ROUND));
+      while (done < round * PER_ROUND) await new Promise<void>((resolve) => (wake = resolve));
+      wallDrain += performance.now() - r0;
+    }
+    const cpu = cpuMicros() - cpu0;
+    const wall = performance.now() - t0;
+    const requests = cloud.clients.requests.snapshot();
+    const requestsTotal = cloud.clients.requests.total;
+    void wall;
+    return {
+      rate: tasks / (wallDrain / 1000),
+      cpuPerTask: cpu / tasks,
+      requests,
+      requestsTotal,
+      tasks,
+      batches,
+    };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+const bundle = await measureWorkerBundle();
+const enqueue = await measureEnqueue();
+const drain = await measureDrain();
+const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
+const perTask = drain.requestsTotal / drain.tasks;
+const split = Object.entries(drain.requests)
+  .map(([op, n]) => `${op} ${fmt(n / drain.tasks, 3)}`)
+  .join(', ');
+
+console.log(
+  `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
+);
+console.log(
+  `drain rate (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
+);
+console.log(
+  `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
+);
+console.log(`producer CPU per task (excluding waits): ${fmt(enqueue.cpuPerTask)} us (target near 100 us)`);
+console.log(`worker CPU per task (poller + handler, excluding waits): ${fmt(workerCpu)} us`);
+console.log(
+  `worker bundle: ${fmt(bundle.bytes / 1024)} KiB (${fmt(bundle.gzipBytes / 1024)} KiB gzip); cold module init ${fmt(bundle.coldInitMs)} ms (median of ${bundle.samples.length}; target well under 100 ms)`,
+);
