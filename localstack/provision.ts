@@ -1,11 +1,3 @@
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
 import { ConflictException, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import {
   CreateQueueCommand,
@@ -14,6 +6,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../shared/aws/index.ts';
+import { createTable } from './provision-tables.ts';
 import {
   asTemplate,
   type CfnResource,
@@ -131,6 +124,7 @@ const QUEUE_ATTRIBUTES = [
   'ContentBasedDeduplication',
   'DeduplicationScope',
   'FifoThroughputLimit',
+  'SqsManagedSseEnabled',
 ] as const;
 
 /**
@@ -310,93 +304,6 @@ function linkQueues(out: LocalResources): void {
     if (target)
       queue.dlq = { logicalId: target.logicalId, name: target.name, url: target.url, arn: target.arn };
   }
-}
-
-async function createTable(
-  clients: AwsClients,
-  id: string,
-  type: string,
-  p: Record<string, unknown>,
-  stackName: string,
-): Promise<{ name: string; streamArn?: string; ttlAttribute?: string }> {
-  const name = str(p.TableName) ?? physicalName(stackName, id, 'AWS::DynamoDB::Table');
-  const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
-  const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: unknown } | undefined;
-  const existing = await clients.dynamo
-    .send(new DescribeTableCommand({ TableName: name }))
-    .catch((error: unknown) => {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw error;
-    });
-  let streamArn = existing?.Table?.LatestStreamArn;
-  if (!existing) {
-    const payPerRequest =
-      p.BillingMode === 'PAY_PER_REQUEST' || (type === 'AWS::DynamoDB::GlobalTable' && !p.BillingMode);
-    const input: CreateTableCommandInput = {
-      TableName: name,
-      KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
-      AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
-      BillingMode: payPerRequest ? 'PAY_PER_REQUEST' : 'PROVISIONED',
-      ...(payPerRequest
-        ? {}
-        : {
-            ProvisionedThroughput:
-              (p.ProvisionedThroughput as CreateTableCommandInput['ProvisionedThroughput']) ?? {
-                ReadCapacityUnits: 5,
-                WriteCapacityUnits: 5,
-              },
-          }),
-      ...(Array.isArray(p.GlobalSecondaryIndexes)
-        ? {
-            GlobalSecondaryIndexes: p.GlobalSecondaryIndexes.map((index) => indexInput(index, payPerRequest)),
-          }
-        : {}),
-      ...(Array.isArray(p.LocalSecondaryIndexes)
-        ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes.map((index) => indexInput(index, true)) }
-        : {}),
-      ...(stream?.StreamViewType
-        ? {
-            StreamSpecification: {
-              StreamEnabled: true,
-              StreamViewType: stream.StreamViewType as 'NEW_AND_OLD_IMAGES',
-            },
-          }
-        : {}),
-    };
-    const created = await clients.dynamo.send(new CreateTableCommand(input));
-    streamArn = created.TableDescription?.LatestStreamArn;
-  }
-  const ttlEnabled = ttl?.AttributeName && (ttl.Enabled === true || ttl.Enabled === 'true');
-  if (ttlEnabled) {
-    const current = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
-    const status = current.TimeToLiveDescription?.TimeToLiveStatus;
-    if (status !== 'ENABLED' && status !== 'ENABLING') {
-      await clients.dynamo.send(
-        new UpdateTimeToLiveCommand({
-          TableName: name,
-          TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
-        }),
-      );
-    }
-  }
-  return {
-    name,
-    ...(streamArn ? { streamArn } : {}),
-    ...(ttlEnabled ? { ttlAttribute: ttl.AttributeName } : {}),
-  };
-}
-
-/** A CloudFormation index definition as CreateTable takes it (throughput only when provisioned). */
-function indexInput(index: unknown, payPerRequest: boolean) {
-  const { IndexName, KeySchema, Projection, ProvisionedThroughput } = index as Record<string, never>;
-  return {
-    IndexName,
-    KeySchema,
-    Projection,
-    ...(payPerRequest
-      ? {}
-      : { ProvisionedThroughput: ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
-  };
 }
 
 function describeFunction(

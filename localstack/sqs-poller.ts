@@ -7,7 +7,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaContext, reportedFailures, toSqsRecord } from './sqs-event.ts';
 
 /** A function as Lambda calls it: what `functions/worker.ts` exports, or a test's stand-in. */
 export type SqsHandler = (
@@ -80,6 +81,8 @@ export interface PollerStats {
 const SQS_BATCH = 10;
 /** Between retries of a failing receive, so a struggling emulator is not hammered. */
 const RECEIVE_BACKOFF_MS = 1000;
+/** Beyond a receive's own wait: how long an emulator under load may take to answer. */
+const REQUEST_GRACE_SECONDS = 60;
 
 /**
  * Lambda's SQS event source mapping, in-process: gathers batches by `BatchSize` and batching
@@ -171,19 +174,25 @@ export class SqsPoller {
     }
   }
 
-  /** Receives until the batch is full or the window closes (timed from the first message). */
+  /**
+   * Receives until the batch is full or the window closes (timed from the first message). SQS waits
+   * in whole seconds, so the window's last fraction is slept through and ended with one short
+   * receive, rather than spent in a loop of empty ones: moto's receives cost more as queues deepen.
+   */
   async #gather(): Promise<Message[]> {
     const batch: Message[] = [];
     const windowMs = this.#o.maximumBatchingWindowSeconds * 1000;
     let closesAt = Number.POSITIVE_INFINITY;
+    let last = false;
     while (this.#running && batch.length < this.#o.batchSize) {
       const remaining = closesAt - Date.now();
-      if (remaining <= 0) break;
-      // An idle receive long-polls; inside an open window it waits no longer than the window has left.
-      const wait = batch.length === 0 ? this.#o.waitTimeSeconds : Math.min(20, Math.floor(remaining / 1000));
-      const messages = await this.#receive(Math.min(SQS_BATCH, this.#o.batchSize - batch.length), wait);
+      if (remaining <= 0 && !last) break;
+      const wait =
+        batch.length === 0 ? this.#o.waitTimeSeconds : last ? 0 : Math.min(20, Math.floor(remaining / 1000));
+      const want = Math.min(SQS_BATCH, this.#o.batchSize - batch.length);
+      const messages = await this.#receive(want, wait);
       if (messages === undefined) {
-        if (batch.length === 0) break;
+        if (batch.length === 0 || last) break;
         continue;
       }
       if (messages.length > 0 && batch.length === 0) closesAt = Date.now() + windowMs;
@@ -193,8 +202,12 @@ export class SqsPoller {
         if (earlier >= 0) batch.splice(earlier, 1);
         batch.push(message);
       }
-      if (messages.length === 0 && batch.length === 0) break;
-      if (messages.length === 0 && wait === 0) await sleep(Math.min(100, Math.max(0, closesAt - Date.now())));
+      if (batch.length === 0 || last) break;
+      // A full receive means more may be waiting: go on. A short one means the queue is drained.
+      if (messages.length < want && closesAt - Date.now() < 1000) {
+        await sleep(Math.max(0, closesAt - Date.now()));
+        last = true;
+      }
     }
     return batch;
   }
@@ -213,6 +226,8 @@ export class SqsPoller {
             ? { VisibilityTimeout: this.#o.visibilityTimeoutSeconds }
             : {}),
         }),
+        // The SDK waits forever for an answer; a wedged connection must not wedge the poller.
+        { abortSignal: AbortSignal.timeout((waitSeconds + REQUEST_GRACE_SECONDS) * 1000) },
       );
       return response.Messages ?? [];
     } catch (error) {
@@ -237,7 +252,7 @@ export class SqsPoller {
     const requestId = randomUUID();
     const startedAt = Date.now();
     const concurrency = this.#inFlight.size + 1;
-    const records = batch.map((message) => this.#record(message));
+    const records = batch.map((message) => toSqsRecord(message, this.#o.queueArn, this.#o.region));
     this.#stats.invocations++;
     this.#stats.records += records.length;
     const timeoutMs = this.#o.timeoutSeconds * 1000;
@@ -250,7 +265,16 @@ export class SqsPoller {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
       const response = await Promise.race([
-        this.#o.handler({ Records: records }, this.#context(requestId, startedAt + timeoutMs)),
+        this.#o.handler(
+          { Records: records },
+          lambdaContext({
+            requestId,
+            deadline: startedAt + timeoutMs,
+            functionName: this.#o.functionName,
+            region: this.#o.region,
+            memoryMb: this.#o.memoryMb,
+          }),
+        ),
         timedOut,
       ]);
       if (response === 'timeout') {
@@ -299,6 +323,7 @@ export class SqsPoller {
               ReceiptHandle: m.ReceiptHandle as string,
             })),
           }),
+          { abortSignal: AbortSignal.timeout(REQUEST_GRACE_SECONDS * 1000) },
         );
         this.#stats.deleted += response.Successful?.length ?? 0;
         if (response.Failed?.length) {
@@ -332,93 +357,4 @@ export class SqsPoller {
       }
     }
   }
-
-  #record(message: Message): SQSRecord {
-    const attributes = message.Attributes ?? {};
-    return {
-      messageId: message.MessageId as string,
-      receiptHandle: message.ReceiptHandle as string,
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-        SenderId: attributes.SenderId ?? '',
-        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-        ...(attributes.AWSTraceHeader ? { AWSTraceHeader: attributes.AWSTraceHeader } : {}),
-        ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
-        ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
-        ...(attributes.MessageDeduplicationId
-          ? { MessageDeduplicationId: attributes.MessageDeduplicationId }
-          : {}),
-        ...(attributes.DeadLetterQueueSourceArn
-          ? { DeadLetterQueueSourceArn: attributes.DeadLetterQueueSourceArn }
-          : {}),
-      },
-      messageAttributes: messageAttributes(message),
-      md5OfBody: message.MD5OfBody ?? '',
-      ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.#o.queueArn,
-      awsRegion: this.#o.region,
-    };
-  }
-
-  #context(requestId: string, deadline: number): Context {
-    const { functionName, region } = this.#o;
-    const unsupported = () => {
-      throw new Error('callback-style completion is not supported: return a promise');
-    };
-    return {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
-      memoryLimitInMB: String(this.#o.memoryMb),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${functionName}`,
-      logStreamName: `local/${requestId}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: unsupported,
-      fail: unsupported,
-      succeed: unsupported,
-    };
-  }
-}
-
-/** Binary values arrive base64-encoded in a Lambda event, as here. */
-function messageAttributes(message: Message): SQSMessageAttributes {
-  const out: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    out[name] = {
-      dataType: value.DataType ?? 'String',
-      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined
-        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
-        : {}),
-      stringListValues: value.StringListValues ?? [],
-      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
-    };
-  }
-  return out;
-}
-
-/**
- * The records a partial batch response asks back, read as Lambda reads it: an empty or absent list
- * means all done; an identifier that is empty or not in the batch fails the whole batch.
- */
-export function reportedFailures(response: unknown, records: readonly SQSRecord[]): string[] {
-  const all = records.map((r) => r.messageId);
-  if (response === undefined || response === null || response === '') return [];
-  if (typeof response !== 'object') return all;
-  const list = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) return all;
-  const ids = new Set(all);
-  const failed = new Set<string>();
-  for (const item of list) {
-    const id = (item as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (typeof id !== 'string' || !ids.has(id)) return all;
-    failed.add(id);
-  }
-  return [...failed];
 }
