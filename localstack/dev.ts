@@ -46,6 +46,11 @@ interface Tracked {
   lastStatus?: string;
 }
 
+function firstLine(record: TaskResultRecord): string {
+  const message = (record.traceback ?? '').split('\n')[0]?.replace(/^\w+: /, '') ?? '';
+  return `${record.errorType}: ${message}`;
+}
+
 function line(t: Tracked, record: TaskResultRecord): string {
   const seconds = ((Date.now() - t.sentAt) / 1000).toFixed(1);
   const status = record.status.padEnd(7);
@@ -53,9 +58,9 @@ function line(t: Tracked, record: TaskResultRecord): string {
     record.status === 'SUCCESS'
       ? `= ${record.result}`
       : record.status === 'RETRY'
-        ? `retry ${(record.retries ?? 0) + 1} (${record.errorType})`
+        ? `${firstLine(record)}; again at ${record.eta?.slice(11, 19) ?? '?'}`
         : record.errorType
-          ? `${record.errorType}: ${(record.traceback ?? '').split('\n')[0]?.replace(/^\w+: /, '')}`
+          ? firstLine(record)
           : '';
   return `  ${status} ${t.label.padEnd(34)} ${detail}  [${seconds}s, ${t.taskId.slice(0, 8)}]`;
 }
@@ -92,7 +97,8 @@ async function follow(cloud: LocalCloud, tracked: Tracked[], stopped: () => bool
     for (const t of tracked) {
       if (READY.has(t.lastStatus ?? '')) continue;
       const record = await cloud.store.get(t.taskId).catch(() => undefined);
-      const key = record ? `${record.status}/${record.retries ?? 0}` : undefined;
+      // A retry's eta tells its RETRY records apart; a claim of the next attempt leaves it as it was.
+      const key = record ? `${record.status}/${record.status === 'RETRY' ? record.eta : ''}` : undefined;
       if (record && key !== t.lastStatus) {
         console.log(line(t, record));
         t.lastStatus = READY.has(record.status) ? record.status : key;
