@@ -95,7 +95,12 @@ async function stackTemplate(stackName: string): Promise<unknown> {
 function functionConfig(environment: Record<string, string>): CelerityConfig {
   const app = getConfig();
   return resolveConfig(
-    { taskRoutes: app.taskRoutes, defaultQueue: app.defaultQueue, resultExpires: app.resultExpires },
+    {
+      taskRoutes: app.taskRoutes,
+      defaultQueue: app.defaultQueue,
+      resultExpires: app.resultExpires,
+      poisonRetryDelay: app.poisonRetryDelay,
+    },
     environment,
   );
 }

@@ -47,6 +47,7 @@ export function createWorkerRuntime(wiring: Wiring & { logger?: Logger } = {}): 
     config,
     registry: wiring.registry ?? defaultRegistry,
     store: createResultStore({ config, clients }),
+    sqs: clients.sqs,
     producer: createProducer({ config, clients, ...(wiring.registry ? { registry: wiring.registry } : {}) }),
     ...(config.rateLimitTable
       ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }

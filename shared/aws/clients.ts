@@ -31,9 +31,9 @@ export function resolveAwsLocation(options: AwsClientOptions = {}): { endpoint?:
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const location = resolveAwsLocation(options);
   const requests = new RequestCounter();
-  // Emulators answer slowly under load; the SDK's default of 3 attempts is kept, but a short
-  // connection timeout would turn a busy emulator into spurious failures, so none is set here.
-  const common = { ...location, maxAttempts: 5 };
+  // A request that never answers must not hang a worker: a minute is far past any call here,
+  // including a 20 s long poll. Five attempts ride out an emulator (or a region) under load.
+  const common = { ...location, maxAttempts: 5, requestHandler: { requestTimeout: 60_000 } };
   const sqs = requests.attach(new SQSClient(common));
   const dynamoClient = requests.attach(new DynamoDBClient(common));
   const dynamo = DynamoDBDocumentClient.from(dynamoClient, {

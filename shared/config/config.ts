@@ -21,6 +21,7 @@ const configSchema = z.strictObject({
   alwaysEager: z.boolean(),
   eagerPropagates: z.boolean(),
   resultExpires: z.int().check(z.positive()),
+  poisonRetryDelay: z.int().check(z.minimum(0), z.maximum(43_200)),
 });
 
 export type QueueTarget = z.infer<typeof queueTarget>;
@@ -43,6 +44,12 @@ export const configDefaults: CelerityConfig = {
   eagerPropagates: false,
   /** Celery's `result_expires`: one day. */
   resultExpires: 86_400,
+  /**
+   * Seconds before a message the worker cannot use (not JSON, unknown task, bad args) is delivered
+   * again, on its way to the DLQ after `maxReceiveCount` receives. Short, so a bad message is
+   * dead-lettered in about a minute; an unknown task from a deploy in progress gets that long too.
+   */
+  poisonRetryDelay: 15,
 };
 
 function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {

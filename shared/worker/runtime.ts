@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
@@ -12,6 +13,7 @@ import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { decodeRecord } from './decode.ts';
 import { describeError, executeTask, type RunOutcome } from './execute.ts';
+import { hastenPoison } from './poison.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
 
 export interface Invocation {
@@ -26,6 +28,8 @@ export interface WorkerRuntimeOptions {
   config: CelerityConfig;
   store: ResultStore;
   producer: Producer;
+  /** Lets poison messages come back sooner (see `poisonRetryDelay`); without it they wait out the visibility timeout. */
+  sqs?: SQSClient;
   /** Needed only when some task has a `rateLimit`. */
   rateLimiter?: RateLimiter;
   logger?: Logger;
@@ -62,6 +66,7 @@ export class WorkerRuntime {
   readonly #store: ResultStore;
   readonly #producer: Producer;
   readonly #rateLimiter: RateLimiter | undefined;
+  readonly #sqs: SQSClient | undefined;
   readonly #log: Logger;
 
   constructor(options: WorkerRuntimeOptions) {
@@ -70,6 +75,7 @@ export class WorkerRuntime {
     this.#store = options.store;
     this.#producer = options.producer;
     this.#rateLimiter = options.rateLimiter;
+    this.#sqs = options.sqs;
     this.#log = options.logger ?? createLogger({ component: 'worker' });
   }
 
@@ -82,11 +88,13 @@ export class WorkerRuntime {
     const resends: Resend[] = [];
     const work: Work[] = [];
     const seen = new Set<string>();
+    const poison: SQSRecord[] = [];
 
     for (const record of records) {
       const decoded = decodeRecord(record, this.#registry, now, this.#config.resultExpires, this.#log);
       if (!('envelope' in decoded)) {
         failures.add(record.messageId);
+        poison.push(record);
         if (decoded.poison) completions.push({ messageId: record.messageId, completion: decoded.poison });
         continue;
       }
@@ -118,6 +126,7 @@ export class WorkerRuntime {
 
     await this.#resend(resends, failures, completions);
     await this.#complete(completions, failures);
+    if (poison.length > 0 && this.#sqs) await hastenPoison(this.#sqs, this.#config, poison, this.#log);
     return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
