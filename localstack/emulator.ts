@@ -48,14 +48,27 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, timeout
   throw new Error(`moto_server did not answer at ${endpoint} within ${timeoutMs} ms (${lastError})`);
 }
 
+/**
+ * Forgets every resource the emulator holds: moto's reset, or LocalStack's state reset. An
+ * emulator that offers neither is left as it is (suites then rely on fresh names).
+ */
+export async function resetEmulator(endpoint: string): Promise<'moto' | 'localstack' | 'none'> {
+  const moto = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' }).catch(() => undefined);
+  if (moto?.ok) return 'moto';
+  const localstack = await fetch(`${endpoint}/_localstack/state/reset`, { method: 'POST' }).catch(
+    () => undefined,
+  );
+  if (localstack?.ok) return 'localstack';
+  return 'none';
+}
+
 function external(endpoint: string): Emulator {
-  const isMoto = async () => (await fetch(`${endpoint}/moto-api/`).catch(() => undefined))?.ok === true;
   return {
     endpoint,
     owned: false,
     kind: 'external',
     async reset() {
-      if (await isMoto()) await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      await resetEmulator(endpoint);
     },
     async stop() {},
   };
@@ -101,8 +114,7 @@ export async function startEmulator(
     owned: true,
     kind: 'moto',
     async reset() {
-      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+      if ((await resetEmulator(endpoint)) !== 'moto') throw new Error(`could not reset moto at ${endpoint}`);
     },
     async stop() {
       if (child.exitCode !== null) return;

@@ -1,10 +1,11 @@
 import { beforeAll, inject } from 'vitest';
+import { resetEmulator } from '../../localstack/emulator.ts';
 import { resetAwsClients } from '../../shared/aws/index.ts';
 import { resetConfig } from '../../shared/config/index.ts';
 
 /**
  * Points this suite's AWS clients at the emulator the global setup started and gives it a clean
- * slate: moto is reset before the suite; against another emulator, suites rely on fresh names.
+ * slate: moto (or LocalStack) is reset before the suite.
  */
 export function useEmulator(): { endpoint: string } {
   const endpoint = inject('awsEndpoint');
@@ -13,10 +14,9 @@ export function useEmulator(): { endpoint: string } {
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
   beforeAll(async () => {
-    if (inject('emulatorKind') === 'moto') {
-      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!response.ok) throw new Error(`could not reset moto: HTTP ${response.status}`);
-    }
+    const reset = await resetEmulator(endpoint);
+    if (inject('emulatorKind') === 'moto' && reset !== 'moto')
+      throw new Error(`could not reset moto at ${endpoint}`);
     resetAwsClients();
     resetConfig();
   });
