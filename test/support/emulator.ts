@@ -1,7 +1,6 @@
 import { beforeAll, inject } from 'vitest';
 import { resetEmulator } from '../../localstack/emulator.ts';
 import { resetAwsClients } from '../../shared/aws/index.ts';
-import { resetConfig } from '../../shared/config/index.ts';
 
 /**
  * Points this suite's AWS clients at the emulator the global setup started and gives it a clean
@@ -17,8 +16,8 @@ export function useEmulator(): { endpoint: string } {
     const reset = await resetEmulator(endpoint);
     if (inject('emulatorKind') === 'moto' && reset !== 'moto')
       throw new Error(`could not reset moto at ${endpoint}`);
+    // Clients made before this point would keep pointing wherever they were made for.
     resetAwsClients();
-    resetConfig();
   });
   return { endpoint };
 }
