@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { CelerityConfig } from '../config/config.ts';
-import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
 import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
-import type { TaskResultRecord } from '../results/record.ts';
-import type { ClaimRequest, Completion, ResultStore } from '../results/store.ts';
+import type { Completion, ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { decodeRecord } from './decode.ts';
 import { describeError, executeTask, type RunOutcome } from './execute.ts';
 import { hastenPoison } from './poison.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
+import { claimRow, outcomeRow, type Resend, type Work } from './work.ts';
 
 export interface Invocation {
   /** Lambda's request id (or the local poller's), recorded as the result's `worker`. */
@@ -33,22 +31,6 @@ export interface WorkerRuntimeOptions {
   /** Needed only when some task has a `rateLimit`. */
   rateLimiter?: RateLimiter;
   logger?: Logger;
-}
-
-interface Work {
-  record: SQSRecord;
-  envelope: Envelope;
-  task: RegisteredTask;
-  /** The row this run claims: the task as it reads while the run holds it. */
-  row: ClaimRequest;
-  windowEnd?: number;
-}
-
-interface Resend {
-  messageId: string;
-  envelope: EnvelopeInput;
-  delaySeconds: number;
-  completion?: Completion;
 }
 
 /** An eta this close is run now: SQS's delay is whole seconds and clocks differ a little. */
@@ -113,7 +95,12 @@ export class WorkerRuntime {
         record,
         envelope,
         task,
-        row: this.#claimRow(envelope, task, invocation.requestId, now, now + remaining),
+        row: claimRow(envelope, task, {
+          worker: invocation.requestId,
+          now,
+          invocationEnd: now + remaining,
+          expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+        }),
       });
     }
 
@@ -386,47 +373,7 @@ export class WorkerRuntime {
     }
   }
 
-  #claimRow(
-    envelope: Envelope,
-    task: RegisteredTask,
-    worker: string,
-    now: number,
-    invocationEnd: number,
-  ): ClaimRequest {
-    return {
-      taskId: envelope.id,
-      taskName: envelope.task,
-      status: task.options.trackStarted
-        ? TaskState.STARTED
-        : envelope.retries > 0
-          ? TaskState.RETRY
-          : TaskState.PENDING,
-      retries: envelope.retries,
-      args: JSON.stringify(envelope.args),
-      kwargs: JSON.stringify(envelope.kwargs),
-      queue: envelope.queue,
-      origin: envelope.origin,
-      periodicTask: envelope.periodicTask,
-      eta: envelope.eta,
-      // A retry's envelope keeps the first send's time: the row dates from the first attempt.
-      dateCreated: envelope.sentAt ?? new Date(now).toISOString(),
-      dateStarted: new Date(now).toISOString(),
-      worker,
-      expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
-      // The lease ends with the invocation; the message comes back only after its visibility
-      // timeout (six times the function's), so a crashed run is always taken over.
-      leaseUntil: invocationEnd,
-      leaseToken: randomUUID(),
-    };
-  }
-
   #expiresFor(task: RegisteredTask): number {
     return task.options.resultExpires ?? this.#config.resultExpires;
   }
-}
-
-/** The row a run records: its claim, less the lease, with the outcome's fields over it. */
-function outcomeRow(w: Work, fields: Partial<TaskResultRecord>): Completion {
-  const { leaseUntil: _until, leaseToken, ...claimed } = w.row;
-  return { record: { ...claimed, ...fields }, heldBy: leaseToken };
 }
