@@ -88,14 +88,16 @@ let current: CelerityConfig | undefined;
 let overrides: CelerityConfigInput = {};
 
 /**
- * Sets the process-wide configuration, like `app.conf.update(...)` in Celery. Calls accumulate;
- * the environment fills whatever no call sets.
+ * Sets the process-wide configuration, like `app.conf.update(...)` in Celery. Calls accumulate and
+ * are checked at once; the environment is read when the configuration is first used, so a module
+ * that configures the app on import does not freeze whatever the environment held at that moment.
  */
 export function configure(input: CelerityConfigInput): CelerityConfig {
   const next = { ...overrides, ...input };
-  current = resolveConfig(next);
+  const resolved = resolveConfig(next);
   overrides = next;
-  return current;
+  current = undefined;
+  return resolved;
 }
 
 export function getConfig(): CelerityConfig {
