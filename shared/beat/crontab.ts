@@ -112,16 +112,15 @@ function expandPart(field: CrontabField, part: string): number[] {
     throw new CrontabSyntaxError(field, `"${part}": negative numbers are not allowed`);
   }
   const match = PART.exec(part);
-  if (!match) {
-    if (/^\d+\/\d+$/.test(part)) {
-      throw new CrontabSyntaxError(
-        field,
-        `"${part}": a step needs * or a range before it, e.g. */${part.split('/')[1]} or ${part.split('/')[0]}-${max}/${part.split('/')[1]} (Celery does not read ${part} as cron does)`,
-      );
-    }
-    throw new CrontabSyntaxError(field, `"${part}" is not *, a number, a range or a step`);
-  }
+  if (!match) throw new CrontabSyntaxError(field, `"${part}" is not *, a number, a range or a step`);
   const [, star, from, to, step] = match;
+  if (step !== undefined && !star && to === undefined) {
+    // Vixie cron reads 5/15 as 5-59/15; Celery's parser refuses it, and so do we, saying how to write it.
+    throw new CrontabSyntaxError(
+      field,
+      `"${part}": a step needs * or a range before it, e.g. */${step} or ${from}-${max}/${step}`,
+    );
+  }
   let values: number[];
   if (star) {
     values = [];
