@@ -10,6 +10,8 @@ export interface NextFireOptions {
   after: Date;
   /** How many runs to list at most. */
   count: number;
+  /** List only runs strictly before this instant. */
+  before?: Date;
   /** When the plan is made (start dates of intervals, the next solar event); defaults to `after`. */
   now?: Date;
   /** How many years ahead to look before giving up on finding `count` runs. */
@@ -85,12 +87,16 @@ function ratePeriodMs(expression: string): number {
  * Solar schedules list successive events, as re-arming gives them.
  */
 export function nextFireTimes(definition: PeriodicTask, options: NextFireOptions): Date[] {
-  const { after, count, now = after, horizonYears = DEFAULT_HORIZON_YEARS } = options;
+  const { after, count, before, now = after, horizonYears = DEFAULT_HORIZON_YEARS } = options;
   const plan = translate(definition, { now });
   if (plan.state === 'DISABLED' || count <= 0) return [];
   const limit = definition.oneOff ? 1 : count;
   const from = Math.max(after.getTime(), (plan.startDate?.getTime() ?? 0) - 1);
-  const until = Math.min(after.getTime() + horizonYears * 366 * DAY, plan.endDate?.getTime() ?? Infinity);
+  const until = Math.min(
+    after.getTime() + horizonYears * 366 * DAY,
+    plan.endDate?.getTime() ?? Infinity,
+    before?.getTime() ?? Infinity,
+  );
   const expires = definition.expires ? Date.parse(definition.expires) : Infinity;
   const out: Date[] = [];
   const take = (t: number): boolean => {

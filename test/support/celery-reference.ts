@@ -109,7 +109,8 @@ export function celeryRunTimes(spec: CelerySpec, timeZone: string, from: number,
   const naive: number[] = [];
   const eventBridge: number[] = [];
   const repeated: number[] = [];
-  const seenWallTimes = new Set<number>();
+  // Time only runs forward, so a wall time at or below the latest one seen is a second sighting.
+  let latestWallTime = -Infinity;
   for (let block = Math.floor(from / BLOCK) * BLOCK; block < to; block += BLOCK) {
     const offset = blockOffset(timeZone, block);
     const wall = new Date(block + offset);
@@ -121,9 +122,9 @@ export function celeryRunTimes(spec: CelerySpec, timeZone: string, from: number,
       if (instant < from || instant >= to || !minute[firstMinute + i]) continue;
       naive.push(instant);
       const wallTime = instant + offset;
-      if (seenWallTimes.has(wallTime)) repeated.push(instant);
+      if (wallTime <= latestWallTime) repeated.push(instant);
       else {
-        seenWallTimes.add(wallTime);
+        latestWallTime = wallTime;
         eventBridge.push(instant);
       }
     }

@@ -168,12 +168,10 @@ describe('a year of runs: translation + guard vs Celery minute by minute', () =>
     );
     const ours = nextFireTimes(definitionOf(row), {
       after: new Date(YEAR_START - 1),
+      before: new Date(YEAR_END),
       count: 600_000,
       now: NOW,
-      horizonYears: 2,
-    })
-      .map((t) => t.getTime())
-      .filter((t) => t < YEAR_END);
+    }).map((t) => t.getTime());
     expect(firstDifference(ours, celery.eventBridge)).toBeUndefined();
     // Where EventBridge and a naive minute walk differ: only second sightings of a wall time
     // in the repeated autumn hour, which EventBridge runs once.
