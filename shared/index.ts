@@ -14,6 +14,7 @@ export {
   revoke,
 } from './app.ts';
 export * from './aws/index.ts';
+export * from './beat/index.ts';
 export * from './config/index.ts';
 export * from './envelope/index.ts';
 export { CelerityError, ValidationError } from './errors.ts';

@@ -31,5 +31,5 @@ export type { NextFireOptions } from './next-fire.ts';
 export { nextFireTimes } from './next-fire.ts';
 export { nextSolarEvent, SOLAR_SEARCH_DAYS } from './solar.ts';
 export type { SchedulePlan, TranslateOptions } from './translate.ts';
-export { atExpression, translate, translateCrontab } from './translate.ts';
+export { translate, translateCrontab } from './translate.ts';
 export { timeZoneProblem } from './zoned-time.ts';

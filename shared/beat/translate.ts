@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { atExpression } from '../producer/one-time-schedule.ts';
 import { type CrontabSets, isFull, parseCrontab } from './crontab.ts';
 import { compressField, MAX_EXPRESSION_LENGTH } from './eventbridge-cron.ts';
 import type { DayGuard } from './guard.ts';
@@ -98,11 +99,6 @@ export function translateCrontab(crontab: CrontabSchedule): { expression: string
     );
   }
   return guard ? { expression, guard } : { expression };
-}
-
-/** `at(yyyy-mm-ddThh:mm:ss)` of an instant, to be read in UTC. */
-export function atExpression(instant: Date): string {
-  return `at(${instant.toISOString().slice(0, 19)})`;
 }
 
 function later(a: Date, b: Date | undefined): Date {
