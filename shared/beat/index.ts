@@ -1,5 +1,6 @@
 export type { CrontabField, CrontabSets, CrontabSpec } from './crontab.ts';
 export { CRONTAB_FIELDS, CrontabSyntaxError, parseCrontab, parseCrontabField } from './crontab.ts';
+export { DEFAULT_PERIODIC_TASKS, defaultPeriodicTasks } from './defaults.ts';
 export type { EventBridgeCron } from './eventbridge-cron.ts';
 export { compressField, MAX_EXPRESSION_LENGTH, parseEventBridgeCron } from './eventbridge-cron.ts';
 export type { DayGuard } from './guard.ts';
@@ -29,7 +30,25 @@ export {
 export { SCHEDULE_NAME_MAX, SCHEDULE_NAME_PATTERN, scheduleName } from './naming.ts';
 export type { NextFireOptions } from './next-fire.ts';
 export { nextFireTimes } from './next-fire.ts';
+export type { BeatEnvelopeField, ScheduleRequest, ScheduleTarget } from './schedule-input.ts';
+export {
+  beatEnvelopeFieldSchema,
+  envelopeInput,
+  RETRY_POLICY,
+  scheduleDescription,
+  scheduleRequest,
+} from './schedule-input.ts';
 export { nextSolarEvent, SOLAR_SEARCH_DAYS } from './solar.ts';
+export type { ActualSchedule, ScheduleDiff, ScheduleRelevantField, SyncAction } from './sync-plan.ts';
+export {
+  changedFields,
+  diffSchedules,
+  planSync,
+  RUN_STATS_MARKER,
+  SCHEDULE_RELEVANT_FIELDS,
+  scheduleDifferences,
+  streamFilterPatterns,
+} from './sync-plan.ts';
 export type { SchedulePlan, TranslateOptions } from './translate.ts';
 export { translate, translateCrontab } from './translate.ts';
 export { timeZoneProblem } from './zoned-time.ts';

@@ -1,0 +1,154 @@
+import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { ValidationError } from '../errors.ts';
+import * as z from '../schema.ts';
+import type { PeriodicTask } from './model.ts';
+import { scheduleName } from './naming.ts';
+import type { SchedulePlan } from './translate.ts';
+
+/** Context attributes the Scheduler substitutes in the target's static `Input` at each run. */
+export const EXECUTION_ID = '<aws.scheduler.execution-id>';
+export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
+
+/** The Scheduler's limits: `Target.Input` up to 256 KB, `Description` up to 512 characters. */
+export const MAX_INPUT_BYTES = 256 * 1024;
+export const MAX_DESCRIPTION_LENGTH = 512;
+
+/**
+ * Delivery to SQS fails only transiently (throttling, KMS, a permission briefly missing during a
+ * deploy), and the Scheduler backs off exponentially, so 10 attempts cover several minutes.
+ * 15 minutes caps the lateness: the Scheduler's default (185 attempts over 24 h) would deliver a
+ * 09:00 reminder in the evening, and Celery Beat itself never replays a missed tick. What still
+ * fails lands in the dead-letter queue, where it can be inspected and replayed by hand.
+ */
+export const RETRY_POLICY = { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 900 } as const;
+
+const dayList = (min: number, max: number) => z.array(z.int().check(z.gte(min), z.lte(max)));
+
+/**
+ * The `beat` object of an envelope sent by a schedule: what the worker needs to run it exactly.
+ * The envelope schema (shared/envelope/schema.ts) does not have it yet; its owner should add
+ * `beat: z.optional(beatEnvelopeFieldSchema)`. Until then `envelopeSchema` accepts the field but
+ * strips it from its output.
+ */
+export const beatEnvelopeFieldSchema = z.strictObject({
+  /** The run's scheduled time (`<aws.scheduler.scheduled-time>`): guards and delays count from it. */
+  scheduledAt: z.iso.datetime({ offset: true }),
+  guard: z.optional(
+    z.strictObject({
+      timezone: z.string(),
+      daysOfMonth: z.optional(dayList(1, 31)),
+      daysOfWeek: z.optional(dayList(0, 6)),
+    }),
+  ),
+  expansion: z.optional(
+    z.strictObject({ everySeconds: z.int().check(z.positive()), count: z.int().check(z.positive()) }),
+  ),
+  /** Solar: plan and write the next `at()` after this run. */
+  rearm: z.optional(z.literal(true)),
+  /** Set `enabled = false` on the periodic task after this run. */
+  oneOff: z.optional(z.literal(true)),
+  /** Celery's per-run `expires = now + expire_seconds`: the static Input cannot hold the instant. */
+  expireSeconds: z.optional(z.int().check(z.positive())),
+  /** Message headers and priority of the periodic task; the envelope has no field for them yet. */
+  headers: z.optional(z.record(z.string(), z.unknown())),
+  priority: z.optional(z.int().check(z.gte(0), z.lte(255))),
+});
+
+export type BeatEnvelopeField = z.output<typeof beatEnvelopeFieldSchema>;
+
+export interface ScheduleTarget {
+  groupName: string;
+  /** The SQS queue's ARN, or how to find it from the periodic task's `queue` (a route name). */
+  queueArn: string | ((queue: string | undefined) => string);
+  /** The role the Scheduler assumes: allowed only `sqs:SendMessage` on the task queues. */
+  roleArn: string;
+  deadLetterArn?: string;
+  now: Date;
+}
+
+/** What CreateSchedule and UpdateSchedule take: both need the full definition. */
+export type ScheduleRequest = CreateScheduleCommandInput & {
+  Name: string;
+  GroupName: string;
+  ScheduleExpression: string;
+  Target: NonNullable<CreateScheduleCommandInput['Target']> & { Input: string };
+};
+
+/** The task envelope as the schedule's static Input, with the Scheduler's placeholders in it. */
+export function envelopeInput(definition: PeriodicTask, plan: SchedulePlan): string {
+  const beat: Record<string, unknown> = { scheduledAt: SCHEDULED_TIME };
+  if (plan.guard) beat.guard = plan.guard;
+  if (plan.expansion) beat.expansion = plan.expansion;
+  if (plan.rearm) beat.rearm = true;
+  if (plan.oneOff) beat.oneOff = true;
+  if (definition.expireSeconds !== undefined) beat.expireSeconds = definition.expireSeconds;
+  if (Object.keys(definition.headers).length) beat.headers = definition.headers;
+  if (definition.priority !== undefined) beat.priority = definition.priority;
+  // django-celery-beat sends `expire_seconds` in preference to `expires`; only the absolute one is static.
+  const expires = definition.expireSeconds === undefined ? definition.expires : undefined;
+  const envelope = {
+    v: 1,
+    id: EXECUTION_ID,
+    task: definition.task,
+    args: definition.args,
+    kwargs: definition.kwargs,
+    ...(definition.queue ? { queue: definition.queue } : {}),
+    ...(expires ? { expires: new Date(expires).toISOString() } : {}),
+    periodicTask: definition.name,
+    origin: 'beat',
+    beat,
+  };
+  return JSON.stringify(envelope);
+}
+
+/**
+ * The CreateSchedule/UpdateSchedule request of a periodic task and its plan. Description names
+ * the periodic task, since the schedule's own name is a slug and a hash. Throws `ValidationError`
+ * when the envelope is larger than the Scheduler takes.
+ */
+export function scheduleRequest(
+  definition: PeriodicTask,
+  plan: SchedulePlan,
+  target: ScheduleTarget,
+): ScheduleRequest {
+  const input = envelopeInput(definition, plan);
+  if (Buffer.byteLength(input, 'utf8') > MAX_INPUT_BYTES) {
+    throw ValidationError.of(
+      'args',
+      `the task message would be ${Buffer.byteLength(input, 'utf8')} bytes; the Scheduler takes at most ${MAX_INPUT_BYTES}`,
+    );
+  }
+  const queueArn = typeof target.queueArn === 'string' ? target.queueArn : target.queueArn(definition.queue);
+  // The Scheduler refuses a StartDate more than 5 minutes in the past, and a past one changes nothing.
+  const startDate =
+    plan.startDate && plan.startDate.getTime() > target.now.getTime() ? plan.startDate : undefined;
+  return {
+    Name: scheduleName(definition.name),
+    GroupName: target.groupName,
+    ScheduleExpression: plan.expression,
+    ScheduleExpressionTimezone: plan.timezone,
+    ...(startDate ? { StartDate: startDate } : {}),
+    ...(plan.endDate ? { EndDate: plan.endDate } : {}),
+    State: plan.state,
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    // Not DELETE: reconcile would recreate a self-deleted at() schedule and fire it again.
+    ActionAfterCompletion: 'NONE',
+    Description: scheduleDescription(definition.name),
+    Target: {
+      Arn: queueArn,
+      RoleArn: target.roleArn,
+      RetryPolicy: { ...RETRY_POLICY },
+      ...(target.deadLetterArn ? { DeadLetterConfig: { Arn: target.deadLetterArn } } : {}),
+      Input: input,
+    },
+  };
+}
+
+/**
+ * The periodic task's full name (at most 200 characters, so it fits), not its `description`: the
+ * console user needs the way back from a hashed schedule name to the table row, and copying the
+ * free text (up to 2,000 characters) would cost a Scheduler call for every edit of it.
+ */
+export function scheduleDescription(name: string): string {
+  return `Celerity periodic task: ${name}`.slice(0, MAX_DESCRIPTION_LENGTH);
+}
