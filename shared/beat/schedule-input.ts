@@ -1,6 +1,6 @@
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { type BeatEnvelopeField, beatEnvelopeFieldSchema } from '../envelope/beat-field.ts';
 import { ValidationError } from '../errors.ts';
-import * as z from '../schema.ts';
 import type { PeriodicTask } from './model.ts';
 import { scheduleName } from './naming.ts';
 import type { SchedulePlan } from './translate.ts';
@@ -21,40 +21,6 @@ export const MAX_DESCRIPTION_LENGTH = 512;
  * fails lands in the dead-letter queue, where it can be inspected and replayed by hand.
  */
 export const RETRY_POLICY = { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 900 } as const;
-
-const dayList = (min: number, max: number) => z.array(z.int().check(z.gte(min), z.lte(max)));
-
-/**
- * The `beat` object of an envelope sent by a schedule: what the worker needs to run it exactly.
- * The envelope schema (shared/envelope/schema.ts) does not have it yet; its owner should add
- * `beat: z.optional(beatEnvelopeFieldSchema)`. Until then `envelopeSchema` accepts the field but
- * strips it from its output.
- */
-export const beatEnvelopeFieldSchema = z.strictObject({
-  /** The run's scheduled time (`<aws.scheduler.scheduled-time>`): guards and delays count from it. */
-  scheduledAt: z.iso.datetime({ offset: true }),
-  guard: z.optional(
-    z.strictObject({
-      timezone: z.string(),
-      daysOfMonth: z.optional(dayList(1, 31)),
-      daysOfWeek: z.optional(dayList(0, 6)),
-    }),
-  ),
-  expansion: z.optional(
-    z.strictObject({ everySeconds: z.int().check(z.positive()), count: z.int().check(z.positive()) }),
-  ),
-  /** Solar: plan and write the next `at()` after this run. */
-  rearm: z.optional(z.literal(true)),
-  /** Set `enabled = false` on the periodic task after this run. */
-  oneOff: z.optional(z.literal(true)),
-  /** Celery's per-run `expires = now + expire_seconds`: the static Input cannot hold the instant. */
-  expireSeconds: z.optional(z.int().check(z.positive())),
-  /** Message headers and priority of the periodic task; the envelope has no field for them yet. */
-  headers: z.optional(z.record(z.string(), z.unknown())),
-  priority: z.optional(z.int().check(z.gte(0), z.lte(255))),
-});
-
-export type BeatEnvelopeField = z.output<typeof beatEnvelopeFieldSchema>;
 
 export interface ScheduleTarget {
   groupName: string;
@@ -152,3 +118,5 @@ export function scheduleRequest(
 export function scheduleDescription(name: string): string {
   return `Celerity periodic task: ${name}`.slice(0, MAX_DESCRIPTION_LENGTH);
 }
+
+export { type BeatEnvelopeField, beatEnvelopeFieldSchema };

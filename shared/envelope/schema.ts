@@ -1,4 +1,5 @@
 import * as z from '../schema.ts';
+import { beatEnvelopeFieldSchema } from './beat-field.ts';
 
 /** Version of the wire format; a worker refuses versions it does not know, by name. */
 export const ENVELOPE_VERSION = 1;
@@ -42,6 +43,11 @@ export const envelopeSchema = z
     periodicTask: z.optional(text(200, 'Name of the periodic task that sent it.')),
     queue: z.optional(text(80, 'Route queue it was sent to.')),
     sentAt: z.optional(isoDateTime),
+    beat: z.optional(
+      beatEnvelopeFieldSchema.check(
+        z.describe("Set by a periodic task's schedule: what the worker needs to run it exactly."),
+      ),
+    ),
   })
   .check(z.describe('Celerity task message, version 1'));
 
