@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { guardAllows } from '../beat/guard.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -81,6 +82,13 @@ export class WorkerRuntime {
         continue;
       }
       const { envelope, task } = decoded;
+      const guard = envelope.beat?.guard;
+      if (guard && envelope.beat && !guardAllows(guard, new Date(envelope.beat.scheduledAt))) {
+        // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
+        // fields): on the other days the tick is dropped, with no record, as Celery would not run.
+        this.#log.debug('periodic run skipped by its day guard', { taskId: envelope.id, task: task.name });
+        continue;
+      }
       if (seen.has(envelope.id)) {
         failures.add(record.messageId);
         continue;

@@ -124,6 +124,19 @@ describe('worker runtime against the emulator', () => {
     expect(await store.get('expired-1')).toMatchObject({ status: 'REVOKED', errorType: 'TaskExpired' });
   });
 
+  it("honours a periodic run's day guard: a tick on a day Celery would skip runs nothing and records nothing", async () => {
+    // Celery's `day_of_month='1-7', day_of_week='mon'` (first Monday): scheduled on Mondays, guarded on days 1-7.
+    const guard = { timezone: 'Europe/London', daysOfMonth: [1, 2, 3, 4, 5, 6, 7] };
+    const skipped = body('guard-skip', { beat: { scheduledAt: '2026-11-09T09:00:00Z', guard } });
+    const allowed = body('guard-run', { beat: { scheduledAt: '2026-11-02T09:00:00Z', guard } });
+    const response = await runtime.processBatch([sqsRecord(skipped), sqsRecord(allowed)], invocation());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs.get('guard-skip')).toBeUndefined();
+    expect(await store.get('guard-skip')).toBeUndefined();
+    expect(runs.get('guard-run')).toBe(1);
+    expect((await store.get('guard-run'))?.status).toBe('SUCCESS');
+  });
+
   it('records a poison message as FAILURE under its id and reports it, without failing its batch-mates', async () => {
     const records = [
       sqsRecord(body('poison-args', {}, ['not a number'])),
