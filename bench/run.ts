@@ -78,7 +78,6 @@ async function measureDrain(): Promise<{
     const tasks = ROUNDS * PER_ROUND;
     cloud.clients.requests.reset();
     const cpu0 = cpuMicros();
-    const t0 = performance.now();
     let wallDrain = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const r0 = performance.now();
@@ -87,10 +86,8 @@ async function measureDrain(): Promise<{
       wallDrain += performance.now() - r0;
     }
     const cpu = cpuMicros() - cpu0;
-    const wall = performance.now() - t0;
     const requests = cloud.clients.requests.snapshot();
     const requestsTotal = cloud.clients.requests.total;
-    void wall;
     return {
       rate: tasks / (wallDrain / 1000),
       cpuPerTask: cpu / tasks,
