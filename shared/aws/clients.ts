@@ -28,12 +28,19 @@ export function resolveAwsLocation(options: AwsClientOptions = {}): { endpoint?:
   return endpoint ? { endpoint, region } : { region };
 }
 
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const location = resolveAwsLocation(options);
-  const requests = new RequestCounter();
+/**
+ * The settings every SDK client gets. A client that is not part of `AwsClients` (the local
+ * runner's DynamoDB Streams client, kept out of the worker bundle) is made with these too.
+ */
+export function clientSettings(options: AwsClientOptions = {}) {
   // A request that never answers must not hang a worker: a minute is far past any call here,
   // including a 20 s long poll. Five attempts ride out an emulator (or a region) under load.
-  const common = { ...location, maxAttempts: 5, requestHandler: { requestTimeout: 60_000 } };
+  return { ...resolveAwsLocation(options), maxAttempts: 5, requestHandler: { requestTimeout: 60_000 } };
+}
+
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const requests = new RequestCounter();
+  const common = clientSettings(options);
   const sqs = requests.attach(new SQSClient(common));
   const dynamoClient = requests.attach(new DynamoDBClient(common));
   const dynamo = DynamoDBDocumentClient.from(dynamoClient, {

@@ -1,6 +1,7 @@
 export type { CrontabField, CrontabSets, CrontabSpec } from './crontab.ts';
 export { CRONTAB_FIELDS, CrontabSyntaxError, parseCrontab, parseCrontabField } from './crontab.ts';
 export { DEFAULT_PERIODIC_TASKS, defaultPeriodicTasks } from './defaults.ts';
+export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
 export type { EventBridgeCron } from './eventbridge-cron.ts';
 export { compressField, MAX_EXPRESSION_LENGTH, parseEventBridgeCron } from './eventbridge-cron.ts';
 export type { DayGuard } from './guard.ts';
@@ -33,12 +34,19 @@ export { nextFireTimes } from './next-fire.ts';
 export type { BeatEnvelopeField, ScheduleRequest, ScheduleTarget } from './schedule-input.ts';
 export {
   beatEnvelopeFieldSchema,
+  EXECUTION_ID,
   envelopeInput,
   RETRY_POLICY,
+  renderInput,
+  SCHEDULED_TIME,
   scheduleDescription,
   scheduleRequest,
 } from './schedule-input.ts';
 export { nextSolarEvent, SOLAR_SEARCH_DAYS } from './solar.ts';
+export type { PeriodicTaskStoreOptions, RunRecord, StoredPeriodicTask } from './store.ts';
+export { DEFINITION_WRITE, definitionFromItem, LIST_INDEX, PeriodicTaskStore } from './store.ts';
+export type { BeatSyncOptions, ReconcileReport } from './sync.ts';
+export { BeatSync } from './sync.ts';
 export type { ActualSchedule, ScheduleDiff, ScheduleRelevantField, SyncAction } from './sync-plan.ts';
 export {
   changedFields,
@@ -49,6 +57,8 @@ export {
   scheduleDifferences,
   streamFilterPatterns,
 } from './sync-plan.ts';
+export type { BeatTarget } from './target.ts';
+export { beatTarget } from './target.ts';
 export type { SchedulePlan, TranslateOptions } from './translate.ts';
 export { translate, translateCrontab } from './translate.ts';
 export { timeZoneProblem } from './zoned-time.ts';

@@ -25,7 +25,7 @@ export const RETRY_POLICY = { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds
 export interface ScheduleTarget {
   groupName: string;
   /** The SQS queue's ARN, or how to find it from the periodic task's `queue` (a route name). */
-  queueArn: string | ((queue: string | undefined) => string);
+  queueArn: string | ((definition: PeriodicTask) => string);
   /** The role the Scheduler assumes: allowed only `sqs:SendMessage` on the task queues. */
   roleArn: string;
   deadLetterArn?: string;
@@ -39,6 +39,16 @@ export type ScheduleRequest = CreateScheduleCommandInput & {
   ScheduleExpression: string;
   Target: NonNullable<CreateScheduleCommandInput['Target']> & { Input: string };
 };
+
+/**
+ * What the Scheduler delivers from a static Input at one run: its context attributes filled in.
+ * The local scheduler clock and the tests deliver through this, so they send what AWS would.
+ */
+export function renderInput(input: string, run: { executionId: string; scheduledTime: Date }): string {
+  // The Scheduler gives the scheduled time in whole seconds, as ISO 8601 with a Z.
+  const scheduled = `${run.scheduledTime.toISOString().slice(0, 19)}Z`;
+  return input.replaceAll(EXECUTION_ID, run.executionId).replaceAll(SCHEDULED_TIME, scheduled);
+}
 
 /** The task envelope as the schedule's static Input, with the Scheduler's placeholders in it. */
 export function envelopeInput(definition: PeriodicTask, plan: SchedulePlan): string {
@@ -84,7 +94,7 @@ export function scheduleRequest(
       `the task message would be ${Buffer.byteLength(input, 'utf8')} bytes; the Scheduler takes at most ${MAX_INPUT_BYTES}`,
     );
   }
-  const queueArn = typeof target.queueArn === 'string' ? target.queueArn : target.queueArn(definition.queue);
+  const queueArn = typeof target.queueArn === 'string' ? target.queueArn : target.queueArn(definition);
   // The Scheduler refuses a StartDate more than 5 minutes in the past, and a past one changes nothing.
   const startDate =
     plan.startDate && plan.startDate.getTime() > target.now.getTime() ? plan.startDate : undefined;

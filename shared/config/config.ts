@@ -1,3 +1,4 @@
+import { timeZoneProblem } from '../beat/zoned-time.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import * as z from '../schema.ts';
 import { ConfigEnv } from './env.ts';
@@ -16,6 +17,12 @@ const configSchema = z.strictObject({
       groupName: nonEmpty(),
       roleArn: nonEmpty(),
       deadLetterArn: z.optional(nonEmpty()),
+    }),
+  ),
+  beat: z.optional(z.strictObject({ table: nonEmpty(), groupName: nonEmpty() })),
+  timezone: z.string().check(
+    z.refine((zone) => timeZoneProblem(zone) === undefined, {
+      error: 'is not an IANA time zone name such as Europe/London',
     }),
   ),
   alwaysEager: z.boolean(),
@@ -38,6 +45,8 @@ export const configDefaults: CelerityConfig = {
   defaultQueue: 'default',
   /** Celery's `task_routes`: glob of task names → route queue. */
   taskRoutes: {},
+  /** Celery's `timezone` (and `CELERY_TIMEZONE`): the zone of crontabs that name none. */
+  timezone: 'UTC',
   /** Celery's `task_always_eager`: run `delay()` inline, for users' own tests. */
   alwaysEager: false,
   /** Celery's `task_eager_propagates`: an eager task's exception is thrown from `delay()`. */
@@ -70,6 +79,10 @@ function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {
     const deadLetterArn = env[ConfigEnv.schedulerDeadLetterArn];
     fromEnv.scheduler = deadLetterArn ? { groupName, roleArn, deadLetterArn } : { groupName, roleArn };
   }
+  const table = env[ConfigEnv.periodicTasksTable];
+  const periodicGroup = env[ConfigEnv.periodicScheduleGroup];
+  if (table && periodicGroup) fromEnv.beat = { table, groupName: periodicGroup };
+  if (env[ConfigEnv.timezone]) fromEnv.timezone = env[ConfigEnv.timezone];
   return fromEnv;
 }
 

@@ -10,4 +10,9 @@ export const ConfigEnv = {
   schedulerGroup: 'CELERITY_SCHEDULER_GROUP',
   schedulerRoleArn: 'CELERITY_SCHEDULER_ROLE_ARN',
   schedulerDeadLetterArn: 'CELERITY_SCHEDULER_DLQ_ARN',
+  /** Beat: the periodic-tasks table and the schedule group its schedules live in. */
+  periodicTasksTable: 'CELERITY_PERIODIC_TASKS_TABLE',
+  periodicScheduleGroup: 'CELERITY_PERIODIC_SCHEDULE_GROUP',
+  /** Celery's `timezone`: the zone of crontabs that name none. */
+  timezone: 'CELERITY_TIMEZONE',
 } as const;

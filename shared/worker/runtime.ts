@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { guardAllows } from '../beat/guard.ts';
 import type { CelerityConfig } from '../config/config.ts';
+import type { Envelope } from '../envelope/schema.ts';
 import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
@@ -11,6 +11,7 @@ import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { decodeRecord } from './decode.ts';
 import { describeError, executeTask, type RunOutcome } from './execute.ts';
+import { admitPeriodic, type PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
 import { claimRow, outcomeRow, type Resend, type Work } from './work.ts';
@@ -31,6 +32,8 @@ export interface WorkerRuntimeOptions {
   sqs?: SQSClient;
   /** Needed only when some task has a `rateLimit`. */
   rateLimiter?: RateLimiter;
+  /** Run statistics, one-off and solar follow-ups of periodic runs. */
+  periodic?: PeriodicBookkeeper;
   logger?: Logger;
 }
 
@@ -50,6 +53,7 @@ export class WorkerRuntime {
   readonly #producer: Producer;
   readonly #rateLimiter: RateLimiter | undefined;
   readonly #sqs: SQSClient | undefined;
+  readonly #periodic: PeriodicBookkeeper | undefined;
   readonly #log: Logger;
 
   constructor(options: WorkerRuntimeOptions) {
@@ -59,6 +63,7 @@ export class WorkerRuntime {
     this.#producer = options.producer;
     this.#rateLimiter = options.rateLimiter;
     this.#sqs = options.sqs;
+    this.#periodic = options.periodic;
     this.#log = options.logger ?? createLogger({ component: 'worker' });
   }
 
@@ -72,6 +77,7 @@ export class WorkerRuntime {
     const work: Work[] = [];
     const seen = new Set<string>();
     const poison: SQSRecord[] = [];
+    const periodicDeliveries: { messageId: string; envelope: Envelope }[] = [];
 
     for (const record of records) {
       const decoded = decodeRecord(record, this.#registry, now, this.#config.resultExpires, this.#log);
@@ -81,14 +87,17 @@ export class WorkerRuntime {
         if (decoded.poison) completions.push({ messageId: record.messageId, completion: decoded.poison });
         continue;
       }
-      const { envelope, task } = decoded;
-      const guard = envelope.beat?.guard;
-      if (guard && envelope.beat && !guardAllows(guard, new Date(envelope.beat.scheduledAt))) {
+      const admission = admitPeriodic(decoded.envelope, now);
+      if (admission.kind === 'skip') {
         // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
         // fields): on the other days the tick is dropped, with no record, as Celery would not run.
-        this.#log.debug('periodic run skipped by its day guard', { taskId: envelope.id, task: task.name });
+        this.#log.debug('periodic run skipped by its day guard', { taskId: decoded.envelope.id });
         continue;
       }
+      const { envelope } = admission;
+      const { task } = decoded;
+      for (const run of admission.later) resends.push({ messageId: record.messageId, ...run });
+      if (envelope.beat) periodicDeliveries.push({ messageId: record.messageId, envelope });
       if (seen.has(envelope.id)) {
         failures.add(record.messageId);
         continue;
@@ -112,15 +121,21 @@ export class WorkerRuntime {
       });
     }
 
+    const followUps = this.#periodic?.afterDelivery(periodicDeliveries.map((d) => d.envelope));
     const claimed = await this.#claim(work, now, failures, completions);
     const runnable = await this.#applyRateLimits(claimed, now, resends);
     const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));
     runnable.forEach((w, index) => {
       this.#settle(w, outcomes[index] as RunOutcome | 'deferred', resends, completions);
     });
+    const started = runnable.filter((_w, index) => outcomes[index] !== 'deferred').map((w) => w.envelope);
 
-    await this.#resend(resends, failures, completions);
+    await Promise.all([this.#resend(resends, failures, completions), this.#periodic?.recordRuns(started)]);
     await this.#complete(completions, failures);
+    const failedFollowUps = await followUps;
+    for (const { messageId, envelope } of periodicDeliveries) {
+      if (failedFollowUps?.has(envelope)) failures.add(messageId);
+    }
     if (poison.length > 0 && this.#sqs) await hastenPoison(this.#sqs, this.#config, poison, this.#log);
     return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
   }

@@ -210,7 +210,7 @@ describe('schedule Input', () => {
     const d = task('crontab', { queue: 'high' });
     const request = scheduleRequest(d, translate(d, { now: NOW }), {
       ...TARGET,
-      queueArn: (queue) => `arn:aws:sqs:eu-west-1:123456789012:celerity-${queue ?? 'default'}`,
+      queueArn: ({ queue }) => `arn:aws:sqs:eu-west-1:123456789012:celerity-${queue ?? 'default'}`,
     });
     expect(request.Target).toMatchObject({
       Arn: 'arn:aws:sqs:eu-west-1:123456789012:celerity-high',

@@ -1,0 +1,173 @@
+import {
+  ResourceNotFoundException,
+  type SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
+import { guardAllows } from '../beat/guard.ts';
+import { expansionOffsets } from '../beat/interval.ts';
+import { scheduleRequest } from '../beat/schedule-input.ts';
+import type { PeriodicTaskStore, RunRecord } from '../beat/store.ts';
+import type { BeatTarget } from '../beat/target.ts';
+import { translate } from '../beat/translate.ts';
+import type { Envelope } from '../envelope/schema.ts';
+import type { Logger } from '../log.ts';
+
+/** What a delivered message means, once its schedule's instructions (`envelope.beat`) are read. */
+export type Admission =
+  /** A tick on a day Celery would not run (the day guard): nothing runs, nothing is recorded. */
+  | { kind: 'skip' }
+  /** Run `envelope`; send `later` (the rest of a sub-minute interval's runs) with their delays. */
+  | { kind: 'run'; envelope: Envelope; later: { envelope: Envelope; delaySeconds: number }[] };
+
+/** Django-celery-beat sends `expires = now + expire_seconds`; here "now" is the run's scheduled time. */
+function withExpiry(envelope: Envelope, scheduledAt: number): Envelope {
+  const seconds = envelope.beat?.expireSeconds;
+  if (seconds === undefined || envelope.expires) return envelope;
+  return { ...envelope, expires: new Date(scheduledAt + seconds * 1000).toISOString() };
+}
+
+/**
+ * Reads a periodic run's `beat` instructions. A trigger of a sub-minute interval becomes its
+ * runs, each at scheduled time + offset (counted from the scheduled time, not from arrival, so
+ * the Scheduler's lateness does not shift the rhythm), each with its own task id: execution id
+ * and index, so a redelivered trigger makes the same ids and the claim drops the copies.
+ */
+export function admitPeriodic(envelope: Envelope, now: number): Admission {
+  const beat = envelope.beat;
+  if (!beat) return { kind: 'run', envelope, later: [] };
+  const scheduledAt = Date.parse(beat.scheduledAt);
+  if (beat.guard && !guardAllows(beat.guard, new Date(scheduledAt))) return { kind: 'skip' };
+  if (!beat.expansion) return { kind: 'run', envelope: withExpiry(envelope, scheduledAt), later: [] };
+  const { expansion, ...rest } = beat;
+  const runs = expansionOffsets(expansion).map((offsetSeconds, index) => {
+    const at = scheduledAt + offsetSeconds * 1000;
+    const run: Envelope = {
+      ...envelope,
+      id: `${envelope.id}-${index}`,
+      ...(at > now ? { eta: new Date(at).toISOString() } : {}),
+      beat: { ...rest, scheduledAt: new Date(at).toISOString() },
+    };
+    return { envelope: withExpiry(run, at), delaySeconds: Math.max(0, Math.ceil((at - now) / 1000)) };
+  });
+  const [first, ...later] = runs;
+  // The first is due now (offset 0): it runs in this batch; an early one waits on its eta.
+  return first ? { kind: 'run', envelope: first.envelope, later } : { kind: 'skip' };
+}
+
+export interface PeriodicBookkeeperOptions {
+  /** The periodic-tasks table; without it, runs are not counted (a worker of an app without Beat). */
+  store?: PeriodicTaskStore;
+  /** For solar re-arming. */
+  scheduler?: SchedulerClient;
+  target?: BeatTarget;
+  logger: Logger;
+}
+
+/** After a solar event, look this far past it for the next one: the same event is a day away. */
+const REARM_AFTER_MS = 60_000;
+
+/**
+ * What a periodic run changes besides its result: the periodic task's run statistics, a one-off
+ * task disabled, a solar schedule moved to the next event.
+ */
+export class PeriodicBookkeeper {
+  readonly #store: PeriodicTaskStore | undefined;
+  readonly #scheduler: SchedulerClient | undefined;
+  readonly #target: BeatTarget | undefined;
+  readonly #log: Logger;
+
+  constructor(options: PeriodicBookkeeperOptions) {
+    this.#store = options.store;
+    this.#scheduler = options.scheduler;
+    this.#target = options.target;
+    this.#log = options.logger;
+  }
+
+  /**
+   * For every delivery of a periodic run, whether or not it runs now (a redelivery of a finished
+   * one included): disabling a one-off task and re-arming a solar schedule are idempotent, and
+   * doing them at each delivery means a failed attempt is repeated when the message comes back.
+   * Resolves to the envelopes whose follow-up failed (their messages must come back).
+   */
+  async afterDelivery(envelopes: readonly Envelope[]): Promise<Set<Envelope>> {
+    const failed = new Set<Envelope>();
+    await Promise.all(
+      envelopes.map(async (envelope) => {
+        const name = envelope.periodicTask;
+        if (!name || !envelope.beat || (!envelope.beat.oneOff && !envelope.beat.rearm)) return;
+        try {
+          if (envelope.beat.oneOff) await this.#disableOneOff(name);
+          if (envelope.beat.rearm) await this.#rearm(name, Date.parse(envelope.beat.scheduledAt));
+        } catch (error) {
+          this.#log.error('periodic follow-up failed; the message will be delivered again', {
+            periodicTask: name,
+            taskId: envelope.id,
+            error: (error as Error).message,
+          });
+          failed.add(envelope);
+        }
+      }),
+    );
+    return failed;
+  }
+
+  /**
+   * Counts the runs that started (first attempts only: a retry is the same run). One update per
+   * periodic task per batch; a lost update costs a statistic, never a run, so it is logged only.
+   */
+  async recordRuns(envelopes: readonly Envelope[]): Promise<void> {
+    const runs = new Map<string, RunRecord>();
+    for (const envelope of envelopes) {
+      const name = envelope.periodicTask;
+      if (!name || !envelope.beat || envelope.retries > 0) continue;
+      const previous = runs.get(name);
+      const at = envelope.beat.scheduledAt;
+      runs.set(name, {
+        name,
+        count: (previous?.count ?? 0) + 1,
+        lastRunAt: previous && previous.lastRunAt > at ? previous.lastRunAt : at,
+      });
+    }
+    if (runs.size === 0) return;
+    if (!this.#store) {
+      this.#log.warn('periodic runs not counted: no periodic-tasks table is configured', {
+        periodicTasks: [...runs.keys()],
+      });
+      return;
+    }
+    try {
+      await this.#store.recordRuns([...runs.values()]);
+    } catch (error) {
+      this.#log.warn('could not record periodic run statistics', { error: (error as Error).message });
+    }
+  }
+
+  async #disableOneOff(name: string): Promise<void> {
+    if (!this.#store) throw new Error('a one-off periodic run needs the periodic-tasks table to disable it');
+    if (await this.#store.disableOneOff(name))
+      this.#log.info('one-off periodic task disabled', { periodicTask: name });
+  }
+
+  /** The next event's `at()`, planned from just after this one, written straight to the schedule. */
+  async #rearm(name: string, scheduledAt: number): Promise<void> {
+    if (!this.#store || !this.#scheduler || !this.#target) {
+      throw new Error('re-arming a solar schedule needs the periodic-tasks table and the Scheduler');
+    }
+    const definition = await this.#store.get(name);
+    if (!definition?.solar) return; // removed, or no longer solar: the stream has handled it
+    const now = new Date(Math.max(scheduledAt + REARM_AFTER_MS, Date.now()));
+    const request = scheduleRequest(definition, translate(definition, { now }), { ...this.#target, now });
+    try {
+      await this.#scheduler.send(new UpdateScheduleCommand(request));
+      this.#log.info('solar schedule re-armed', {
+        periodicTask: name,
+        expression: request.ScheduleExpression,
+      });
+    } catch (error) {
+      const gone =
+        error instanceof ResourceNotFoundException ||
+        (error as { name?: string }).name === 'ResourceNotFoundException';
+      if (!gone) throw error;
+    }
+  }
+}
