@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ConfigEnv } from '../shared/config/env.ts';
 import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
+import { Beat } from './constructs/beat.ts';
 import { DelayedDelivery } from './constructs/delays.ts';
 import { Results } from './constructs/results.ts';
 import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.ts';
@@ -27,13 +28,16 @@ export interface CelerityStackProps extends StackProps {
   readonly logLevel?: string;
   /** @default {} — every route takes TaskQueue's defaults */
   readonly queueTuning?: Readonly<Record<string, TaskQueueTuning>>;
+  /** Celery's `timezone`: the zone of crontabs that name none. @default 'UTC' */
+  readonly timezone?: string;
 }
 
-/** Celerity's resources: task queues with their workers, the result tables, delayed delivery. */
+/** Celerity's resources: task queues with their workers, the result tables, delayed delivery, Beat. */
 export class CelerityStack extends Stack {
   readonly taskQueues: ReadonlyMap<string, TaskQueue>;
   readonly results: Results;
   readonly delays: DelayedDelivery;
+  readonly beat: Beat;
 
   constructor(scope: Construct, id: string, props: CelerityStackProps) {
     super(scope, id, props);
@@ -75,14 +79,23 @@ export class CelerityStack extends Stack {
       [ConfigEnv.schedulerDeadLetterArn]: this.delays.deadLetterQueue.queueArn,
       LOG_LEVEL: logLevel,
     };
+    // Periodic schedules deliver as delayed tasks do: the same role, sending only to the task queues.
+    this.beat = new Beat(this, 'Beat', {
+      schedulerRole: this.delays.role,
+      timezone: props.timezone ?? 'UTC',
+      environment,
+    });
+    const workerEnvironment = { ...environment, ...this.beat.environment };
 
     for (const taskQueue of taskQueues.values()) {
       const worker = taskQueue.worker;
-      for (const [key, value] of Object.entries(environment)) worker.addEnvironment(key, value);
+      for (const [key, value] of Object.entries(workerEnvironment)) worker.addEnvironment(key, value);
       // Retries and deferrals re-enqueue, to any route queue, possibly the worker's own.
       for (const other of taskQueues.values()) other.queue.grants.sendMessages(worker);
       this.results.grantReadWrite(worker);
       this.delays.grantCreateSchedules(worker);
+      this.beat.grantRecordRuns(worker);
+      this.beat.grantRearm(worker);
     }
 
     this.addOutputs();
@@ -106,5 +119,10 @@ export class CelerityStack extends Stack {
     new CfnOutput(this, 'SchedulerRoleArn', { value: this.delays.role.roleArn });
     new CfnOutput(this, 'SchedulerDlqUrl', { value: this.delays.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'SchedulerDlqArn', { value: this.delays.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'PeriodicTasksTableName', { value: this.beat.table.tableName });
+    new CfnOutput(this, 'PeriodicScheduleGroupName', { value: this.beat.scheduleGroup.scheduleGroupName });
+    new CfnOutput(this, 'BeatSyncFunctionName', { value: this.beat.syncFunction.functionName });
+    new CfnOutput(this, 'BeatSyncLogGroupName', { value: this.beat.logGroup.logGroupName });
+    new CfnOutput(this, 'BeatSyncFailureQueueUrl', { value: this.beat.failureQueue.queueUrl });
   }
 }

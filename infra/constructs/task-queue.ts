@@ -1,32 +1,13 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CelerityMetadata, celerityFunction } from './function.ts';
 
-/** The repository root: entries and the lock file are found from here whatever the cwd. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * CloudFormation metadata keys that let the local runner map resources to routes and handlers
- * without guessing from logical ids.
- */
-export const CelerityMetadata = {
-  /** On a worker's `AWS::Lambda::Function`: the entry file, relative to the repository root. */
-  entry: 'celerity:entry',
-  /** On a worker's `AWS::Lambda::Function`: the exported handler name in the entry. */
-  handler: 'celerity:handler',
-  /** On a task queue's `AWS::SQS::Queue` (and its worker function): the route queue name. */
-  route: 'celerity:route',
-  /** On a DLQ's `AWS::SQS::Queue`: the route whose queue dead-letters into it. */
-  dlqOf: 'celerity:dlqOf',
-  /** On the scheduler's DLQ (`true`): where failed one-time schedule deliveries land. */
-  schedulerDlq: 'celerity:schedulerDlq',
-} as const;
+export { CelerityMetadata, PROJECT_ROOT } from './function.ts';
 
 export interface TaskQueueProps {
   /** The route queue name (`default`, `heavy`, ...). */
@@ -95,41 +76,16 @@ export class TaskQueue extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.worker = new NodejsFunction(this, 'Worker', {
+    this.worker = celerityFunction(this, 'Worker', {
       description: `Celerity worker for the ${props.route} queue`,
-      entry: resolve(PROJECT_ROOT, entry),
+      entry,
       handler,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
       logGroup: this.logGroup,
-      // Maps minified stack traces back to the TypeScript sources through the bundled .map file.
-      environment: { ...props.environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        // Whitespace and syntax minified, names kept: stack traces in results read as the code was
-        // written without `--enable-source-maps`, which costs about 35 ms of every cold start
-        // (measured here: module init 122 ms without it, 165 ms with). Start-up is the same as
-        // full minification; the bundle is a little larger.
-        minify: false,
-        esbuildArgs: { '--minify-syntax': true, '--minify-whitespace': true },
-        // The runtime's bundled SDK is whatever version AWS ships that week; ours is pinned.
-        bundleAwsSDK: true,
-        // Prefer the ESM builds of dependencies so esbuild can tree-shake them.
-        mainFields: ['module', 'main'],
-        // A CommonJS dependency that require()s a Node built-in would meet esbuild's throwing shim in
-        // an ESM bundle; a real require() keeps that from failing only once deployed.
-        banner:
-          "import{createRequire as __celerityRequire}from'node:module';const require=__celerityRequire(import.meta.url);",
-      },
+      ...(props.environment ? { environment: props.environment } : {}),
     });
     const cfnFunction = this.worker.node.defaultChild as CfnFunction;
-    cfnFunction.addMetadata(CelerityMetadata.entry, entry);
-    cfnFunction.addMetadata(CelerityMetadata.handler, handler);
     cfnFunction.addMetadata(CelerityMetadata.route, props.route);
 
     this.worker.addEventSource(

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_QUEUES, TASK_ROUTES } from '../../functions/tasks/index.ts';
-import { CelerityMetadata } from '../../infra/constructs/task-queue.ts';
+import { CelerityComponent, CelerityMetadata } from '../../infra/constructs/function.ts';
 import { synthTemplate } from '../../infra/synth.ts';
 import { ConfigEnv } from '../../shared/config/env.ts';
 import { defaultRegistry, routeTask } from '../../shared/task/index.ts';
@@ -39,12 +39,13 @@ describe('the Celerity stack template', () => {
     resources = json.Resources as Record<string, Resource>;
   }, SYNTH_TIMEOUT_MS);
 
-  it('has a queue and a DLQ per route, plus the scheduler DLQ, all SQS-encrypted', () => {
-    template.resourceCountIs('AWS::SQS::Queue', ROUTE_QUEUES.length * 2 + 1);
+  it('has a queue and a DLQ per route, the scheduler DLQ and the Beat sync failure queue, all SQS-encrypted', () => {
+    template.resourceCountIs('AWS::SQS::Queue', ROUTE_QUEUES.length * 2 + 2);
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
     }
     byMetadata('AWS::SQS::Queue', CelerityMetadata.schedulerDlq, true);
+    byMetadata('AWS::SQS::Queue', CelerityMetadata.failureDestinationOf, CelerityComponent.beatSync);
     for (const route of ROUTE_QUEUES) {
       const [dlqId, dlq] = byMetadata('AWS::SQS::Queue', CelerityMetadata.dlqOf, route);
       const [, queue] = byMetadata('AWS::SQS::Queue', CelerityMetadata.route, route);
@@ -66,7 +67,8 @@ describe('the Celerity stack template', () => {
   });
 
   it('drains each queue with its own worker in batches, reporting partial failures', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', ROUTE_QUEUES.length);
+    // One more: the periodic-tasks table's stream (test/unit/infra-beat.test.ts).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', ROUTE_QUEUES.length + 1);
     for (const route of ROUTE_QUEUES) {
       const [fnId] = byMetadata('AWS::Lambda::Function', CelerityMetadata.route, route);
       const [queueId] = byMetadata('AWS::SQS::Queue', CelerityMetadata.route, route);
@@ -82,9 +84,11 @@ describe('the Celerity stack template', () => {
   });
 
   it('runs workers on Node 22, arm64, with the metadata and environment the runner reads', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(ROUTE_QUEUES.length);
-    for (const fn of Object.values(functions)) {
+    const functions = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[CelerityMetadata.route] !== undefined,
+    );
+    expect(functions).toHaveLength(ROUTE_QUEUES.length);
+    for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -94,7 +98,7 @@ describe('the Celerity stack template', () => {
         [CelerityMetadata.entry]: 'functions/worker.ts',
         [CelerityMetadata.handler]: 'handler',
       });
-      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(Object.keys(variables).sort()).toEqual([...Object.values(ConfigEnv), 'LOG_LEVEL'].sort());
       expect(variables.LOG_LEVEL).toBe('info');
       // No --enable-source-maps: it costs cold starts; the bundle keeps names instead.
@@ -123,8 +127,13 @@ describe('the Celerity stack template', () => {
     });
   });
 
-  it('has a schedule group for delayed tasks', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+  it('has a schedule group for delayed tasks and another for periodic ones', () => {
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
+    byMetadata(
+      'AWS::Scheduler::ScheduleGroup',
+      CelerityMetadata.component,
+      CelerityComponent.periodicSchedules,
+    );
   });
 
   it('names its outputs plainly, with no exports', () => {
