@@ -19,9 +19,17 @@ import {
   type LocalFunction,
   type LocalQueue,
   type LocalResources,
+  type LocalTable,
   provision,
 } from './provision.ts';
 import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
+import {
+  createStreamsClient,
+  type StreamBatchReport,
+  type StreamHandler,
+  StreamPoller,
+  type StreamPollerOptions,
+} from './stream-poller.ts';
 
 export const DEFAULT_STACK_NAME = 'CelerityLocal';
 const WORKER_ENTRY = 'functions/worker.ts';
@@ -37,6 +45,11 @@ export interface LocalCloudOptions {
   region?: string;
   /** Start a poller per event source mapping. @defaultValue true */
   workers?: boolean;
+  /**
+   * Start a poller per DynamoDB stream mapping (the Beat sync), importing its function in-process.
+   * @defaultValue the value of `workers`
+   */
+  streams?: boolean;
   /**
    * Point this process at the local cloud: AWS_* and CELERITY_* variables, the shared clients and
    * `getConfig()`, so `task.delay()` works as in the app. Undone by `stop()`. @defaultValue true
@@ -54,6 +67,7 @@ export interface LocalCloudOptions {
     waitTimeSeconds?: number;
   };
   onBatch?: (worker: LocalWorker, report: BatchReport) => void;
+  onStreamBatch?: (worker: LocalStreamWorker, report: StreamBatchReport) => void;
 }
 
 /** One event source mapping running locally: its queue, its function, and the poller feeding it. */
@@ -62,6 +76,14 @@ export interface LocalWorker {
   function: LocalFunction;
   queue: LocalQueue;
   poller: SqsPoller;
+}
+
+/** One DynamoDB stream mapping running locally: its table, its function, and the poller feeding it. */
+export interface LocalStreamWorker {
+  mapping: LocalEventSourceMapping;
+  function: LocalFunction;
+  table: LocalTable;
+  poller: StreamPoller;
 }
 
 export interface LocalCloud {
@@ -75,7 +97,9 @@ export interface LocalCloud {
   producer: Producer;
   store: ResultStore;
   workers: LocalWorker[];
-  /** Mappings not run locally (a source that is no queue here, a function that is not the worker). */
+  /** The stream mappings running locally (the Beat sync function fed by the periodic-tasks table). */
+  streamWorkers: LocalStreamWorker[];
+  /** Mappings not run locally, and why (a source that is neither a queue nor a stream here, ...). */
   notRun: { mapping: string; reason: string }[];
   stats(): Record<string, PollerStats>;
   /** Pollers first (running batches finish), then the emulator if this started it. Idempotent. */
@@ -121,11 +145,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const template = options.template ?? (await stackTemplate(stackName));
   const emulator = await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {});
   const workers: LocalWorker[] = [];
+  const streamWorkers: LocalStreamWorker[] = [];
   let restoreEnv: Record<string, string | undefined> = {};
   const applied = options.applyToProcess !== false;
   const teardown = async () => {
     // Pollers together (each lets its running batches finish), then the emulator they talk to.
-    await Promise.all(workers.map((w) => w.poller.stop()));
+    await Promise.all([...workers, ...streamWorkers].map((w) => w.poller.stop()));
     await emulator.stop();
     applyEnv(restoreEnv);
     if (applied) {
@@ -166,11 +191,24 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
 
     const notRun: LocalCloud['notRun'] = [];
-    for (const mapping of options.workers === false ? [] : resources.eventSourceMappings) {
+    const { eventSourceMappings: mappings } = resources;
+    const runStreams = (options.streams ?? options.workers) !== false;
+    // Stream functions are imported before any poller runs: an import sets the process environment
+    // to the function's for its duration.
+    for (const mapping of runStreams ? mappings.filter((m) => m.tableLogicalId) : []) {
+      const fn = resources.functions[mapping.functionLogicalId] as LocalFunction;
+      const table = resources.tables[mapping.tableLogicalId as string] as LocalTable;
+      if (!mapping.enabled) notRun.push({ mapping: mapping.logicalId, reason: 'it is disabled' });
+      else {
+        const context = { clients, region, resources, options };
+        streamWorkers.push(await startStreamWorker(mapping, fn, table, context, emulator.endpoint));
+      }
+    }
+    for (const mapping of options.workers === false ? [] : mappings.filter((m) => !m.tableLogicalId)) {
       const fn = resources.functions[mapping.functionLogicalId] as LocalFunction;
       const queue = mapping.queueLogicalId ? resources.queues[mapping.queueLogicalId] : undefined;
       const reason = !queue
-        ? `its source ${mapping.eventSourceArn} is not a queue`
+        ? `its source ${mapping.eventSourceArn} is not a queue or a table's stream`
         : fn.entry !== WORKER_ENTRY
           ? `its function's entry is ${fn.entry ?? 'unknown'}`
           : !mapping.enabled
@@ -179,6 +217,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (reason || !queue) notRun.push({ mapping: mapping.logicalId, reason: reason ?? '' });
       else workers.push(startWorker(mapping, fn, queue, clients, region, options));
     }
+    // With LATEST, a write is seen only once the poller holds an iterator.
+    await Promise.all(streamWorkers.map((w) => w.poller.ready()));
 
     let stopping: Promise<void> | undefined;
     return {
@@ -191,6 +231,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       producer,
       store,
       workers,
+      streamWorkers,
       notRun,
       stats: () =>
         Object.fromEntries(workers.map((w) => [w.queue.route ?? w.queue.logicalId, w.poller.stats])),
@@ -255,5 +296,103 @@ function startWorker(
     }),
   };
   worker.poller.start();
+  return worker;
+}
+
+let loads = 0;
+
+/**
+ * A function's exported handler, loaded as Lambda loads it: imported with the process environment
+ * set to the function's (an entry builds its clients and config at import, from `getConfig()` and
+ * `getAwsClients()`), which is put back afterwards. Each load is a fresh instance of the entry, so
+ * a second local cloud in the same process does not get the first one's.
+ */
+async function loadHandler(fn: LocalFunction, env: Record<string, string>): Promise<StreamHandler> {
+  if (!fn.entry) throw new Error(`function ${fn.logicalId} has no celerity:entry metadata to load it from`);
+  const url = new URL(`../${fn.entry}`, import.meta.url);
+  url.searchParams.set('local-cloud', String(++loads));
+  const previous = applyEnv(env);
+  let module: Record<string, unknown>;
+  try {
+    resetAwsClients();
+    configure({});
+    module = await import(url.href);
+  } catch (error) {
+    throw new Error(`could not load ${fn.entry} for function ${fn.logicalId}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    applyEnv(previous);
+    resetAwsClients();
+    configure({});
+  }
+  const name = fn.handler ?? 'handler';
+  const handler = module[name];
+  if (typeof handler !== 'function') throw new Error(`${fn.entry} exports no function named ${name}`);
+  return (event, context) => handler(event, context);
+}
+
+/** A stream mapping's function, imported from its entry, fed by a poller with the mapping's settings. */
+async function startStreamWorker(
+  mapping: LocalEventSourceMapping,
+  fn: LocalFunction,
+  table: LocalTable,
+  ctx: { clients: AwsClients; region: string; resources: LocalResources; options: LocalCloudOptions },
+  endpoint: string,
+): Promise<LocalStreamWorker> {
+  const { clients, region, resources, options } = ctx;
+  const level = options.logLevel ?? fn.environment.LOG_LEVEL;
+  const handler = await loadHandler(fn, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    ...fn.environment,
+    ...(level ? { LOG_LEVEL: level } : {}),
+  });
+  const logger = createLogger({ component: 'stream-poller', function: fn.name }, { level });
+  const destination = mapping.onFailure?.queueLogicalId
+    ? resources.queues[mapping.onFailure.queueLogicalId]
+    : undefined;
+  if (mapping.onFailure && !destination) {
+    logger.warn('the on-failure destination is not a queue here: discarded batches are only logged', {
+      destination: mapping.onFailure.destination,
+    });
+  }
+  let poller: StreamPoller;
+  try {
+    poller = new StreamPoller({
+      streams: createStreamsClient({ endpoint, region }, clients.requests),
+      streamArn: table.streamArn as string,
+      region,
+      handler,
+      functionName: fn.name,
+      functionArn: fn.arn,
+      timeoutSeconds: fn.timeoutSeconds,
+      memoryMb: fn.memoryMb,
+      startingPosition: mapping.startingPosition as StreamPollerOptions['startingPosition'],
+      batchSize: mapping.batchSize,
+      maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+      reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
+      ...(mapping.filterCriteria ? { filterCriteria: mapping.filterCriteria } : {}),
+      ...(mapping.bisectBatchOnFunctionError !== undefined
+        ? { bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError }
+        : {}),
+      ...(mapping.maximumRetryAttempts !== undefined
+        ? { maximumRetryAttempts: mapping.maximumRetryAttempts }
+        : {}),
+      ...(mapping.maximumRecordAgeSeconds !== undefined
+        ? { maximumRecordAgeSeconds: mapping.maximumRecordAgeSeconds }
+        : {}),
+      ...(destination ? { onFailure: { sqs: clients.sqs, queueUrl: destination.url } } : {}),
+      logger,
+      ...(options.onStreamBatch
+        ? { onBatch: (report: StreamBatchReport) => options.onStreamBatch?.(worker, report) }
+        : {}),
+    });
+  } catch (error) {
+    // A filter or setting the local poller cannot honour exactly: say which mapping has it.
+    throw new Error(`mapping ${mapping.logicalId}: ${(error as Error).message}`, { cause: error });
+  }
+  const worker: LocalStreamWorker = { mapping, function: fn, table, poller };
+  poller.start();
   return worker;
 }

@@ -6,6 +6,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../shared/aws/index.ts';
+import type { FilterCriteria } from './event-filter.ts';
 import { createTable } from './provision-tables.ts';
 import {
   asTemplate,
@@ -68,13 +69,26 @@ export interface LocalEventSourceMapping {
   eventSourceArn: string;
   /** Set when the source is one of the template's queues. */
   queueLogicalId?: string;
+  /** Set when the source is the stream of one of the template's tables. */
+  tableLogicalId?: string;
   functionLogicalId: string;
+  /** The template's, else Lambda's default for the source: 10 for a queue, 100 for a stream. */
   batchSize: number;
   maximumBatchingWindowSeconds: number;
   /** `ScalingConfig.MaximumConcurrency`, when set. */
   maximumConcurrency?: number;
   functionResponseTypes: string[];
   enabled: boolean;
+  /** Stream mappings: `TRIM_HORIZON` or `LATEST`. */
+  startingPosition?: string;
+  filterCriteria?: FilterCriteria;
+  bisectBatchOnFunctionError?: boolean;
+  /** -1 (or absent): retried until the record expires. */
+  maximumRetryAttempts?: number;
+  /** -1 (or absent): no limit. */
+  maximumRecordAgeSeconds?: number;
+  /** `DestinationConfig.OnFailure`: its ARN, and the template's queue when it is one. */
+  onFailure?: { destination: string; queueLogicalId?: string };
 }
 
 /** Everything the template made, resolved to the names the emulator knows. */
@@ -339,18 +353,45 @@ function describeMapping(
   const fn = Object.values(out.functions).find((f) => f.name === target || f.arn === target);
   if (!fn) throw new TemplateError(`${id}: FunctionName ${target} is not a function of the template`);
   const queue = Object.values(out.queues).find((q) => q.arn === eventSourceArn);
+  const table = Object.values(out.tables).find(
+    (t) => t.streamArn !== undefined && t.streamArn === eventSourceArn,
+  );
   const scaling = p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+  const destination = str(
+    (p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination,
+  );
+  const destinationQueue = destination
+    ? Object.values(out.queues).find((q) => q.arn === destination)
+    : undefined;
+  const number = (key: string) => (p[key] === undefined ? undefined : Number(p[key]));
+  const retries = number('MaximumRetryAttempts');
+  const maxAge = number('MaximumRecordAgeInSeconds');
+  const bisect = p.BisectBatchOnFunctionError;
   return {
     logicalId: id,
     eventSourceArn,
     ...(queue ? { queueLogicalId: queue.logicalId } : {}),
+    ...(table ? { tableLogicalId: table.logicalId } : {}),
     functionLogicalId: fn.logicalId,
-    batchSize: Number(p.BatchSize ?? 10),
-    maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+    batchSize: number('BatchSize') ?? (table ? 100 : 10),
+    maximumBatchingWindowSeconds: number('MaximumBatchingWindowInSeconds') ?? 0,
     ...(scaling?.MaximumConcurrency !== undefined
       ? { maximumConcurrency: Number(scaling.MaximumConcurrency) }
       : {}),
     functionResponseTypes: ((p.FunctionResponseTypes as unknown[] | undefined) ?? []).map(String),
     enabled: p.Enabled === undefined ? true : p.Enabled === true || p.Enabled === 'true',
+    ...(p.StartingPosition !== undefined ? { startingPosition: String(p.StartingPosition) } : {}),
+    ...(p.FilterCriteria !== undefined ? { filterCriteria: p.FilterCriteria as FilterCriteria } : {}),
+    ...(bisect !== undefined ? { bisectBatchOnFunctionError: bisect === true || bisect === 'true' } : {}),
+    ...(retries !== undefined ? { maximumRetryAttempts: retries } : {}),
+    ...(maxAge !== undefined ? { maximumRecordAgeSeconds: maxAge } : {}),
+    ...(destination
+      ? {
+          onFailure: {
+            destination,
+            ...(destinationQueue ? { queueLogicalId: destinationQueue.logicalId } : {}),
+          },
+        }
+      : {}),
   };
 }
