@@ -249,7 +249,8 @@ describe('the synthesized stack', () => {
   it('provisions every route with its DLQ, both tables, and a worker per route', async () => {
     const out = await provision(template, { clients, stackName: 'Synth', region: REGION });
     expect(Object.keys(out.queuesByRoute).sort()).toEqual(['default', 'heavy', 'notifications']);
-    expect(Object.keys(out.queues)).toHaveLength(7);
+    // Three routes with their DLQs, the scheduler's DLQ, and Beat's sync failure queue.
+    expect(Object.keys(out.queues)).toHaveLength(8);
     for (const queue of Object.values(out.queuesByRoute)) {
       expect(queue.dlq?.arn).toMatch(/^arn:aws:sqs:us-east-1:123456789012:/);
       expect(queue.maxReceiveCount).toBeGreaterThan(0);
@@ -263,7 +264,7 @@ describe('the synthesized stack', () => {
             .TimeToLiveDescription?.AttributeName,
       ),
     );
-    expect(ttl).toHaveLength(2);
+    expect(ttl).toHaveLength(3); // results, rate limits, periodic tasks (the last without TTL)
     expect(ttl).toContain('expiresAt');
     const workers = Object.values(out.functions).filter((f) => f.entry === 'functions/worker.ts');
     expect(workers).toHaveLength(3);
@@ -274,11 +275,15 @@ describe('the synthesized stack', () => {
       expect(Object.values(out.tables).map((t) => t.name)).toContain(config.resultsTable);
       expect(config.scheduler?.roleArn).toMatch(/^arn:aws:iam::123456789012:role\//);
     }
-    expect(out.eventSourceMappings).toHaveLength(3);
+    expect(out.eventSourceMappings).toHaveLength(4);
     for (const mapping of out.eventSourceMappings) {
-      expect(mapping.queueLogicalId).toBeDefined();
       expect(mapping.functionResponseTypes).toContain('ReportBatchItemFailures');
     }
+    expect(out.eventSourceMappings.filter((m) => m.queueLogicalId)).toHaveLength(3);
+    const beat = out.eventSourceMappings.find((m) => m.tableLogicalId);
+    expect(beat?.filterCriteria).toBeDefined();
+    expect(beat?.onFailure?.queueLogicalId).toBeDefined();
+    expect(out.functions[beat?.functionLogicalId as string]?.entry).toBe('functions/beat-sync.ts');
     expect(await provision(template, { clients, stackName: 'Synth', region: REGION })).toEqual(out);
   });
 
