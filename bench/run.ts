@@ -7,10 +7,12 @@ import { type LocalCloud, startLocalCloud } from '../localstack/local-cloud.ts';
 import '../functions/tasks/index.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
+import { measureBeat } from './beat.ts';
 import { measureWorkerBundle } from './bundle.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 200);
+const BEAT_DEFINITIONS = Number(process.env.BENCH_BEAT_DEFINITIONS ?? 10_000);
 const TASK = 'apps.demo.tasks.noop';
 
 const cpuMicros = () => {
@@ -26,7 +28,7 @@ function calls(count: number) {
 
 /** Enqueue alone, no workers: the producer's rate and CPU. The queue is purged between rounds to stay shallow. */
 async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; requestsPerTask: number }> {
-  const cloud = await startLocalCloud({ workers: false, logLevel: 'silent' });
+  const cloud = await startLocalCloud({ workers: false, streams: false, logLevel: 'silent' });
   try {
     const url = cloud.config.queues.default?.url as string;
     await cloud.producer.sendMany(calls(10)); // warm the connection and the queue's size cap
@@ -66,6 +68,8 @@ async function measureDrain(): Promise<{
   let wake: (() => void) | undefined;
   const cloud: LocalCloud = await startLocalCloud({
     logLevel: 'silent',
+    // The task path alone: the beat-sync stream poller's reads are not a task's requests.
+    streams: false,
     // Idle long polls as Lambda's (shorter, so the run ends promptly): they are counted too.
     overrides: { waitTimeSeconds: 5 },
     onBatch: (_worker, report) => {
@@ -113,6 +117,7 @@ const bundle = await measureWorkerBundle();
 const building = measureMessageBuilding();
 const enqueue = await measureEnqueue();
 const drain = await measureDrain();
+const beat = await measureBeat(BEAT_DEFINITIONS);
 const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
 const perTask = drain.requestsTotal / drain.tasks;
 const split = Object.entries(drain.requests)
@@ -134,4 +139,10 @@ console.log(
 console.log(`worker CPU per task (poller + handler, excluding waits): ${fmt(workerCpu)} us`);
 console.log(
   `worker bundle: ${fmt(bundle.bytes / 1024)} KiB (${fmt(bundle.gzipBytes / 1024)} KiB gzip); cold module init ${fmt(bundle.coldInitMs)} ms (median of ${bundle.samples.length}; target well under 100 ms)`,
+);
+console.log(
+  `beat sync of ${fmt(beat.definitions)} new periodic tasks (written 16 at a time, stream -> filter -> beat-sync handler -> Scheduler): ${fmt(beat.syncSeconds, 1)} s from first write to last schedule (${fmt(beat.definitions / beat.syncSeconds)} definitions/s; writing alone ${fmt(beat.writeSeconds, 1)} s), ${fmt(beat.schedulerCalls)} Scheduler calls (${fmt(beat.schedulerCalls / beat.definitions, 2)} per definition) in ${fmt(beat.syncInvocations)} invocations`,
+);
+console.log(
+  `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
 );

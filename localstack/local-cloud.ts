@@ -1,7 +1,13 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import '../functions/tasks/index.ts';
 import { createWorkerRuntime } from '../shared/app.ts';
-import { type AwsClients, createAwsClients, resetAwsClients } from '../shared/aws/index.ts';
+import {
+  type AwsClients,
+  createAwsClients,
+  getAwsClients,
+  type RequestCounter,
+  resetAwsClients,
+} from '../shared/aws/index.ts';
 import {
   type CelerityConfig,
   ConfigEnv,
@@ -84,6 +90,8 @@ export interface LocalStreamWorker {
   function: LocalFunction;
   table: LocalTable;
   poller: StreamPoller;
+  /** Requests the function's own clients sent (its Scheduler calls, for instance). */
+  requests: RequestCounter;
 }
 
 export interface LocalCloud {
@@ -307,15 +315,21 @@ let loads = 0;
  * `getAwsClients()`), which is put back afterwards. Each load is a fresh instance of the entry, so
  * a second local cloud in the same process does not get the first one's.
  */
-async function loadHandler(fn: LocalFunction, env: Record<string, string>): Promise<StreamHandler> {
+async function loadHandler(
+  fn: LocalFunction,
+  env: Record<string, string>,
+): Promise<{ handler: StreamHandler; requests: RequestCounter }> {
   if (!fn.entry) throw new Error(`function ${fn.logicalId} has no celerity:entry metadata to load it from`);
   const url = new URL(`../${fn.entry}`, import.meta.url);
   url.searchParams.set('local-cloud', String(++loads));
   const previous = applyEnv(env);
   let module: Record<string, unknown>;
+  let requests: RequestCounter;
   try {
     resetAwsClients();
     configure({});
+    // The clients the entry will get from getAwsClients() at import: made here to count its requests.
+    requests = getAwsClients().requests;
     module = await import(url.href);
   } catch (error) {
     throw new Error(`could not load ${fn.entry} for function ${fn.logicalId}: ${(error as Error).message}`, {
@@ -329,7 +343,7 @@ async function loadHandler(fn: LocalFunction, env: Record<string, string>): Prom
   const name = fn.handler ?? 'handler';
   const handler = module[name];
   if (typeof handler !== 'function') throw new Error(`${fn.entry} exports no function named ${name}`);
-  return (event, context) => handler(event, context);
+  return { handler: (event, context) => handler(event, context), requests };
 }
 
 /** A stream mapping's function, imported from its entry, fed by a poller with the mapping's settings. */
@@ -342,7 +356,7 @@ async function startStreamWorker(
 ): Promise<LocalStreamWorker> {
   const { clients, region, resources, options } = ctx;
   const level = options.logLevel ?? fn.environment.LOG_LEVEL;
-  const handler = await loadHandler(fn, {
+  const { handler, requests } = await loadHandler(fn, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     ...fn.environment,
@@ -392,7 +406,7 @@ async function startStreamWorker(
     // A filter or setting the local poller cannot honour exactly: say which mapping has it.
     throw new Error(`mapping ${mapping.logicalId}: ${(error as Error).message}`, { cause: error });
   }
-  const worker: LocalStreamWorker = { mapping, function: fn, table, poller };
+  const worker: LocalStreamWorker = { mapping, function: fn, table, poller, requests };
   poller.start();
   return worker;
 }
