@@ -14,6 +14,20 @@ function levelFrom(text: string | undefined): number {
   return LEVELS[key] ?? LEVELS.info;
 }
 
+const stdout = (line: string) => {
+  process.stdout.write(`${line}\n`);
+};
+let processWriter: ((line: string) => void) | undefined;
+
+/**
+ * Where loggers made without their own `write` send their lines, for the whole process (read at
+ * each write). The local cloud uses it to copy the lines of functions it loaded into its log
+ * files; on Lambda nothing sets it and lines go to stdout, which is CloudWatch Logs.
+ */
+export function setLogWriter(writer: ((line: string) => void) | undefined): void {
+  processWriter = writer;
+}
+
 /**
  * One JSON object a line (what CloudWatch Logs Insights queries); `LOG_LEVEL` picks the threshold,
  * like the seed's `CELERY_WORKER_LOGLEVEL`.
@@ -23,7 +37,7 @@ export function createLogger(
   options: { level?: string; write?: (line: string) => void } = {},
 ): Logger {
   const threshold = levelFrom(options.level ?? process.env.LOG_LEVEL);
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? ((line: string) => (processWriter ?? stdout)(line));
   const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...fields }));

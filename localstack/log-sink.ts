@@ -1,0 +1,109 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../shared/log.ts';
+import type { BatchReport } from './sqs-poller.ts';
+import type { StreamBatchReport } from './stream-types.ts';
+
+/**
+ * The local cloud's stand-in for CloudWatch Logs: one JSON line per entry, appended to
+ * `<dir>/worker.log` (the SQS worker functions) and `<dir>/beat.log` (the beat-sync function, its
+ * stream poller and the scheduler clock), which `celerity logs worker|beat [--follow]` reads.
+ * Files take everything from `info` up (as a Lambda's log group would), whatever the terminal shows.
+ */
+export type LogStream = 'worker' | 'beat';
+
+export const LOG_STREAMS: readonly LogStream[] = ['worker', 'beat'];
+
+const LEVELS: Record<string, number> = { debug: 10, info: 20, warn: 30, warning: 30, error: 40, silent: 100 };
+
+function rank(level: string | undefined, fallback: string): number {
+  return LEVELS[(level ?? fallback).toLowerCase()] ?? (LEVELS[fallback] as number);
+}
+
+export interface LogSink {
+  readonly dir: string;
+  path(stream: LogStream): string;
+  /** Appends one entry; a `time` is added when it has none. */
+  append(stream: LogStream, entry: Record<string, unknown>): void;
+  /**
+   * A logger whose entries go to the stream's file (from `fileLevel` up) and to the terminal as
+   * before (from `terminalLevel` up, the level the function would have had).
+   */
+  logger(
+    stream: LogStream,
+    base: Record<string, unknown>,
+    levels: { terminalLevel?: string | undefined; fileLevel?: string },
+  ): Logger;
+  /** Flushes and closes the files. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Opens (creating if need be) the log files under `dir`, appending to what is there. */
+export function createLogSink(dir: string): LogSink {
+  mkdirSync(dir, { recursive: true });
+  const files = new Map<LogStream, WriteStream>();
+  let closed = false;
+  const file = (stream: LogStream): WriteStream | undefined => {
+    if (closed) return undefined;
+    let out = files.get(stream);
+    if (!out) {
+      out = createWriteStream(join(dir, `${stream}.log`), { flags: 'a' });
+      // A full disk or a removed directory must not take the local cloud down with it.
+      out.on('error', (error) => console.error(`log sink ${stream}: ${error.message}`));
+      files.set(stream, out);
+    }
+    return out;
+  };
+  const writeLine = (stream: LogStream, line: string) => file(stream)?.write(`${line}\n`);
+  return {
+    dir,
+    path: (stream) => join(dir, `${stream}.log`),
+    append(stream, entry) {
+      writeLine(stream, JSON.stringify({ time: new Date().toISOString(), ...entry }));
+    },
+    logger(stream, base, levels) {
+      const terminal = rank(levels.terminalLevel ?? process.env.LOG_LEVEL, 'info');
+      const fileRank = rank(levels.fileLevel, 'info');
+      const lowest = Math.min(terminal, fileRank);
+      const level = Object.keys(LEVELS).find((name) => LEVELS[name] === lowest) ?? 'info';
+      return createLogger(base, {
+        level,
+        write: (line) => {
+          // createLogger puts `level` right after `time`; reading it back beats a second threshold.
+          const entryLevel = /^\{"time":"[^"]*","level":"(\w+)"/.exec(line)?.[1];
+          const r = rank(entryLevel, 'info');
+          if (r >= fileRank) writeLine(stream, line);
+          if (r >= terminal) process.stdout.write(`${line}\n`);
+        },
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(
+        [...files.values()].map((out) => new Promise<void>((resolve) => out.end(() => resolve()))),
+      );
+    },
+  };
+}
+
+/**
+ * One line per invocation, like Lambda's REPORT line: the function's own entries say what each
+ * task did, this says how the invocation went.
+ */
+export function invocationEntry(
+  base: Record<string, unknown>,
+  report: BatchReport | StreamBatchReport,
+): Record<string, unknown> {
+  return {
+    level: report.outcome === 'success' ? 'info' : 'error',
+    message: 'invocation',
+    ...base,
+    requestId: report.requestId,
+    outcome: report.outcome,
+    records: 'messageIds' in report ? report.messageIds.length : report.sequenceNumbers.length,
+    failed: report.failed.length,
+    durationMs: report.durationMs,
+    ...(report.error ? { error: report.error.message } : {}),
+  };
+}
