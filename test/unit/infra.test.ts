@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_QUEUES, TASK_ROUTES } from '../../functions/tasks/index.ts';
+import { LabControlEnv, ROUTE_QUEUES, TASK_ROUTES } from '../../functions/tasks/index.ts';
 import { CelerityComponent, CelerityMetadata } from '../../infra/constructs/function.ts';
 import { synthTemplate } from '../../infra/synth.ts';
 import { ConfigEnv } from '../../shared/config/env.ts';
@@ -99,7 +99,9 @@ describe('the Celerity stack template', () => {
         [CelerityMetadata.handler]: 'handler',
       });
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual([...Object.values(ConfigEnv), 'LOG_LEVEL'].sort());
+      expect(Object.keys(variables).sort()).toEqual(
+        [...Object.values(ConfigEnv), ...Object.values(LabControlEnv), 'LOG_LEVEL'].sort(),
+      );
       expect(variables.LOG_LEVEL).toBe('info');
       // No --enable-source-maps: it costs cold starts; the bundle keeps names instead.
       expect(variables.NODE_OPTIONS).toBeUndefined();
