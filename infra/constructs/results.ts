@@ -1,7 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { projectedAttributes, RESULT_INDEXES, type ResultIndex } from '../../shared/results/indexes.ts';
 
 export interface ResultsProps {
   /** Task results are history users ask about; losing them with a stack is not undone. @default RETAIN */
@@ -28,6 +29,17 @@ export class Results extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: props.resultsRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    // Listings (CLI `tasks`, `inspect active`, the admin API) query these, never scan the table.
+    for (const index of Object.keys(RESULT_INDEXES) as ResultIndex[]) {
+      const { name, partitionKey, sortKey } = RESULT_INDEXES[index];
+      this.resultsTable.addGlobalSecondaryIndex({
+        indexName: name,
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
+        sortKey: { name: sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: projectedAttributes(index),
+      });
+    }
     this.rateLimitTable = new Table(this, 'RateLimitTable', {
       partitionKey: { name: 'key', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
 import { TaskState } from '../task/states.ts';
+import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
 import { fitItem, type TaskResultRecord } from './record.ts';
 import { type TransactOutcome, transactWriteEach } from './transact.ts';
 
@@ -76,7 +77,9 @@ export class ResultStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: { taskId },
-          UpdateExpression: 'SET #status = :revoked, dateDone = :now, expiresAt = :expiresAt',
+          // A task revoked before any worker saw it gets a creation time, so listings show it.
+          UpdateExpression:
+            'SET #status = :revoked, dateDone = :now, expiresAt = :expiresAt, dateCreated = if_not_exists(dateCreated, :now)',
           ConditionExpression: 'attribute_not_exists(taskId) OR NOT #status IN (:success, :failure)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -96,6 +99,11 @@ export class ResultStore {
       }
       throw error;
     }
+  }
+
+  /** A page of task summaries, newest first, from the listing indexes (never a scan). */
+  list(query: TaskListQuery = {}, now: Date = new Date()): Promise<TaskListPage> {
+    return listTasks(this.#dynamo, this.#table, query, now);
   }
 
   /**
@@ -136,10 +144,12 @@ export class ResultStore {
   async complete(completions: readonly Completion[]): Promise<TransactOutcome[]> {
     const items = completions.map(({ record, heldBy }) => {
       const { leaseUntil: _until, leaseToken: _token, ...row } = record;
+      // A poison message's row has no creation time; without one the listing indexes miss it.
+      const dateCreated = row.dateCreated ?? row.dateStarted ?? row.dateDone;
       return {
         Put: {
           TableName: this.#table,
-          Item: fitItem(row),
+          Item: fitItem(dateCreated ? { ...row, dateCreated } : row),
           ConditionExpression:
             heldBy === undefined
               ? 'attribute_not_exists(#status) OR NOT #status IN (:success, :revoked)'

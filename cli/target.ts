@@ -1,0 +1,182 @@
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
+import { type CelerityConfig, getConfig, resolveConfig } from '../shared/config/config.ts';
+import { ConfigEnv } from '../shared/config/env.ts';
+import type { OpsContext } from '../shared/ops/context.ts';
+import { defaultRegistry } from '../shared/task/registry.ts';
+import { TargetUnreachable, UsageError } from './errors.ts';
+import { findStateFile, isAlive, logDirOf, readState } from './state.ts';
+
+export type LogSource =
+  | { kind: 'files'; dir: string }
+  | { kind: 'cloudwatch'; client: CloudWatchLogsClient; worker: string[]; beat: string[] };
+
+/** Where commands act: the local cloud or a deployed stack, as one configuration and one set of clients. */
+export interface Target {
+  kind: 'local' | 'stack';
+  /** `local (http://127.0.0.1:4566)` or `stack Celerity (eu-west-1)`: for messages. */
+  label: string;
+  ctx: OpsContext;
+  clients: AwsClients;
+  logs: LogSource;
+}
+
+export interface TargetOptions {
+  local?: boolean;
+  stack?: string;
+}
+
+export const DEFAULT_STACK = 'Celerity';
+
+/** The app's own settings (routes, default queue, ...) from its `configure()` calls. */
+function appSettings(): Partial<CelerityConfig> {
+  const app = getConfig();
+  return {
+    taskRoutes: app.taskRoutes,
+    defaultQueue: app.defaultQueue,
+    resultExpires: app.resultExpires,
+    poisonRetryDelay: app.poisonRetryDelay,
+    timezone: app.timezone,
+  };
+}
+
+/** The resource locations, as a worker's environment gives them, over the app's settings. */
+export function configFrom(environment: Record<string, string | undefined>): CelerityConfig {
+  const only = Object.fromEntries(Object.values(ConfigEnv).map((key) => [key, environment[key]]));
+  const { timezone, ...settings } = appSettings();
+  return resolveConfig(environment[ConfigEnv.timezone] ? settings : { ...settings, timezone }, only);
+}
+
+export async function resolveTarget(
+  options: TargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Target> {
+  if (options.local && options.stack) throw new UsageError('--local and --stack: give one or the other');
+  const stateFile = options.stack ? undefined : findStateFile(process.cwd(), env);
+  if (options.local || (!options.stack && stateFile)) return localTarget(stateFile);
+  return stackTarget(options.stack ?? DEFAULT_STACK);
+}
+
+async function localTarget(stateFile: string | undefined): Promise<Target> {
+  if (!stateFile) {
+    throw new TargetUnreachable(
+      'no local cloud found (.celerity/local.json): start it with `npm run dev`, or use --stack NAME for a deployed stack',
+    );
+  }
+  let state: ReturnType<typeof readState>;
+  try {
+    state = readState(stateFile);
+  } catch (error) {
+    throw new TargetUnreachable(`${(error as Error).message}; start the local cloud with \`npm run dev\``);
+  }
+  if (!isAlive(state.pid)) {
+    throw new TargetUnreachable(
+      `the local cloud in ${stateFile} (pid ${state.pid}) is not running: start it with \`npm run dev\``,
+    );
+  }
+  await probe(state.endpoint);
+  // The emulator takes any key; the SDK only needs some to sign with.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const clients = createAwsClients({ endpoint: state.endpoint, region: state.region });
+  return {
+    kind: 'local',
+    label: `local cloud (${state.endpoint})`,
+    ctx: { config: configFrom(state.environment), clients, registry: defaultRegistry },
+    clients,
+    logs: { kind: 'files', dir: logDirOf(stateFile) },
+  };
+}
+
+async function probe(endpoint: string): Promise<void> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
+  } catch (error) {
+    throw new TargetUnreachable(
+      `cannot reach the local cloud at ${endpoint} (${(error as Error).message}): is \`npm run dev\` still running?`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Reads the deployed stack's outputs (CloudFormation DescribeStacks) into the environment a worker
+ * is given, so both targets make their configuration the same way.
+ */
+async function stackTarget(stackName: string): Promise<Target> {
+  const settings = clientSettings();
+  // Loaded only for a stack: the local target (and every CLI start) does without them.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+  const cfn = new CloudFormationClient(settings);
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = Stacks[0];
+    if (!stack) throw new Error('no such stack');
+    outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    const described = Object.fromEntries(
+      (stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.Description ?? '']),
+    );
+    const environment = stackEnvironment(outputs, described);
+    const clients = createAwsClients();
+    const logGroups = (prefix: string) =>
+      Object.entries(outputs)
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([, value]) => value);
+    return {
+      kind: 'stack',
+      label: `stack ${stackName} (${settings.region})`,
+      ctx: { config: configFrom(environment), clients, registry: defaultRegistry },
+      clients,
+      logs: {
+        kind: 'cloudwatch',
+        client: new CloudWatchLogsClient(settings),
+        worker: logGroups('WorkerLogGroupName'),
+        beat: logGroups('BeatSyncLogGroupName'),
+      },
+    };
+  } catch (error) {
+    const e = error as Error;
+    if (/does not exist|no such stack/.test(e.message)) {
+      throw new TargetUnreachable(
+        `stack ${stackName} not found in ${settings.region}: deploy it (npx cdk deploy), pass --stack NAME, or set AWS_REGION / AWS_PROFILE`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Stack outputs → the CELERITY_* environment. Route names come from the queue outputs'
+ * descriptions (`URL of the <route> task queue`), since output ids are PascalCased.
+ */
+export function stackEnvironment(
+  outputs: Record<string, string>,
+  descriptions: Record<string, string> = {},
+): Record<string, string> {
+  const queues: Record<string, { url: string; arn: string }> = {};
+  for (const [key, url] of Object.entries(outputs)) {
+    const suffix = /^QueueUrl(.+)$/.exec(key)?.[1];
+    if (!suffix) continue;
+    const arn = outputs[`QueueArn${suffix}`];
+    if (!arn) continue;
+    const route =
+      /^URL of the (.+) task queue$/.exec(descriptions[key] ?? '')?.[1] ??
+      suffix[0]?.toLowerCase() + suffix.slice(1);
+    queues[route] = { url, arn };
+  }
+  const env: Record<string, string> = { [ConfigEnv.queues]: JSON.stringify(queues) };
+  const take = (variable: string, output: string) => {
+    if (outputs[output]) env[variable] = outputs[output] as string;
+  };
+  take(ConfigEnv.resultsTable, 'ResultsTableName');
+  take(ConfigEnv.rateLimitTable, 'RateLimitTableName');
+  take(ConfigEnv.schedulerGroup, 'SchedulerGroupName');
+  take(ConfigEnv.schedulerRoleArn, 'SchedulerRoleArn');
+  take(ConfigEnv.schedulerDeadLetterArn, 'SchedulerDlqArn');
+  take(ConfigEnv.periodicTasksTable, 'PeriodicTasksTableName');
+  take(ConfigEnv.periodicScheduleGroup, 'PeriodicScheduleGroupName');
+  return env;
+}

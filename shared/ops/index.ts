@@ -1,0 +1,40 @@
+export type { PeriodicTaskRow, SchedulePreview } from './beat.ts';
+export {
+  addPeriodicTask,
+  describeSchedule,
+  getPeriodicTask,
+  listPeriodicTasks,
+  periodicRow,
+  periodicStore,
+  previewInput,
+  previewPeriodicTask,
+  previewSchedule,
+  removePeriodicTask,
+  runPeriodicTask,
+  scheduleZone,
+  setPeriodicTaskEnabled,
+  setupPeriodicTasks,
+} from './beat.ts';
+export type { OpsContext } from './context.ts';
+export type { DeadLetter, RedriveReport, RedriveStrategy } from './dlq.ts';
+export { peekDeadLetters, redriveDeadLetters } from './dlq.ts';
+export { NotFound, OperationFailed } from './errors.ts';
+export type { LogEntry } from './logs.ts';
+export { filterLogGroups, parseLogLine } from './logs.ts';
+export type { QueueCounts, QueueDepth } from './queues.ts';
+export { deadLetterQueueOf, purgeQueue, queueCounts, queueDepths, routeQueue } from './queues.ts';
+export type { RegisteredTaskInfo } from './registered.ts';
+export { registeredTasks } from './registered.ts';
+export type { TaskView } from './tasks.ts';
+export {
+  activeTasks,
+  getTaskResult,
+  listTaskResults,
+  producer,
+  resultStore,
+  revokeTask,
+  sendTask,
+  sendTasks,
+  taskView,
+  waitForResult,
+} from './tasks.ts';

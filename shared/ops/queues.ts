@@ -1,0 +1,115 @@
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  PurgeQueueCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { CelerityConfig, QueueTarget } from '../config/config.ts';
+import type { OpsContext } from './context.ts';
+import { NotFound } from './errors.ts';
+
+export interface QueueCounts {
+  url: string;
+  /** Waiting to be received. */
+  visible: number;
+  /** Received by a worker and not yet deleted. */
+  inFlight: number;
+  /** Sent with a delay (countdown) that has not passed. */
+  delayed: number;
+}
+
+export interface QueueDepth extends QueueCounts {
+  queue: string;
+  dlq?: QueueCounts;
+}
+
+/** A route queue by name; `NotFound` lists the names there are. */
+export function routeQueue(config: CelerityConfig, queue: string): QueueTarget {
+  const target = config.queues[queue];
+  if (!target) {
+    throw new NotFound('queue', queue, `known: ${Object.keys(config.queues).join(', ') || 'none'}`);
+  }
+  return target;
+}
+
+const COUNT_ATTRIBUTES = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+] as const;
+
+export async function queueCounts(sqs: SQSClient, url: string): Promise<QueueCounts> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...COUNT_ATTRIBUTES] }),
+  );
+  return {
+    url,
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
+/**
+ * A queue's dead-letter queue, read from its redrive policy: the queue itself says where its
+ * failures go, so the configuration need not (and cannot drift from the stack's).
+ */
+export async function deadLetterQueueOf(
+  sqs: SQSClient,
+  url: string,
+): Promise<{ url: string; arn: string; maxReceiveCount?: number } | undefined> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['RedrivePolicy'] }),
+  );
+  if (!Attributes.RedrivePolicy) return undefined;
+  const policy = JSON.parse(Attributes.RedrivePolicy) as {
+    deadLetterTargetArn?: string;
+    maxReceiveCount?: unknown;
+  };
+  const arn = policy.deadLetterTargetArn;
+  if (!arn) return undefined;
+  // arn:aws:sqs:region:account:name
+  const [, , , , account, name] = arn.split(':');
+  if (!name) return undefined;
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
+  );
+  if (!QueueUrl) return undefined;
+  const maxReceiveCount = Number(policy.maxReceiveCount);
+  return { url: QueueUrl, arn, ...(Number.isFinite(maxReceiveCount) ? { maxReceiveCount } : {}) };
+}
+
+/** Flower's broker page: every route queue's depth, and its DLQ's. */
+export async function queueDepths(ctx: OpsContext): Promise<QueueDepth[]> {
+  const { sqs } = ctx.clients;
+  return Promise.all(
+    Object.entries(ctx.config.queues).map(async ([queue, target]) => {
+      const [counts, dlq] = await Promise.all([
+        queueCounts(sqs, target.url),
+        deadLetterQueueOf(sqs, target.url),
+      ]);
+      return { queue, ...counts, ...(dlq ? { dlq: await queueCounts(sqs, dlq.url) } : {}) };
+    }),
+  );
+}
+
+/**
+ * Celery's `purge`: deletes every waiting message of one route queue (or of its DLQ). SQS allows
+ * one purge a minute per queue and takes up to a minute to finish; messages in flight are spared.
+ */
+export async function purgeQueue(
+  ctx: OpsContext,
+  queue: string,
+  options: { deadLetters?: boolean } = {},
+): Promise<{ queue: string; url: string; approximateMessages: number }> {
+  const target = routeQueue(ctx.config, queue);
+  let url = target.url;
+  if (options.deadLetters) {
+    const dlq = await deadLetterQueueOf(ctx.clients.sqs, target.url);
+    if (!dlq) throw new NotFound('dead-letter queue', queue, 'this queue has no redrive policy');
+    url = dlq.url;
+  }
+  const before = await queueCounts(ctx.clients.sqs, url);
+  await ctx.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+  return { queue, url, approximateMessages: before.visible + before.delayed };
+}

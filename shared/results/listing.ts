@@ -1,0 +1,190 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '../errors.ts';
+import { TaskState } from '../task/states.ts';
+import { RESULT_INDEXES, type ResultIndex, type TaskSummary } from './indexes.ts';
+
+export interface TaskListQuery {
+  /** Only tasks in these states. @defaultValue every state */
+  states?: readonly TaskState[];
+  /** Only runs of this task. */
+  taskName?: string;
+  /** Only tasks first sent at or after this instant. */
+  since?: Date;
+  /** Only tasks first sent before this instant. */
+  until?: Date;
+  /** Only tasks a run holds right now (a live lease): Celery's `inspect active`. */
+  activeAt?: number;
+  /** @defaultValue 50 */
+  limit?: number;
+  /** What a previous page returned, to read on from there. */
+  cursor?: string;
+}
+
+export interface TaskListPage {
+  items: TaskSummary[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+type Key = Record<string, unknown>;
+
+interface Lane {
+  index: ResultIndex;
+  value: string;
+  /** Where the next read starts; `null` once the lane is read to its end. */
+  start: Key | undefined | null;
+  /** Where this page began reading the lane. */
+  origin: Key | undefined | null;
+  buffer: TaskSummary[];
+}
+
+/** Reads per lane per page at most: a filter that drops most rows cannot make a listing run on. */
+const MAX_READS_PER_LANE = 10;
+const MAX_LIMIT = 1000;
+
+/**
+ * A page of task summaries, newest first, from the results table's indexes. With a task name it
+ * reads that name's partition; otherwise one partition per state, merged by time. Every lane is
+ * read until it holds a page or ends, so the merge never skips a newer row in a lane not yet read,
+ * and the cursor keeps each lane's own position.
+ */
+export async function listTasks(
+  dynamo: DynamoDBDocumentClient,
+  table: string,
+  query: TaskListQuery,
+  now: Date = new Date(),
+): Promise<TaskListPage> {
+  const limit = query.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw ValidationError.of('limit', `must be a whole number from 1 to ${MAX_LIMIT} (got ${limit})`);
+  }
+  const states = query.states ?? Object.values(TaskState);
+  const unknown = states.find((s) => !Object.values(TaskState).includes(s));
+  if (unknown) {
+    throw ValidationError.of('state', `${unknown} is not one of ${Object.values(TaskState).join(', ')}`);
+  }
+  const starts = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const lanes: Lane[] = query.taskName
+    ? [{ index: 'byTaskName', value: query.taskName, start: undefined, origin: undefined, buffer: [] }]
+    : states.map((state) => ({
+        index: 'byStatus',
+        value: state,
+        start: undefined,
+        origin: undefined,
+        buffer: [],
+      }));
+  if (starts && starts.length !== lanes.length) {
+    throw ValidationError.of('cursor', 'belongs to a listing with other filters; give the same filters');
+  }
+  lanes.forEach((lane, i) => {
+    if (starts) lane.start = lane.origin = starts[i];
+  });
+
+  await Promise.all(lanes.map((lane) => fill(dynamo, table, lane, query, limit, now)));
+
+  const merged = lanes
+    .flatMap((lane, laneIndex) => lane.buffer.map((item, position) => ({ item, laneIndex, position })))
+    .sort((a, b) => (b.item.dateCreated ?? '').localeCompare(a.item.dateCreated ?? ''))
+    .slice(0, limit);
+  const taken = lanes.map(() => -1);
+  for (const { laneIndex, position } of merged) taken[laneIndex] = Math.max(taken[laneIndex] ?? -1, position);
+  const next = lanes.map((lane, i) => {
+    const last = taken[i] ?? -1;
+    if (last < 0) return lane.buffer.length === 0 && lane.start === null ? null : lane.origin;
+    if (last === lane.buffer.length - 1 && lane.start === null) return null;
+    return keyOf(lane, lane.buffer[last] as TaskSummary);
+  });
+  const more = next.some((start) => start !== null);
+  return { items: merged.map((m) => m.item), ...(more ? { cursor: encodeCursor(next) } : {}) };
+}
+
+async function fill(
+  dynamo: DynamoDBDocumentClient,
+  table: string,
+  lane: Lane,
+  query: TaskListQuery,
+  limit: number,
+  now: Date,
+): Promise<void> {
+  const { partitionKey, sortKey, name } = RESULT_INDEXES[lane.index];
+  const names: Record<string, string> = { '#pk': partitionKey, '#expires': 'expiresAt' };
+  const values: Record<string, unknown> = {
+    ':pk': lane.value,
+    ':nowSeconds': Math.floor(now.getTime() / 1000),
+  };
+  let range = '';
+  if (query.since && query.until) {
+    range = ' AND #sk BETWEEN :since AND :until';
+    values[':since'] = query.since.toISOString();
+    values[':until'] = new Date(query.until.getTime() - 1).toISOString();
+  } else if (query.since) {
+    range = ' AND #sk >= :since';
+    values[':since'] = query.since.toISOString();
+  } else if (query.until) {
+    range = ' AND #sk < :until';
+    values[':until'] = query.until.toISOString();
+  }
+  if (range) names['#sk'] = sortKey;
+  // TTL deletes lazily: a row past its expiry is gone as far as anyone reading is concerned.
+  const filters = ['(attribute_not_exists(#expires) OR #expires > :nowSeconds)'];
+  if (lane.index === 'byTaskName' && query.states && query.states.length < Object.keys(TaskState).length) {
+    names['#status'] = 'status';
+    const keys = query.states.map((state, i) => {
+      values[`:s${i}`] = state;
+      return `:s${i}`;
+    });
+    filters.push(`#status IN (${keys.join(', ')})`);
+  }
+  if (query.activeAt !== undefined) {
+    names['#lease'] = 'leaseUntil';
+    values[':activeAt'] = query.activeAt;
+    filters.push('#lease > :activeAt');
+  }
+  for (
+    let reads = 0;
+    lane.start !== null && lane.buffer.length < limit && reads < MAX_READS_PER_LANE;
+    reads++
+  ) {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: name,
+        KeyConditionExpression: `#pk = :pk${range}`,
+        FilterExpression: filters.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+        Limit: limit - lane.buffer.length,
+        ...(lane.start ? { ExclusiveStartKey: lane.start } : {}),
+      }),
+    );
+    lane.buffer.push(...((page.Items ?? []) as TaskSummary[]));
+    lane.start = page.LastEvaluatedKey ?? null;
+  }
+}
+
+/** An index position: the table's key and the index's. */
+function keyOf(lane: Lane, item: TaskSummary): Key {
+  const { partitionKey, sortKey } = RESULT_INDEXES[lane.index];
+  const row = item as unknown as Key;
+  return { taskId: item.taskId, [partitionKey]: row[partitionKey], [sortKey]: row[sortKey] };
+}
+
+function encodeCursor(starts: (Key | undefined | null)[]): string {
+  return Buffer.from(JSON.stringify(starts.map((s) => (s === undefined ? 0 : s))), 'utf8').toString(
+    'base64url',
+  );
+}
+
+/** Per lane: a key to start after, `undefined` for the beginning, `null` for a lane read to its end. */
+function decodeCursor(cursor: string): (Key | undefined | null)[] {
+  try {
+    const starts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(starts)) {
+      return starts.map((s) => (s === 0 ? undefined : (s as Key | null)));
+    }
+  } catch {
+    // refused below
+  }
+  throw ValidationError.of('cursor', 'is not a cursor this listing returned');
+}

@@ -1,0 +1,318 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localStateOf } from '../../cli/state.ts';
+import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
+import { encodeEnvelope } from '../../shared/envelope/index.ts';
+import { callToEnvelope } from '../../shared/producer/index.ts';
+import { useEmulator } from '../support/emulator.ts';
+
+const { endpoint } = useEmulator();
+const BIN = join(import.meta.dirname, '../../cli/celerity.mjs');
+
+let cloud: LocalCloud;
+let dir: string;
+let stateFile: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON output is checked by the assertions
+  json: () => any;
+}
+
+/** The real CLI, as a user runs it, against the state file this suite wrote. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('CELERITY_') && k !== 'AWS_ENDPOINT_URL'),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...base, CELERITY_STATE_FILE: stateFile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        stderr,
+        json: () => {
+          try {
+            return JSON.parse(stdout);
+          } catch {
+            throw new Error(`not JSON (exit ${code}): ${stdout}\n${stderr}`);
+          }
+        },
+      }),
+    );
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({ endpoint, logLevel: 'silent', overrides: { waitTimeSeconds: 1 } });
+  dir = mkdtempSync(join(tmpdir(), 'celerity-cli-'));
+  stateFile = join(dir, 'local.json');
+  writeFileSync(stateFile, `${JSON.stringify(localStateOf(cloud), null, 2)}\n`);
+});
+
+afterAll(async () => {
+  await cloud?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('celerity CLI against the local cloud', () => {
+  it('calls a task and reads its result; lists it by state and by name', async () => {
+    const called = await cli([
+      '--json',
+      'call',
+      'apps.demo.tasks.add',
+      '--args',
+      '[2,3]',
+      '--wait',
+      '--timeout',
+      '60',
+    ]);
+    expect(called.code, called.stderr).toBe(0);
+    const sent = called.json();
+    expect(sent.result).toMatchObject({ status: 'SUCCESS', result: 5, args: [2, 3] });
+
+    const [human, byState, byName, failed, unknown] = await Promise.all([
+      cli(['result', sent.taskId]),
+      cli(['tasks', '--state', 'success', '--json']),
+      cli(['tasks', '--name', 'apps.demo.tasks.add', '--since', '10m', '--json']),
+      cli(['--json', 'call', 'apps.demo.tasks.slow', '--args', '[5]', '--wait', '--timeout', '60']),
+      cli(['result', 'no-such-task']),
+    ]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/state\s+SUCCESS/);
+    expect(human.stdout).toMatch(/result\s+5/);
+    expect(byState.json().items.map((t: { taskId: string }) => t.taskId)).toContain(sent.taskId);
+    expect(byName.json().items[0]).toMatchObject({ taskId: sent.taskId, taskName: 'apps.demo.tasks.add' });
+    expect(failed.code).toBe(1);
+    expect(failed.json().result).toMatchObject({ status: 'FAILURE', errorType: 'SoftTimeLimitExceeded' });
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('no-such-task');
+  });
+
+  it('refuses arguments the task refuses, with exit 2 naming the argument (more in test/unit/cli.test.ts)', async () => {
+    const [wrongType, json] = await Promise.all([
+      cli(['call', 'apps.demo.tasks.add', '--args', '["two",3]']),
+      cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[1]']),
+    ]);
+    expect(wrongType.code).toBe(2);
+    expect(wrongType.stderr).toContain('--args[0]: Invalid input: expected number');
+    expect(wrongType.stderr).not.toMatch(/\n\s+at /);
+    expect(json.code).toBe(2);
+    expect(json.json().error).toMatchObject({ code: 2, field: expect.stringContaining('args') });
+  });
+
+  it('sends many calls from a file with SendMessageBatch', async () => {
+    const file = join(dir, 'calls.jsonl');
+    writeFileSync(file, Array.from({ length: 25 }, (_, i) => JSON.stringify({ args: [i, 1] })).join('\n'));
+    const ok = await cli(['call', 'apps.demo.tasks.add', '--from-file', file, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json().sent).toBe(25);
+    expect(ok.stderr).not.toContain('sending [');
+    const last = ok.json().tasks[24].taskId;
+    await until('the batch to run', async () =>
+      (await cloud.store.get(last))?.status === 'SUCCESS' ? true : undefined,
+    );
+  });
+
+  it('revokes, inspects active tasks, registered tasks and queues', async () => {
+    const later = (
+      await cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[1,1]', '--countdown', '600'])
+    ).json();
+    // A run holding its lease right now, as a worker mid-task leaves it.
+    await cloud.store.claim([
+      {
+        taskId: 'active-1',
+        taskName: 'apps.demo.tasks.slow',
+        status: 'STARTED',
+        retries: 0,
+        dateCreated: new Date().toISOString(),
+        dateStarted: new Date().toISOString(),
+        leaseUntil: Date.now() + 120_000,
+        leaseToken: 'token',
+      },
+    ]);
+    const [revoked, active, queues] = await Promise.all([
+      cli(['revoke', later.taskId, '--json']),
+      cli(['inspect', 'active', '--json']),
+      cli(['inspect', 'queues', '--json']),
+    ]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.json()).toEqual([{ taskId: later.taskId, status: 'REVOKED', revoked: true }]);
+    expect(active.json().map((t: { taskId: string }) => t.taskId)).toEqual(['active-1']);
+    const depths = queues.json();
+    expect(depths.map((q: { queue: string }) => q.queue).sort()).toEqual([
+      'default',
+      'heavy',
+      'notifications',
+    ]);
+    expect(depths.find((q: { queue: string }) => q.queue === 'default').delayed).toBeGreaterThanOrEqual(1);
+    expect(depths[0].dlq).toMatchObject({ visible: expect.any(Number) });
+
+    await cloud.store.complete([
+      { record: { taskId: 'done-1', taskName: 'apps.demo.tasks.add', status: 'SUCCESS', result: '2' } },
+    ]);
+    const [again, finished] = await Promise.all([cli(['revoke', later.taskId]), cli(['revoke', 'done-1'])]);
+    expect(again.code).toBe(0);
+    expect(finished.code).toBe(1);
+    expect(finished.stdout).toContain('not revoked done-1: already finished with SUCCESS');
+  });
+
+  it('shows and redrives dead letters, and purges only with --yes', async () => {
+    const dlqUrl = localStateOf(cloud).queues?.default?.dlqUrl as string;
+    const { envelope, body } = encodeEnvelope(
+      callToEnvelope({ task: 'apps.demo.tasks.add', args: [20, 22] }, Date.now()),
+    );
+    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
+    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
+
+    const shown = await cli(['dlq', 'show', 'default', '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    const messages = shown.json().messages;
+    expect(messages).toHaveLength(2);
+    expect(messages).toContainEqual(
+      expect.objectContaining({ taskId: envelope.id, task: 'apps.demo.tasks.add' }),
+    );
+    const [peekedAgain, unknownQueue] = await Promise.all([
+      cli(['dlq', 'show', 'default', '--json']),
+      cli(['dlq', 'show', 'nope']),
+    ]);
+    expect(peekedAgain.json().messages).toHaveLength(2);
+    expect(unknownQueue.code).toBe(3);
+    expect(unknownQueue.stderr).toContain('known: default');
+
+    const redriven = await cli(['dlq', 'redrive', 'default', '--json']);
+    expect(redriven.json()).toMatchObject({ strategy: 'copy', moved: 2, failed: 0 });
+    await until('the redriven task to run', async () =>
+      (await cloud.store.get(envelope.id))?.status === 'SUCCESS' ? true : undefined,
+    );
+    const purged = await cli(['purge', 'heavy', '--yes', '--json']);
+    expect(purged.code).toBe(0);
+    expect(purged.json()[0]).toMatchObject({ queue: 'heavy' });
+  });
+
+  it('manages periodic tasks', async () => {
+    const setup = await cli(['beat', 'setup', '--json']);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.json().created).toHaveLength(2);
+    const add = ['beat', 'add', '--name', 'every-5', '--task', 'apps.demo.tasks.noop'];
+    const [added, badTask] = await Promise.all([
+      cli([...add, '--every', '5', '--period', 'minutes', '--json']),
+      cli(['beat', 'add', '--name', 'x', '--task', 'apps.demo.tasks.nope', '--crontab', '0 9 * * *']),
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.json()).toMatchObject({ name: 'every-5', interval: { every: 5, period: 'minutes' } });
+    expect(badTask.code).toBe(2);
+    expect(badTask.stderr).toContain('--task: apps.demo.tasks.nope is not a registered task');
+
+    const [listed, disabled, run, preview] = await Promise.all([
+      cli(['beat', 'list', '--json']),
+      cli(['beat', 'disable', 'every-5', '--json']),
+      cli(['beat', 'run', 'Send Appointment Reminders', '--json']),
+      cli(['beat', 'preview', 'Send Appointment Reminders', '--count', '2', '--json']),
+    ]);
+    expect(listed.json().items.map((p: { name: string }) => p.name)).toEqual([
+      'Cleanup Old Notifications',
+      'Send Appointment Reminders',
+      'every-5',
+    ]);
+    expect(disabled.json()).toMatchObject({ enabled: false });
+    expect(run.json()).toMatchObject({
+      task: 'apps.appointments.tasks.send_appointment_reminders',
+      periodicTask: 'Send Appointment Reminders',
+    });
+    expect(preview.json().times).toHaveLength(2);
+    expect(new Date(preview.json().times[0]).getUTCMinutes()).toBe(0);
+
+    const removed = await cli(['beat', 'remove', 'every-5']);
+    expect(removed.code).toBe(0);
+    const [gone, human] = await Promise.all([cli(['beat', 'remove', 'every-5']), cli(['beat', 'list'])]);
+    expect(gone.code).toBe(3);
+    expect(human.stdout).toMatch(/Send Appointment Reminders\s+apps\.appointments/);
+  });
+
+  it('reads the local log files', async () => {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    const now = new Date().toISOString();
+    const lines = [
+      {
+        time: now,
+        level: 'info',
+        message: 'task succeeded',
+        component: 'worker',
+        taskId: 't-1',
+        task: 'apps.demo.tasks.add',
+        state: 'SUCCESS',
+        runtimeMs: 3,
+      },
+      {
+        time: now,
+        level: 'error',
+        message: 'task failed',
+        component: 'worker',
+        taskId: 't-2',
+        task: 'apps.demo.tasks.slow',
+        state: 'FAILURE',
+      },
+    ];
+    writeFileSync(join(dir, 'logs', 'worker.log'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const [json, human, filtered, noBeat] = await Promise.all([
+      cli(['logs', 'worker', '--json']),
+      cli(['logs', 'worker']),
+      cli(['logs', 'worker', '--task-id', 't-2', '--json']),
+      cli(['logs', 'beat']),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(lines);
+    expect(human.stdout).toContain(
+      'INFO   worker  task succeeded  taskId=t-1  task=apps.demo.tasks.add  state=SUCCESS  runtimeMs=3',
+    );
+    expect(filtered.stdout.trim().split('\n')).toHaveLength(1);
+    expect(noBeat.code).toBe(4);
+  });
+
+  it('says when the target cannot be reached (exit 4)', async () => {
+    const deadFile = join(dir, 'dead.json');
+    writeFileSync(deadFile, JSON.stringify({ ...localStateOf(cloud), endpoint: 'http://127.0.0.1:9' }));
+    const [missing, dead] = await Promise.all([
+      cli(['--local', 'tasks'], { CELERITY_STATE_FILE: join(dir, 'missing.json') }),
+      cli(['tasks', '--json'], { CELERITY_STATE_FILE: deadFile }),
+    ]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('npm run dev');
+    expect(dead.code).toBe(4);
+    expect(dead.json().error).toMatchObject({ code: 4, type: 'TargetUnreachable' });
+  });
+});

@@ -1,0 +1,188 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { parsePeriodicTask } from '../../shared/beat/model.ts';
+import { resolveConfig } from '../../shared/config/config.ts';
+import { describeSchedule, previewSchedule } from '../../shared/ops/beat.ts';
+import { parseLogLine } from '../../shared/ops/logs.ts';
+import { registeredTasks } from '../../shared/ops/registered.ts';
+import { projectedAttributes, RESULT_INDEXES } from '../../shared/results/indexes.ts';
+import { listTasks } from '../../shared/results/listing.ts';
+import type { TaskResultRecord } from '../../shared/results/record.ts';
+import { resolveTaskOptions } from '../../shared/task/options.ts';
+import { TaskRegistry } from '../../shared/task/registry.ts';
+
+type Row = Pick<
+  TaskResultRecord,
+  'taskId' | 'status' | 'taskName' | 'dateCreated' | 'expiresAt' | 'leaseUntil'
+>;
+
+/** A document client that answers index queries from rows in memory, a page of `Limit` at a time. */
+function fakeDynamo(rows: Row[]) {
+  const queries: Record<string, unknown>[] = [];
+  const client = {
+    async send(command: { input: Record<string, unknown> }) {
+      const input = command.input as {
+        IndexName: 'byStatus' | 'byTaskName';
+        ExpressionAttributeValues: Record<string, unknown>;
+        Limit: number;
+        ExclusiveStartKey?: Row;
+        FilterExpression?: string;
+      };
+      queries.push(input);
+      const { partitionKey, sortKey } = RESULT_INDEXES[input.IndexName];
+      const values = input.ExpressionAttributeValues;
+      let lane = rows
+        .filter((r) => r[partitionKey as keyof Row] === values[':pk'] && r.dateCreated)
+        .filter((r) => !values[':since'] || (r.dateCreated as string) >= (values[':since'] as string))
+        .sort(
+          (a, b) =>
+            (b[sortKey] as string).localeCompare(a[sortKey] as string) || b.taskId.localeCompare(a.taskId),
+        );
+      if (input.ExclusiveStartKey) {
+        const at = lane.findIndex((r) => r.taskId === input.ExclusiveStartKey?.taskId);
+        lane = lane.slice(at + 1);
+      }
+      const page = lane.slice(0, input.Limit);
+      const more = lane.length > input.Limit;
+      const now = values[':nowSeconds'] as number;
+      const kept = page.filter(
+        (r) =>
+          (r.expiresAt === undefined || r.expiresAt > now) &&
+          (values[':activeAt'] === undefined || (r.leaseUntil ?? 0) > (values[':activeAt'] as number)) &&
+          (values[':s0'] === undefined ||
+            Object.entries(values).some(([k, v]) => k.startsWith(':s') && v === r.status)),
+      );
+      const last = page.at(-1);
+      return {
+        Items: kept,
+        ...(more && last
+          ? {
+              LastEvaluatedKey: {
+                taskId: last.taskId,
+                [partitionKey]: last[partitionKey as keyof Row],
+                dateCreated: last.dateCreated,
+              },
+            }
+          : {}),
+      };
+    },
+  };
+  return { dynamo: client as unknown as DynamoDBDocumentClient, queries };
+}
+
+const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
+const now = new Date(Date.UTC(2026, 0, 1, 13));
+
+describe('task listings from the results indexes', () => {
+  const rows: Row[] = [
+    { taskId: 's1', status: 'SUCCESS', taskName: 'a', dateCreated: at(1) },
+    { taskId: 'f1', status: 'FAILURE', taskName: 'b', dateCreated: at(2) },
+    { taskId: 's2', status: 'SUCCESS', taskName: 'a', dateCreated: at(3) },
+    { taskId: 'r1', status: 'RETRY', taskName: 'a', dateCreated: at(4) },
+    { taskId: 's3', status: 'SUCCESS', taskName: 'b', dateCreated: at(5) },
+    { taskId: 'x1', status: 'SUCCESS', taskName: 'a', dateCreated: at(6), expiresAt: 1 },
+    { taskId: 'p1', status: 'PENDING', taskName: 'a', dateCreated: at(7), leaseUntil: now.getTime() + 1000 },
+  ];
+
+  it('merges the state partitions newest first and pages through them with one cursor', async () => {
+    const { dynamo } = fakeDynamo(rows);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listTasks(dynamo, 't', { limit: 2, ...(cursor ? { cursor } : {}) }, now);
+      seen.push(...page.items.map((i) => i.taskId));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(['p1', 's3', 'r1', 's2', 'f1', 's1']);
+  });
+
+  it('reads one task name, filtering states; and finds live leases for inspect active', async () => {
+    const { dynamo, queries } = fakeDynamo(rows);
+    const page = await listTasks(dynamo, 't', { taskName: 'a', states: ['SUCCESS'] }, now);
+    expect(page.items.map((i) => i.taskId)).toEqual(['s2', 's1']);
+    expect(queries[0]).toMatchObject({ IndexName: 'byTaskName', ScanIndexForward: false });
+    const active = await listTasks(
+      dynamo,
+      't',
+      { states: ['STARTED', 'PENDING', 'RETRY'], activeAt: now.getTime() },
+      now,
+    );
+    expect(active.items.map((i) => i.taskId)).toEqual(['p1']);
+  });
+
+  it('refuses a bad limit, state or cursor, naming it', async () => {
+    const { dynamo } = fakeDynamo(rows);
+    await expect(listTasks(dynamo, 't', { limit: 0 })).rejects.toThrow(
+      'limit: must be a whole number from 1 to 1000',
+    );
+    await expect(listTasks(dynamo, 't', { states: ['DONE' as never] })).rejects.toThrow(
+      'state: DONE is not one of',
+    );
+    await expect(listTasks(dynamo, 't', { cursor: 'garbage' })).rejects.toThrow('cursor:');
+  });
+
+  it('projects the summary fields, not the large ones', () => {
+    expect(projectedAttributes('byStatus')).toContain('taskName');
+    expect(projectedAttributes('byStatus')).not.toContain('status');
+    expect(projectedAttributes('byTaskName')).toContain('status');
+    for (const index of ['byStatus', 'byTaskName'] as const) {
+      expect(projectedAttributes(index)).not.toContain('result');
+      expect(projectedAttributes(index)).not.toContain('args');
+    }
+  });
+});
+
+describe('registered tasks and schedules', () => {
+  it('lists tasks with the queue the producer routes them to', () => {
+    const registry = new TaskRegistry();
+    const handler = () => null;
+    registry.register({
+      name: 'apps.x.tasks.b',
+      options: resolveTaskOptions('apps.x.tasks.b', { rateLimit: '10/m' }),
+      handler,
+    });
+    registry.register({
+      name: 'apps.notifications.tasks.a',
+      options: resolveTaskOptions('apps.notifications.tasks.a'),
+      handler,
+    });
+    const config = resolveConfig({ taskRoutes: { 'apps.notifications.tasks.*': 'notifications' } }, {});
+    expect(registeredTasks({ config, registry })).toEqual([
+      expect.objectContaining({ name: 'apps.notifications.tasks.a', queue: 'notifications' }),
+      expect.objectContaining({ name: 'apps.x.tasks.b', queue: 'default', rateLimit: '10/m' }),
+    ]);
+  });
+
+  it('previews the next runs in the schedule zone', () => {
+    const definition = parsePeriodicTask(
+      { name: 'n', task: 'apps.a.b', crontab: { minute: '0', hour: '9', timezone: 'Europe/London' } },
+      { now },
+    );
+    expect(describeSchedule(definition)).toBe('0 9 * * * (Europe/London)');
+    const preview = previewSchedule(definition, { now, count: 2 });
+    expect(preview).toMatchObject({
+      timezone: 'Europe/London',
+      times: ['2026-01-02T09:00:00.000Z', '2026-01-03T09:00:00.000Z'],
+    });
+    expect(() => previewSchedule(definition, { now, count: 0 })).toThrow('count:');
+  });
+});
+
+describe('log lines', () => {
+  it('reads our JSON, Lambda-prefixed JSON, and plain text', () => {
+    const json =
+      '{"time":"2026-01-01T00:00:00Z","level":"warn","message":"task will retry","component":"worker","taskId":"t"}';
+    expect(parseLogLine(json)).toMatchObject({
+      level: 'warn',
+      message: 'task will retry',
+      component: 'worker',
+      fields: { taskId: 't' },
+    });
+    expect(parseLogLine(`2026-01-01T00:00:00Z\treq\tINFO\t${json}`)?.fields).toEqual({ taskId: 't' });
+    expect(parseLogLine('START RequestId: abc', '2026-01-01T00:00:00Z')).toMatchObject({
+      message: 'START RequestId: abc',
+      level: 'info',
+    });
+    expect(parseLogLine('   ')).toBeUndefined();
+  });
+});
