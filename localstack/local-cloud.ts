@@ -15,11 +15,12 @@ import {
   getConfig,
   resolveConfig,
 } from '../shared/config/index.ts';
-import { createLogger } from '../shared/log.ts';
+import { createLogger, setLogWriter } from '../shared/log.ts';
 import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { type Emulator, startEmulator } from './emulator.ts';
+import { createLogSink, invocationEntry, type LogSink, type LogStream } from './log-sink.ts';
 import {
   type LocalEventSourceMapping,
   type LocalFunction,
@@ -28,6 +29,7 @@ import {
   type LocalTable,
   provision,
 } from './provision.ts';
+import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler-clock.ts';
 import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
 import {
   createStreamsClient,
@@ -74,6 +76,23 @@ export interface LocalCloudOptions {
   };
   onBatch?: (worker: LocalWorker, report: BatchReport) => void;
   onStreamBatch?: (worker: LocalStreamWorker, report: StreamBatchReport) => void;
+  /**
+   * Run the scheduler clock: fire the EventBridge Scheduler schedules (which the emulator only
+   * stores) into their queues. @defaultValue the value of `workers`
+   */
+  clock?: boolean;
+  /** Settings of the clock (refresh interval, retry delays) beyond the local cloud's own. */
+  clockOptions?: Pick<
+    SchedulerClockOptions,
+    'refreshIntervalMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'groups'
+  >;
+  onFire?: (fire: ClockFire) => void;
+  /**
+   * Where to append the JSON log files `worker.log` and `beat.log` that `celerity logs` reads
+   * (`npm run dev` passes `.celerity/logs`). The terminal shows what it showed without them.
+   * @defaultValue no files
+   */
+  logDir?: string;
 }
 
 /** One event source mapping running locally: its queue, its function, and the poller feeding it. */
@@ -107,6 +126,10 @@ export interface LocalCloud {
   workers: LocalWorker[];
   /** The stream mappings running locally (the Beat sync function fed by the periodic-tasks table). */
   streamWorkers: LocalStreamWorker[];
+  /** Fires the stored schedules; undefined when `clock` is false. */
+  clock: SchedulerClock | undefined;
+  /** The log files, when `logDir` was given. */
+  logs: LogSink | undefined;
   /** Mappings not run locally, and why (a source that is neither a queue nor a stream here, ...). */
   notRun: { mapping: string; reason: string }[];
   stats(): Record<string, PollerStats>;
@@ -154,12 +177,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const emulator = await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {});
   const workers: LocalWorker[] = [];
   const streamWorkers: LocalStreamWorker[] = [];
+  const logs = options.logDir ? createLogSink(options.logDir) : undefined;
+  if (logs) {
+    // The beat-sync function makes its own logger at import: its lines are copied to beat.log here.
+    setLogWriter((line) => {
+      process.stdout.write(`${line}\n`);
+      if (line.includes('"component":"beat-sync"')) logs.append('beat', JSON.parse(line));
+    });
+  }
+  let clock: SchedulerClock | undefined;
   let restoreEnv: Record<string, string | undefined> = {};
   const applied = options.applyToProcess !== false;
   const teardown = async () => {
+    // The clock first, so nothing new is sent to queues whose pollers are stopping.
+    await clock?.stop();
     // Pollers together (each lets its running batches finish), then the emulator they talk to.
     await Promise.all([...workers, ...streamWorkers].map((w) => w.poller.stop()));
     await emulator.stop();
+    if (logs) setLogWriter(undefined);
+    await logs?.close();
     applyEnv(restoreEnv);
     if (applied) {
       resetAwsClients();
@@ -188,10 +224,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const store = new ResultStore({ dynamo: clients.dynamo, table: config.resultsTable });
 
     if (applied) {
-      const celerity = Object.fromEntries(
-        Object.values(ConfigEnv).map((key) => [key, primary.environment[key]]),
-      );
-      const previous = applyEnv({ AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: region, ...celerity });
+      // The worker's whole environment (Celerity's locations and the app's own, such as
+      // LabControl's tables), so tasks run in this process find what they would on Lambda.
+      const { LOG_LEVEL: _level, ...functionEnv } = primary.environment;
+      const previous = applyEnv({ ...functionEnv, AWS_ENDPOINT_URL: emulator.endpoint, AWS_REGION: region });
       restoreEnv = { ...previous, ...restoreEnv };
       resetAwsClients();
       // Re-reads the environment while keeping the app's configure() calls.
@@ -208,7 +244,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const table = resources.tables[mapping.tableLogicalId as string] as LocalTable;
       if (!mapping.enabled) notRun.push({ mapping: mapping.logicalId, reason: 'it is disabled' });
       else {
-        const context = { clients, region, resources, options };
+        const context = { clients, region, resources, options, logs };
         streamWorkers.push(await startStreamWorker(mapping, fn, table, context, emulator.endpoint));
       }
     }
@@ -223,10 +259,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             ? 'it is disabled'
             : undefined;
       if (reason || !queue) notRun.push({ mapping: mapping.logicalId, reason: reason ?? '' });
-      else workers.push(startWorker(mapping, fn, queue, clients, region, options));
+      else workers.push(startWorker(mapping, fn, queue, clients, region, options, logs));
     }
     // With LATEST, a write is seen only once the poller holds an iterator.
     await Promise.all(streamWorkers.map((w) => w.poller.ready()));
+    if ((options.clock ?? options.workers) !== false) clock = startClock(clients, resources, options, logs);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -240,6 +277,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       store,
       workers,
       streamWorkers,
+      clock,
+      logs,
       notRun,
       stats: () =>
         Object.fromEntries(workers.map((w) => [w.queue.route ?? w.queue.logicalId, w.poller.stats])),
@@ -262,14 +301,14 @@ function startWorker(
   clients: AwsClients,
   region: string,
   options: LocalCloudOptions,
+  logs: LogSink | undefined,
 ): LocalWorker {
+  const base = { component: 'worker', function: fn.name, route: queue.route };
+  const level = options.logLevel ?? fn.environment.LOG_LEVEL;
   const runtime = createWorkerRuntime({
     config: functionConfig(fn.environment),
     clients,
-    logger: createLogger(
-      { component: 'worker', function: fn.name, route: queue.route },
-      { level: options.logLevel ?? fn.environment.LOG_LEVEL },
-    ),
+    logger: logs ? logs.logger('worker', base, { terminalLevel: level }) : createLogger(base, { level }),
   });
   const handler: SqsHandler = (event, context): Promise<SQSBatchResponse> =>
     runtime.processBatch(event.Records, {
@@ -300,7 +339,14 @@ function startWorker(
       ...(o.visibilityTimeoutSeconds !== undefined
         ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
         : {}),
-      ...(options.onBatch ? { onBatch: (report: BatchReport) => options.onBatch?.(worker, report) } : {}),
+      ...(options.onBatch || logs
+        ? {
+            onBatch: (report: BatchReport) => {
+              if (logs) logs.append('worker', invocationEntry(base, report));
+              options.onBatch?.(worker, report);
+            },
+          }
+        : {}),
     }),
   };
   worker.poller.start();
@@ -351,10 +397,16 @@ async function startStreamWorker(
   mapping: LocalEventSourceMapping,
   fn: LocalFunction,
   table: LocalTable,
-  ctx: { clients: AwsClients; region: string; resources: LocalResources; options: LocalCloudOptions },
+  ctx: {
+    clients: AwsClients;
+    region: string;
+    resources: LocalResources;
+    options: LocalCloudOptions;
+    logs: LogSink | undefined;
+  },
   endpoint: string,
 ): Promise<LocalStreamWorker> {
-  const { clients, region, resources, options } = ctx;
+  const { clients, region, resources, options, logs } = ctx;
   const level = options.logLevel ?? fn.environment.LOG_LEVEL;
   const { handler, requests } = await loadHandler(fn, {
     AWS_ENDPOINT_URL: endpoint,
@@ -362,7 +414,8 @@ async function startStreamWorker(
     ...fn.environment,
     ...(level ? { LOG_LEVEL: level } : {}),
   });
-  const logger = createLogger({ component: 'stream-poller', function: fn.name }, { level });
+  const base = { component: 'stream-poller', function: fn.name };
+  const logger = logs ? logs.logger('beat', base, { terminalLevel: level }) : createLogger(base, { level });
   const destination = mapping.onFailure?.queueLogicalId
     ? resources.queues[mapping.onFailure.queueLogicalId]
     : undefined;
@@ -398,8 +451,14 @@ async function startStreamWorker(
         : {}),
       ...(destination ? { onFailure: { sqs: clients.sqs, queueUrl: destination.url } } : {}),
       logger,
-      ...(options.onStreamBatch
-        ? { onBatch: (report: StreamBatchReport) => options.onStreamBatch?.(worker, report) }
+      ...(options.onStreamBatch || logs
+        ? {
+            onBatch: (report: StreamBatchReport) => {
+              if (logs)
+                logs.append('beat', invocationEntry({ component: 'beat-sync', function: fn.name }, report));
+              options.onStreamBatch?.(worker, report);
+            },
+          }
         : {}),
     });
   } catch (error) {
@@ -409,4 +468,27 @@ async function startStreamWorker(
   const worker: LocalStreamWorker = { mapping, function: fn, table, poller, requests };
   poller.start();
   return worker;
+}
+
+/** The scheduler clock, delivering to the provisioned queues by ARN (GetQueueUrl for any other). */
+function startClock(
+  clients: AwsClients,
+  resources: LocalResources,
+  options: LocalCloudOptions,
+  logs: LogSink | undefined,
+): SchedulerClock {
+  const byArn = new Map<string, string>();
+  for (const q of Object.values(resources.queues)) byArn.set(q.arn, q.url);
+  const base = { component: 'scheduler-clock' };
+  const stream: LogStream = 'beat';
+  return new SchedulerClock({
+    scheduler: clients.scheduler,
+    sqs: clients.sqs,
+    resolveQueueUrl: (arn) => byArn.get(arn),
+    ...options.clockOptions,
+    ...(options.onFire ? { onFire: options.onFire } : {}),
+    logger: logs
+      ? logs.logger(stream, base, { terminalLevel: options.logLevel })
+      : createLogger(base, { level: options.logLevel }),
+  }).start();
 }

@@ -1,4 +1,5 @@
 import { ConflictException, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import { VerifyDomainIdentityCommand, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import {
   CreateQueueCommand,
   GetQueueUrlCommand,
@@ -48,6 +49,14 @@ export interface LocalTable {
 export interface LocalScheduleGroup {
   logicalId: string;
   name: string;
+  arn: string;
+}
+
+/** An SES identity of the template, verified in the emulator (where no mail confirms it). */
+export interface LocalEmailIdentity {
+  logicalId: string;
+  /** The address (or domain) mail is sent from. */
+  identity: string;
   arn: string;
 }
 
@@ -101,6 +110,7 @@ export interface LocalResources {
   queuesByRoute: Record<string, LocalQueue>;
   tables: Record<string, LocalTable>;
   scheduleGroups: Record<string, LocalScheduleGroup>;
+  emailIdentities: Record<string, LocalEmailIdentity>;
   functions: Record<string, LocalFunction>;
   eventSourceMappings: LocalEventSourceMapping[];
   /** Resources that exist only on AWS (IAM, Lambda code, KMS ...): not created locally. */
@@ -119,6 +129,7 @@ const PROVISIONED = new Set([
   'AWS::DynamoDB::Table',
   'AWS::DynamoDB::GlobalTable',
   'AWS::Scheduler::ScheduleGroup',
+  'AWS::SES::EmailIdentity',
 ]);
 /** Read for their settings, never created: the functions run in-process. */
 const DESCRIBED = new Set(['AWS::Lambda::Function', 'AWS::Lambda::EventSourceMapping']);
@@ -142,7 +153,7 @@ const QUEUE_ATTRIBUTES = [
 ] as const;
 
 /**
- * Creates the template's queues, tables and schedule groups in the emulator, in dependency order
+ * Creates the template's queues, tables, schedule groups and SES identities in the emulator, in dependency order
  * (a DLQ before the queue that redrives to it), and describes the functions and mappings with
  * their references resolved. Running it again against the same emulator changes nothing.
  */
@@ -182,6 +193,7 @@ export async function provision(templateInput: unknown, options: ProvisionOption
     queuesByRoute: {},
     tables: {},
     scheduleGroups: {},
+    emailIdentities: {},
     functions: {},
     eventSourceMappings: [],
     skipped: [],
@@ -205,6 +217,15 @@ export async function provision(templateInput: unknown, options: ProvisionOption
       const arn = `arn:aws:scheduler:${region}:${accountId}:schedule-group/${name}`;
       known.set(id, { ref: name, attributes: { Arn: arn } });
       out.scheduleGroups[id] = { logicalId: id, name, arn };
+    } else if (Type === 'AWS::SES::EmailIdentity') {
+      // On AWS the owner confirms by mail; the emulator takes the verification call at its word.
+      const identity = String(p.EmailIdentity);
+      if (identity.includes('@'))
+        await clients.ses.send(new VerifyEmailIdentityCommand({ EmailAddress: identity }));
+      else await clients.ses.send(new VerifyDomainIdentityCommand({ Domain: identity }));
+      const arn = `arn:aws:ses:${region}:${accountId}:identity/${identity}`;
+      known.set(id, { ref: identity, attributes: {} });
+      out.emailIdentities[id] = { logicalId: id, identity, arn };
     } else {
       const table = await createTable(clients, id, Type, p, stackName);
       const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${table.name}`;

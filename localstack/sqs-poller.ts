@@ -107,6 +107,8 @@ export class SqsPoller {
     peakConcurrency: 0,
   };
   #running = false;
+  /** Bumped by `kill()`: work begun under an older generation must not delete or report anything. */
+  #generation = 0;
   #loop: Promise<void> | undefined;
   #slotFreed: (() => void) | undefined;
 
@@ -155,8 +157,22 @@ export class SqsPoller {
     return this.stats;
   }
 
+  /**
+   * The poller dies at once, as a crashed process would: nothing released, nothing deleted,
+   * nothing waited for. Messages it held come back after their visibility timeout. An invocation
+   * it started runs on to its end (on AWS the function is not the poller's process) but its
+   * messages are not deleted. `start()` brings up a fresh poller. For fault tests.
+   */
+  kill(): void {
+    this.#generation++;
+    this.#running = false;
+    this.#slotFreed?.();
+    this.#inFlight.clear();
+  }
+
   async #poll(): Promise<void> {
-    while (this.#running) {
+    const generation = this.#generation;
+    while (this.#running && generation === this.#generation) {
       if (this.#inFlight.size >= this.#o.maxConcurrency) {
         // Receive nothing while every slot is busy: held messages would only age toward their timeout.
         await new Promise<void>((resolve) => {
@@ -165,6 +181,7 @@ export class SqsPoller {
         continue;
       }
       const batch = await this.#gather();
+      if (generation !== this.#generation) return; // killed while receiving: abandon the batch
       if (batch.length === 0) continue;
       if (!this.#running) {
         await this.#release(batch);
@@ -249,6 +266,7 @@ export class SqsPoller {
   }
 
   async #invoke(batch: Message[]): Promise<void> {
+    const generation = this.#generation;
     const requestId = randomUUID();
     const startedAt = Date.now();
     const concurrency = this.#inFlight.size + 1;
@@ -292,6 +310,7 @@ export class SqsPoller {
     } finally {
       clearTimeout(timer);
     }
+    if (generation !== this.#generation) return; // the poller was killed: its deletes never happen
     if (outcome === 'error') this.#stats.handlerErrors++;
     if (outcome === 'timeout') this.#stats.timeouts++;
     this.#stats.failedRecords += failed.length;

@@ -264,7 +264,8 @@ describe('the synthesized stack', () => {
             .TimeToLiveDescription?.AttributeName,
       ),
     );
-    expect(ttl).toHaveLength(3); // results, rate limits, periodic tasks (the last without TTL)
+    // Results, rate limits, periodic tasks, and LabControl's users, appointments, notifications, studies.
+    expect(ttl).toHaveLength(7);
     expect(ttl).toContain('expiresAt');
     const workers = Object.values(out.functions).filter((f) => f.entry === 'functions/worker.ts');
     expect(workers).toHaveLength(3);
