@@ -160,6 +160,11 @@ export interface ParseOptions {
   knownTask?: (name: string) => boolean;
   /** Timezone for crontabs that name none (the app's configured timezone). */
   defaultTimezone?: string;
+  /**
+   * A stored definition is read, not written: a clocked time that has passed since (it ran, and a
+   * one-off disable changed `dateChanged` after it) is history, not an error. @defaultValue false
+   */
+  stored?: boolean;
 }
 
 const DEFAULT_TIMEZONE = 'UTC';
@@ -252,7 +257,7 @@ export function parsePeriodicTask(input: unknown, options: ParseOptions): Period
     });
   }
   if (parsed.clocked) {
-    if (Date.parse(parsed.clocked.clockedTime) <= now.getTime()) {
+    if (!options.stored && Date.parse(parsed.clocked.clockedTime) <= now.getTime()) {
       issues.push({
         field: 'clocked.clockedTime',
         message: `${parsed.clocked.clockedTime} is not in the future (now is ${now.toISOString()})`,

@@ -55,13 +55,16 @@ export interface RunRecord {
 }
 
 /**
- * Parses a stored row as written: judged at its `dateChanged`, so a clocked time that has since
- * passed is not refused. The bookkeeping attributes are not part of the definition.
+ * Parses a stored row: a clocked time that has passed is not refused (it ran, or `translate`
+ * plans it DISABLED). The bookkeeping attributes are not part of the definition.
  */
 export function definitionFromItem(item: Record<string, unknown>): PeriodicTask {
   const { [LIST_INDEX.partitionKey]: _list, [RUN_STATS_MARKER.attribute]: _write, ...rest } = item;
   const written = typeof rest.dateChanged === 'string' ? Date.parse(rest.dateChanged) : Number.NaN;
-  return parsePeriodicTask(rest, { now: Number.isNaN(written) ? new Date(0) : new Date(written) });
+  return parsePeriodicTask(rest, {
+    now: Number.isNaN(written) ? new Date(0) : new Date(written),
+    stored: true,
+  });
 }
 
 function storedFrom(item: Record<string, unknown>): StoredPeriodicTask {

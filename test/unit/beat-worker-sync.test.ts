@@ -6,7 +6,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { beatTarget, parsePeriodicTask } from '../../shared/beat/index.ts';
+import { beatTarget, definitionFromItem, parsePeriodicTask } from '../../shared/beat/index.ts';
 import type { PeriodicTaskStore } from '../../shared/beat/store.ts';
 import { BeatSync } from '../../shared/beat/sync.ts';
 import { resolveConfig } from '../../shared/config/index.ts';
@@ -235,5 +235,32 @@ describe('Beat configuration', () => {
 
   it('says which settings are missing when Beat is not configured', () => {
     expect(() => beatTarget(resolveConfig({}, {}))).toThrow(/CELERITY_PERIODIC_TASKS_TABLE/);
+  });
+});
+
+describe('stored definitions', () => {
+  it('read back a one-off task disabled after its clocked time has passed, and plan it DISABLED', async () => {
+    const clocked = {
+      ...parsePeriodicTask(
+        { name: 'once', task: 'a.b', clocked: { clockedTime: '2026-11-25T10:00:00Z' } },
+        { now: new Date('2026-11-25T09:00:00Z') },
+      ),
+      dateChanged: '2026-11-25T09:00:00.000Z',
+      lastWrite: 'definition',
+    };
+    // The worker's disable after the run moves dateChanged past the clocked time.
+    const disabled = {
+      ...clocked,
+      enabled: false,
+      totalRunCount: 1,
+      dateChanged: '2026-11-25T10:00:01.000Z',
+    };
+    expect(definitionFromItem(disabled)).toMatchObject({ name: 'once', enabled: false });
+    const { client, calls } = fakeScheduler(() => undefined);
+    const response = await sync(client).handleStream([
+      record('1', 'MODIFY', { old: clocked, new: disabled }),
+    ]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toEqual([expect.stringMatching(/^UpdateSchedule once-/)]);
   });
 });
