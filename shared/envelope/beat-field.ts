@@ -19,6 +19,11 @@ export const beatEnvelopeFieldSchema = z.strictObject({
   expansion: z.optional(
     z.strictObject({ everySeconds: z.int().check(z.positive()), count: z.int().check(z.positive()) }),
   ),
+  /**
+   * This run's place among the runs one trigger of a sub-minute interval expands into. Runs after
+   * the first wait in SQS; the worker checks the periodic task is still enabled before running one.
+   */
+  run: z.optional(z.int().check(z.gte(0))),
   /** Solar: plan and write the next `at()` after this run. */
   rearm: z.optional(z.literal(true)),
   /** Set `enabled = false` on the periodic task after this run. */

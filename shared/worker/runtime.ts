@@ -74,7 +74,7 @@ export class WorkerRuntime {
     const failures = new Set<string>();
     const completions: { messageId: string; completion: Completion }[] = [];
     const resends: Resend[] = [];
-    const work: Work[] = [];
+    let work: Work[] = [];
     const seen = new Set<string>();
     const poison: SQSRecord[] = [];
     const periodicDeliveries: { messageId: string; envelope: Envelope }[] = [];
@@ -122,6 +122,13 @@ export class WorkerRuntime {
     }
 
     const followUps = this.#periodic?.afterDelivery(periodicDeliveries.map((d) => d.envelope));
+    const withdrawn = await this.#periodic?.withdrawn(work.map((w) => w.envelope));
+    if (withdrawn?.size) {
+      this.#log.info('queued periodic runs dropped: their periodic task is disabled', {
+        runs: withdrawn.size,
+      });
+      work = work.filter((w) => !withdrawn.has(w.envelope));
+    }
     const claimed = await this.#claim(work, now, failures, completions);
     const runnable = await this.#applyRateLimits(claimed, now, resends);
     const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));

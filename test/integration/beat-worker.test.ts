@@ -146,6 +146,29 @@ describe('the worker runs periodic tasks as Celery Beat would', () => {
     expect((await row('every 20 s'))?.totalRunCount).toBe(3);
   });
 
+  it("drops a sub-minute interval's queued runs once its periodic task is disabled", async () => {
+    await add({ name: 'every 15 s', interval: { every: 15, period: 'seconds' }, queue: 'notifications' });
+    const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 60_000);
+    await runtime.processBatch([sqsRecord(await delivery('every 15 s', 'exec-d', at))], invocation());
+    expect((await results.get('exec-d-0'))?.status).toBe('SUCCESS');
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: config.queues.notifications?.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    expect(Messages).toHaveLength(3);
+    await periodic.setEnabled('every 15 s', false);
+    const response = await runtime.processBatch(
+      Messages.map((m) => sqsRecord(m.Body as string)),
+      invocation(),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs.filter((id) => id.startsWith('exec-d-'))).toEqual(['exec-d-0']);
+    for (const id of ['exec-d-1', 'exec-d-2', 'exec-d-3']) expect(await results.get(id)).toBeUndefined();
+  });
+
   it('expires a run expireSeconds after its scheduled time', async () => {
     await add({ name: 'short-lived', crontab: { minute: '*' }, expireSeconds: 30 });
     const late = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
