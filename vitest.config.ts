@@ -16,8 +16,10 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
-          // One emulator serves every suite; suites reset it, so they take turns.
-          fileParallelism: false,
+          // Each vitest worker has its own moto (global-setup), so files run three at a time; a
+          // single emulator given from outside (LocalStack) is shared, and suites take turns on it.
+          fileParallelism: !process.env.AWS_ENDPOINT_URL,
+          maxWorkers: process.env.AWS_ENDPOINT_URL ? 1 : Number(process.env.CELERITY_TEST_EMULATORS ?? 3),
           testTimeout: 180_000,
           hookTimeout: 120_000,
         },

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,57 +7,18 @@ import { localStateOf } from '../../cli/state.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
+import { type Run, runCli } from '../support/cli-runner.ts';
 import { useEmulator } from '../support/emulator.ts';
 
 const { endpoint } = useEmulator();
-const BIN = join(import.meta.dirname, '../../cli/celerity.mjs');
 
 let cloud: LocalCloud;
 let dir: string;
 let stateFile: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON output is checked by the assertions
-  json: () => any;
-}
-
 /** The real CLI, as a user runs it, against the state file this suite wrote. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('CELERITY_') && k !== 'AWS_ENDPOINT_URL'),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...base, CELERITY_STATE_FILE: stateFile, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code,
-        stdout,
-        stderr,
-        json: () => {
-          try {
-            return JSON.parse(stdout);
-          } catch {
-            throw new Error(`not JSON (exit ${code}): ${stdout}\n${stderr}`);
-          }
-        },
-      }),
-    );
-  });
+  return runCli(stateFile, args, env);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

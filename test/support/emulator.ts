@@ -7,7 +7,10 @@ import { resetAwsClients } from '../../shared/aws/index.ts';
  * slate: moto (or LocalStack) is reset before the suite.
  */
 export function useEmulator(): { endpoint: string } {
-  const endpoint = inject('awsEndpoint');
+  // Files on one vitest worker run one after another, so each worker may own an emulator.
+  const endpoints = inject('awsEndpoints') ?? [inject('awsEndpoint')];
+  const pool = Number(process.env.VITEST_POOL_ID ?? 1);
+  const endpoint = endpoints[(pool - 1) % endpoints.length] as string;
   process.env.AWS_ENDPOINT_URL = endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'test';

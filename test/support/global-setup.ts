@@ -4,11 +4,16 @@ import { type Emulator, startEmulator } from '../../localstack/emulator.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     awsEndpoint: string;
+    /** One emulator per vitest worker (moto), or the one given (AWS_ENDPOINT_URL). */
+    awsEndpoints: string[];
     emulatorKind: 'moto' | 'external';
   }
 }
 
-let emulator: Emulator | undefined;
+/** Integration files run this many at a time, each worker with its own moto (see vitest.config.ts). */
+export const EMULATORS = Number(process.env.CELERITY_TEST_EMULATORS ?? 3);
+
+let emulators: Emulator[] = [];
 
 /**
  * Starts moto_server on a free loopback port for the integration suites (or uses AWS_ENDPOINT_URL,
@@ -16,11 +21,20 @@ let emulator: Emulator | undefined;
  * integration tests never skip themselves.
  */
 export async function setup(project: TestProject): Promise<void> {
-  emulator = await startEmulator();
-  project.provide('awsEndpoint', emulator.endpoint);
-  project.provide('emulatorKind', emulator.kind);
+  const first = await startEmulator();
+  emulators = [first];
+  // An emulator given from outside (LocalStack) is one: the suites then take turns on it.
+  if (first.kind === 'moto') {
+    emulators.push(...(await Promise.all(Array.from({ length: EMULATORS - 1 }, () => startEmulator()))));
+  }
+  project.provide('awsEndpoint', first.endpoint);
+  project.provide(
+    'awsEndpoints',
+    emulators.map((e) => e.endpoint),
+  );
+  project.provide('emulatorKind', first.kind);
 }
 
 export async function teardown(): Promise<void> {
-  await emulator?.stop();
+  await Promise.all(emulators.map((e) => e.stop()));
 }

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const BIN = join(import.meta.dirname, '../../cli/celerity.mjs');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON output is checked by the assertions
+  json: () => any;
+}
+
+/**
+ * The real CLI, as a user runs it (`cli/celerity.mjs`), against the local cloud the state file
+ * names; none of this process's CELERITY_* or AWS_ENDPOINT_URL settings leak into it.
+ */
+export function runCli(stateFile: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('CELERITY_') && k !== 'AWS_ENDPOINT_URL'),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...base, CELERITY_STATE_FILE: stateFile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        stderr,
+        json: () => {
+          try {
+            return JSON.parse(stdout);
+          } catch {
+            throw new Error(`not JSON (exit ${code}): ${stdout}\n${stderr}`);
+          }
+        },
+      }),
+    );
+  });
+}
