@@ -4,39 +4,30 @@
  * prints each outcome as it lands, then serves until Ctrl-C.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { localStateOf } from '../cli/state.ts';
+import { createPeriodicTaskStore } from '../shared/app.ts';
+import { PeriodicTaskExists } from '../shared/beat/index.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope, type TaskCall } from '../shared/producer/index.ts';
 import type { TaskResultRecord } from '../shared/results/record.ts';
+import { seedDemoData } from './demo-data.ts';
 import { type LocalCloud, startLocalCloud } from './local-cloud.ts';
 
-const STATE_DIR = join(process.cwd(), '.celerity');
-const STATE_FILE = join(STATE_DIR, 'local.json');
+// CELERITY_STATE_FILE moves it (the CLI reads the same variable), e.g. for a second local cloud.
+const STATE_FILE = process.env.CELERITY_STATE_FILE || join(process.cwd(), '.celerity', 'local.json');
+const STATE_DIR = dirname(STATE_FILE);
+const LOG_DIR = join(STATE_DIR, 'logs');
+/** Shows Beat at work within a minute of starting; remove it with `celerity beat remove`. */
+const HEARTBEAT = 'Demo heartbeat';
 const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
-/** What the CLI and admin API need to find the running local cloud. */
+/** What the CLI and admin API need to find the running local cloud (the CLI reads it back). */
 function writeState(cloud: LocalCloud): void {
-  const { resources } = cloud;
-  const state = {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    endpoint: cloud.endpoint,
-    region: cloud.region,
-    stackName: resources.stackName,
-    queues: Object.fromEntries(
-      Object.values(resources.queuesByRoute).map((q) => [
-        q.route,
-        { url: q.url, arn: q.arn, ...(q.dlq ? { dlqUrl: q.dlq.url, dlqArn: q.dlq.arn } : {}) },
-      ]),
-    ),
-    tables: Object.fromEntries(Object.values(resources.tables).map((t) => [t.logicalId, t.name])),
-    scheduleGroups: Object.values(resources.scheduleGroups).map((g) => g.name),
-    environment: cloud.workers[0]?.function.environment ?? {},
-  };
   mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(STATE_FILE, `${JSON.stringify(localStateOf(cloud), null, 2)}\n`);
 }
 
 interface Tracked {
@@ -108,11 +99,44 @@ async function follow(cloud: LocalCloud, tracked: Tracked[], stopped: () => bool
   }
 }
 
+/** LabControl's demo data and default periodic tasks (the seed's `setup_periodic_tasks`). */
+async function setUpLabControl(cloud: LocalCloud): Promise<void> {
+  const seeded = await seedDemoData(cloud.clients, cloud.resources);
+  console.log(
+    `  demo data  ${seeded.userIds.length} users, ${seeded.dueReminders} appointments due a reminder, ${seeded.oldReadNotifications} old read notifications`,
+  );
+  const beat = createPeriodicTaskStore({ config: cloud.config, clients: cloud.clients });
+  const defaults = await beat.setupDefaults();
+  try {
+    await beat.add({
+      name: HEARTBEAT,
+      task: 'apps.demo.tasks.add',
+      args: [1, 1],
+      interval: { every: 30, period: 'seconds' },
+      description: 'Shows Beat firing in the local cloud; npx celerity beat remove "Demo heartbeat"',
+    });
+  } catch (error) {
+    if (!(error instanceof PeriodicTaskExists)) throw error;
+  }
+  console.log(
+    `  beat       ${[...defaults.created, ...defaults.existing].join(', ')}, ${HEARTBEAT} (every 30 s)  (npx celerity beat list)`,
+  );
+}
+
 async function main(): Promise<void> {
   process.env.LOG_LEVEL ??= 'warn';
   const started = Date.now();
   console.log('celerity dev: starting the emulator and provisioning the stack template ...');
-  const cloud = await startLocalCloud({ logLevel: process.env.LOG_LEVEL });
+  const cloud = await startLocalCloud({
+    logLevel: process.env.LOG_LEVEL,
+    logDir: LOG_DIR,
+    onFire: (fire) => {
+      const due = fire.scheduledTime.toISOString().slice(11, 19);
+      console.log(
+        `  beat    ${fire.name.padEnd(34)} due ${due}, sent ${fire.delayMs} ms later (${fire.outcome})`,
+      );
+    },
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -140,6 +164,8 @@ async function main(): Promise<void> {
   }
   for (const skipped of cloud.notRun) console.log(`  not run    ${skipped.mapping}: ${skipped.reason}`);
   console.log(`  state      ${STATE_FILE}`);
+  console.log(`  logs       ${LOG_DIR}/worker.log, beat.log  (npx celerity logs worker --follow)`);
+  await setUpLabControl(cloud);
   console.log('\ndemo tasks:');
   const tracked = await sendDemos(cloud);
   await follow(cloud, tracked, () => stopping);

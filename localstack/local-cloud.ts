@@ -20,7 +20,7 @@ import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { type Emulator, startEmulator } from './emulator.ts';
-import { createLogSink, invocationEntry, type LogSink, type LogStream } from './log-sink.ts';
+import { createLogSink, invocationEntry, type LogSink, type LogStream, readableLine } from './log-sink.ts';
 import {
   type LocalEventSourceMapping,
   type LocalFunction,
@@ -181,7 +181,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   if (logs) {
     // The beat-sync function makes its own logger at import: its lines are copied to beat.log here.
     setLogWriter((line) => {
-      process.stdout.write(`${line}\n`);
+      process.stdout.write(`${readableLine(line)}\n`);
       if (line.includes('"component":"beat-sync"')) logs.append('beat', JSON.parse(line));
     });
   }

@@ -73,7 +73,7 @@ export function createLogSink(dir: string): LogSink {
           const entryLevel = /^\{"time":"[^"]*","level":"(\w+)"/.exec(line)?.[1];
           const r = rank(entryLevel, 'info');
           if (r >= fileRank) writeLine(stream, line);
-          if (r >= terminal) process.stdout.write(`${line}\n`);
+          if (r >= terminal) process.stdout.write(`${readableLine(line)}\n`);
         },
       });
     },
@@ -106,4 +106,29 @@ export function invocationEntry(
     durationMs: report.durationMs,
     ...(report.error ? { error: report.error.message } : {}),
   };
+}
+
+const LEAD_FIELDS = new Set(['time', 'level', 'message', 'component', 'function']);
+
+/**
+ * A log line as a person reads it on a terminal: time, level, what happened, then the fields
+ * that say which task (`task=apps.x.y taskId=… state=FAILURE error=…`). The files keep the JSON.
+ */
+export function readableLine(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const time = typeof entry.time === 'string' ? entry.time.slice(11, 19) : '';
+  const level = String(entry.level ?? 'info')
+    .toUpperCase()
+    .padEnd(5);
+  const where = [entry.component, entry.route].filter(Boolean).join('/');
+  const fields = Object.entries(entry)
+    .filter(([key]) => !LEAD_FIELDS.has(key) && key !== 'route')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${time} ${level} ${where ? `[${where}] ` : ''}${String(entry.message ?? '')}${fields ? `  ${fields}` : ''}`;
 }
