@@ -9,6 +9,7 @@ import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
 import { measureBeat } from './beat.ts';
 import { measureWorkerBundle } from './bundle.ts';
+import { measureScheduleDelay } from './schedule-delay.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const PER_ROUND = Number(process.env.BENCH_PER_ROUND ?? 200);
@@ -118,6 +119,7 @@ const building = measureMessageBuilding();
 const enqueue = await measureEnqueue();
 const drain = await measureDrain();
 const beat = await measureBeat(BEAT_DEFINITIONS);
+const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
 const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
 const perTask = drain.requestsTotal / drain.tasks;
 const split = Object.entries(drain.requests)
@@ -128,7 +130,7 @@ console.log(
   `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
 );
 console.log(
-  `drain rate (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
+  `local cloud end to end (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
 );
 console.log(
   `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
@@ -145,4 +147,7 @@ console.log(
 );
 console.log(
   `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
+);
+console.log(
+  `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
 );
