@@ -19,6 +19,8 @@ export default defineConfig({
           // Each vitest worker has its own moto (global-setup), so files run three at a time; a
           // single emulator given from outside (LocalStack) is shared, and suites take turns on it.
           fileParallelism: !process.env.AWS_ENDPOINT_URL,
+          // After the unit project (vitest needs distinct groups for projects with different workers).
+          sequence: { groupOrder: 1 },
           maxWorkers: process.env.AWS_ENDPOINT_URL ? 1 : Number(process.env.CELERITY_TEST_EMULATORS ?? 3),
           testTimeout: 180_000,
           hookTimeout: 120_000,
