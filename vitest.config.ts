@@ -26,6 +26,21 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        test: {
+          // The whole system as a user runs it, with on-time checks: alone, after the rest, so that
+          // no other suite's load shifts a run's start.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+          testTimeout: 420_000,
+          hookTimeout: 150_000,
+        },
+      },
     ],
   },
 });

@@ -47,7 +47,10 @@ export function admitPeriodic(envelope: Envelope, now: number): Admission {
       ...(at > now ? { eta: new Date(at).toISOString() } : {}),
       beat: { ...rest, scheduledAt: new Date(at).toISOString(), run: index },
     };
-    return { envelope: withExpiry(run, at), delaySeconds: Math.max(0, Math.ceil((at - now) / 1000)) };
+    // Rounded down: SQS delays are whole seconds, and the poller's batching window adds up to one
+    // more, so the run starts at most about a second after its time; never more than 1 s early
+    // (the worker runs an eta closer than that at once).
+    return { envelope: withExpiry(run, at), delaySeconds: Math.max(0, Math.floor((at - now) / 1000)) };
   });
   const [first, ...later] = runs;
   // The first is due now (offset 0): it runs in this batch; an early one waits on its eta.
