@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -7,7 +7,7 @@ import { localStateOf } from '../../cli/state.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
-import { type Run, runCli } from '../support/cli-runner.ts';
+import { type Run, runCli, startCli } from '../support/cli-runner.ts';
 import { useEmulator } from '../support/emulator.ts';
 
 const { endpoint } = useEmulator();
@@ -32,8 +32,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ endpoint, logLevel: 'silent', overrides: { waitTimeSeconds: 1 } });
   dir = mkdtempSync(join(tmpdir(), 'celerity-cli-'));
+  // The log files `celerity logs` reads, where `npm run dev` puts them: beside the state file.
+  cloud = await startLocalCloud({
+    endpoint,
+    logLevel: 'silent',
+    logDir: join(dir, 'logs'),
+    overrides: { waitTimeSeconds: 1 },
+  });
   stateFile = join(dir, 'local.json');
   writeFileSync(stateFile, `${JSON.stringify(localStateOf(cloud), null, 2)}\n`);
 });
@@ -218,49 +224,51 @@ describe('celerity CLI against the local cloud', () => {
     expect(human.stdout).toMatch(/Send Appointment Reminders\s+apps\.appointments/);
   });
 
-  it('reads the local log files', async () => {
-    mkdirSync(join(dir, 'logs'), { recursive: true });
-    const now = new Date().toISOString();
-    const lines = [
-      {
-        time: now,
-        level: 'info',
-        message: 'task succeeded',
-        component: 'worker',
-        taskId: 't-1',
-        task: 'apps.demo.tasks.add',
-        state: 'SUCCESS',
-        runtimeMs: 3,
-      },
-      {
-        time: now,
-        level: 'error',
-        message: 'task failed',
-        component: 'worker',
-        taskId: 't-2',
-        task: 'apps.demo.tasks.slow',
-        state: 'FAILURE',
-      },
-    ];
-    writeFileSync(join(dir, 'logs', 'worker.log'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
-    const [json, human, filtered, noBeat] = await Promise.all([
+  it("reads the local cloud's log files, and follows the worker's", async () => {
+    const called = await cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[20,22]', '--wait']);
+    expect(called.code, called.stderr).toBe(0);
+    const taskId = called.json().taskId as string;
+    const [json, human, filtered, beat] = await Promise.all([
       cli(['logs', 'worker', '--json']),
       cli(['logs', 'worker']),
-      cli(['logs', 'worker', '--task-id', 't-2', '--json']),
-      cli(['logs', 'beat']),
+      cli(['logs', 'worker', '--task-id', taskId, '--json']),
+      cli(['logs', 'beat', '--json']),
     ]);
     expect(json.code, json.stderr).toBe(0);
-    expect(
-      json.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l)),
-    ).toEqual(lines);
-    expect(human.stdout).toContain(
-      'INFO   worker  task succeeded  taskId=t-1  task=apps.demo.tasks.add  state=SUCCESS  runtimeMs=3',
+    const entries = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        message: 'task succeeded',
+        taskId,
+        task: 'apps.demo.tasks.add',
+        state: 'SUCCESS',
+      }),
     );
-    expect(filtered.stdout.trim().split('\n')).toHaveLength(1);
-    expect(noBeat.code).toBe(4);
+    expect(entries).toContainEqual(expect.objectContaining({ message: 'invocation', outcome: 'success' }));
+    expect(human.stdout).toMatch(new RegExp(`task succeeded .*taskId=${taskId}`));
+    const own = filtered.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { taskId?: string });
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((e) => e.taskId === taskId)).toBe(true);
+    // The periodic tasks added above went through the beat-sync function: its invocations are logged.
+    expect(beat.code, beat.stderr).toBe(0);
+    expect(beat.stdout).toContain('"message":"invocation"');
+
+    const follow = startCli(stateFile, ['logs', 'worker', '--follow', '--json']);
+    try {
+      const later = await cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[1,2]', '--wait']);
+      const laterId = later.json().taskId as string;
+      await until('the followed log to show the new task', async () =>
+        follow.output().includes(laterId) ? true : undefined,
+      );
+    } finally {
+      await follow.stop();
+    }
   });
 
   it('says when the target cannot be reached (exit 4)', async () => {

@@ -49,3 +49,32 @@ export function runCli(stateFile: string, args: string[], env: Record<string, st
     );
   });
 }
+
+/** A long-running CLI command (`--follow`): its output so far, and a way to stop it as Ctrl-C would. */
+export function startCli(
+  stateFile: string,
+  args: string[],
+): { output: () => string; stop: () => Promise<number | null> } {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('CELERITY_') && k !== 'AWS_ENDPOINT_URL'),
+  );
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...base, CELERITY_STATE_FILE: stateFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    output: () => out,
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
