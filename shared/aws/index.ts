@@ -6,4 +6,5 @@ export {
   resetAwsClients,
   resolveAwsLocation,
 } from './clients.ts';
+export { isAwsError } from './errors.ts';
 export { RequestCounter } from './request-counter.ts';

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -8,6 +7,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { DEFAULT_PERIODIC_TASKS } from './defaults.ts';
 import { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
@@ -77,12 +77,7 @@ function storedFrom(item: Record<string, unknown>): StoredPeriodicTask {
   }
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException'
-  );
-}
+const isConditionFailure = (error: unknown) => isAwsError(error, 'ConditionalCheckFailedException');
 
 /**
  * The periodic-tasks table: django-celery-beat's `PeriodicTask` rows. Every write validates the

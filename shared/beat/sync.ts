@@ -1,16 +1,15 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
-  ConflictException,
   CreateScheduleCommand,
   DeleteScheduleCommand,
   GetScheduleCommand,
   ListSchedulesCommand,
-  ResourceNotFoundException,
   type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { PeriodicTask } from './model.ts';
@@ -45,11 +44,8 @@ export interface ReconcileReport {
 
 type Applied = 'created' | 'updated' | 'deleted' | 'unchanged';
 
-function isType(error: unknown, type: { name: string }, name: string): boolean {
-  return error instanceof (type as unknown as typeof Error) || (error as { name?: string })?.name === name;
-}
-const notFound = (error: unknown) => isType(error, ResourceNotFoundException, 'ResourceNotFoundException');
-const conflict = (error: unknown) => isType(error, ConflictException, 'ConflictException');
+const notFound = (error: unknown) => isAwsError(error, 'ResourceNotFoundException');
+const conflict = (error: unknown) => isAwsError(error, 'ConflictException');
 
 function image(record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> | undefined {
   const raw = record.dynamodb?.[which];

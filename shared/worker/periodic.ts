@@ -1,8 +1,5 @@
-import {
-  ResourceNotFoundException,
-  type SchedulerClient,
-  UpdateScheduleCommand,
-} from '@aws-sdk/client-scheduler';
+import { type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { isAwsError } from '../aws/errors.ts';
 import { guardAllows } from '../beat/guard.ts';
 import { expansionOffsets } from '../beat/interval.ts';
 import { scheduleRequest } from '../beat/schedule-input.ts';
@@ -197,10 +194,7 @@ export class PeriodicBookkeeper {
         expression: request.ScheduleExpression,
       });
     } catch (error) {
-      const gone =
-        error instanceof ResourceNotFoundException ||
-        (error as { name?: string }).name === 'ResourceNotFoundException';
-      if (!gone) throw error;
+      if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
     }
   }
 }
