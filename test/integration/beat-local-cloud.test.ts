@@ -5,23 +5,13 @@ import { createPeriodicTaskStore } from '../../shared/app.ts';
 import { scheduleName } from '../../shared/beat/index.ts';
 import type { PeriodicTaskStore } from '../../shared/beat/store.ts';
 import { useEmulator } from '../support/emulator.ts';
+import { until } from '../support/until.ts';
 
 const { endpoint } = useEmulator();
 
 let cloud: LocalCloud;
 let store: PeriodicTaskStore;
 let sync: LocalStreamWorker;
-
-/** Waits for a condition the local cloud reaches on its own; fails with `what` if it never does. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function schedule(name: string) {
   try {

@@ -9,6 +9,7 @@ import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
 import { type Run, runCli, startCli } from '../support/cli-runner.ts';
 import { useEmulator } from '../support/emulator.ts';
+import { until } from '../support/until.ts';
 
 const { endpoint } = useEmulator();
 
@@ -19,16 +20,6 @@ let stateFile: string;
 /** The real CLI, as a user runs it, against the state file this suite wrote. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return runCli(stateFile, args, env);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 beforeAll(async () => {
