@@ -15,4 +15,6 @@ export const ConfigEnv = {
   periodicScheduleGroup: 'CELERITY_PERIODIC_SCHEDULE_GROUP',
   /** Celery's `timezone`: the zone of crontabs that name none. */
   timezone: 'CELERITY_TIMEZONE',
+  /** How many task bodies one worker invocation runs at once (a route's setting, from the stack). */
+  workerConcurrency: 'CELERITY_WORKER_CONCURRENCY',
 } as const;
