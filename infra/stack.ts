@@ -1,19 +1,23 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigEnv } from '../shared/config/env.ts';
 import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
 import { Beat } from './constructs/beat.ts';
 import { DelayedDelivery } from './constructs/delays.ts';
+import { Monitoring, type MonitoringOptions } from './constructs/monitoring.ts';
 import { Results } from './constructs/results.ts';
-import { TaskQueue, type TaskQueueProps } from './constructs/task-queue.ts';
+import { TaskQueue } from './constructs/task-queue.ts';
 import { pascalCase, tasksByRoute, workerTimeoutSeconds } from './derive.ts';
+import { type RouteTuning, routeShape } from './route-shape.ts';
 
-/** Per-route tuning; everything else about a task queue is derived. */
-export type TaskQueueTuning = Pick<
-  TaskQueueProps,
-  'maxReceiveCount' | 'memorySize' | 'batchSize' | 'maxBatchingWindow' | 'maxConcurrency' | 'logRetention'
->;
+/**
+ * Per-route settings: memory, batching, concurrency (across and within invocations), receives,
+ * log retention and alarm thresholds. What a route does not set is derived from its tasks (see
+ * `routeShape`); its timeout always is.
+ */
+export type TaskQueueTuning = RouteTuning;
 
 export interface CelerityStackProps extends StackProps {
   /** The registry the workers run; every worker timeout derives from it. */
@@ -30,6 +34,10 @@ export interface CelerityStackProps extends StackProps {
   readonly queueTuning?: Readonly<Record<string, TaskQueueTuning>>;
   /** Celery's `timezone`: the zone of crontabs that name none. @default 'UTC' */
   readonly timezone?: string;
+  /** An address every alarm is mailed to (SNS asks it to confirm). @default context `alarmEmail`, else none */
+  readonly alarmEmail?: string;
+  /** Alarm thresholds for every route (a route's `queueTuning` may override its own). @default MONITORING_DEFAULTS */
+  readonly monitoring?: Omit<MonitoringOptions, 'alarmEmail'>;
 }
 
 /** Celerity's resources: task queues with their workers, the result tables, delayed delivery, Beat. */
@@ -38,6 +46,7 @@ export class CelerityStack extends Stack {
   readonly results: Results;
   readonly delays: DelayedDelivery;
   readonly beat: Beat;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: CelerityStackProps) {
     super(scope, id, props);
@@ -50,14 +59,19 @@ export class CelerityStack extends Stack {
 
     const taskQueues = new Map<string, TaskQueue>();
     const ids = new Set<string>();
+    const tunings = new Map<string, RouteTuning>();
     for (const [route, tasks] of routed) {
       const name = pascalCase(route);
       if (ids.has(name)) throw new Error(`route queues ${route} and another both read as ${name}`);
       ids.add(name);
+      const { tuning, ...shape } = routeShape(route, tasks, props.queueTuning?.[route]);
+      tunings.set(route, tuning);
       taskQueues.set(
         route,
         new TaskQueue(this, `${name}TaskQueue`, {
-          ...props.queueTuning?.[route],
+          ...shape,
+          ...(tuning.maxReceiveCount === undefined ? {} : { maxReceiveCount: tuning.maxReceiveCount }),
+          ...(tuning.logRetention === undefined ? {} : { logRetention: tuning.logRetention }),
           route,
           timeout: Duration.seconds(workerTimeoutSeconds(tasks)),
         }),
@@ -85,18 +99,55 @@ export class CelerityStack extends Stack {
       timezone: props.timezone ?? 'UTC',
       environment,
     });
+    this.delays.trustScheduleGroup(this.beat.scheduleGroup);
     const workerEnvironment = { ...environment, ...this.beat.environment };
 
     for (const taskQueue of taskQueues.values()) {
       const worker = taskQueue.worker;
       for (const [key, value] of Object.entries(workerEnvironment)) worker.addEnvironment(key, value);
-      // Retries and deferrals re-enqueue, to any route queue, possibly the worker's own.
-      for (const other of taskQueues.values()) other.queue.grants.sendMessages(worker);
-      this.results.grantReadWrite(worker);
+      // Retries and deferrals re-enqueue, to any route queue, possibly the worker's own: the
+      // producer sends (SendMessage covers its batches) and reads a queue's size limit.
+      Grant.addToPrincipal({
+        grantee: worker,
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resourceArns: [...taskQueues.values()].map((other) => other.queue.queueArn),
+      });
+      this.results.grantWorker(worker);
       this.delays.grantCreateSchedules(worker);
       this.beat.grantRecordRuns(worker);
       this.beat.grantRearm(worker);
     }
+
+    const alarmEmail = props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined);
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      ...(alarmEmail ? { alarmEmail } : {}),
+      routes: [...taskQueues].map(([route, taskQueue]) => {
+        const tuning = tunings.get(route) ?? {};
+        return {
+          route,
+          queue: taskQueue.queue,
+          deadLetterQueue: taskQueue.deadLetterQueue,
+          worker: taskQueue.worker,
+          ...(tuning.stuckTaskAge ? { stuckTaskAge: tuning.stuckTaskAge } : {}),
+          ...(tuning.failureRateThreshold ? { failureRateThreshold: tuning.failureRateThreshold } : {}),
+        };
+      }),
+      failureQueues: [
+        {
+          name: 'SchedulerDlq',
+          queue: this.delays.deadLetterQueue,
+          meaning: 'EventBridge Scheduler gave up delivering a delayed or periodic task to its queue.',
+        },
+        {
+          name: 'BeatSyncFailures',
+          queue: this.beat.failureQueue,
+          meaning:
+            'Beat sync gave up on a stream batch or a reconcile; the next reconcile repairs the schedules.',
+        },
+      ],
+      beatSync: this.beat.syncFunction,
+    });
 
     this.addOutputs();
   }

@@ -8,7 +8,7 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable, type IRole, PolicyStatement, RoleGrants } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type CfnFunction, FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -23,14 +23,32 @@ import {
   PhysicalResourceId,
 } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { streamFilterPatterns } from '../../shared/beat/sync-plan.ts';
+import { RUN_STATS_MARKER, streamFilterPatterns } from '../../shared/beat/sync-plan.ts';
 import { timeZoneProblem } from '../../shared/beat/zoned-time.ts';
 import { ConfigEnv } from '../../shared/config/env.ts';
 import { ValidationError } from '../../shared/errors.ts';
+import { grantPassSchedulerRole } from './delays.ts';
 import { CelerityComponent, CelerityMetadata, celerityFunction } from './function.ts';
 
 /** The index every listing of periodic tasks queries: the store writes `listKey` on every item. */
 export const PERIODIC_TASKS_INDEX = { name: 'byName', partitionKey: 'listKey', sortKey: 'name' } as const;
+
+/**
+ * The only attributes a worker may update on a periodic task: the key and the condition's
+ * `enabled`, the run statistics (`lastRunAt`, `totalRunCount`), `dateChanged` and the stream
+ * marker that `recordRuns` and `disableOneOff` write. `enabled` is needed to disable a one-off
+ * task after its run (django-celery-beat's `one_off`); it can only turn a task off, by the
+ * condition in `disableOneOff`, which IAM cannot express, so it is the one attribute of a
+ * definition a worker can touch.
+ */
+export const WORKER_PERIODIC_ATTRIBUTES = [
+  'name',
+  'enabled',
+  'lastRunAt',
+  'totalRunCount',
+  'dateChanged',
+  RUN_STATS_MARKER.attribute,
+] as const;
 
 /** What the deploy-time invocation sends: the sync function's reconcile request. */
 export const RECONCILE_PAYLOAD = { action: 'reconcile' } as const;
@@ -161,15 +179,28 @@ export class Beat extends Construct {
   }
 
   /**
-   * What a worker needs after a periodic run: record `lastRunAt`/`totalRunCount`, disable a
-   * one-off task, and read a definition to re-arm a solar schedule.
+   * What a worker needs after a periodic run: read a definition (the withdrawn check before a run,
+   * and a solar schedule's re-arm), record its run statistics and disable a one-off task. The
+   * update is limited to the attributes `PeriodicTaskStore.recordRuns` and `disableOneOff` name
+   * (see `WORKER_PERIODIC_ATTRIBUTES`), so a compromised task cannot rewrite a schedule that the
+   * stream would then apply.
    */
   grantRecordRuns(grantee: IGrantable): void {
-    Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resourceArns: [this.table.tableArn],
-    });
+    Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem'], resourceArns: [this.table.tableArn] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WORKER_PERIODIC_ATTRIBUTES] },
+          // AWS's advice with dynamodb:Attributes: no response may carry attributes outside the list.
+          StringEqualsIfExists: {
+            'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'],
+            'dynamodb:Select': 'SPECIFIC_ATTRIBUTES',
+          },
+        },
+      }),
+    );
   }
 
   /** Lets a worker move a solar schedule's `at()` to the next event, naming the scheduler role. */
@@ -179,12 +210,13 @@ export class Beat extends Construct {
       actions: ['scheduler:UpdateSchedule'],
       resourceArns: [this.schedulesArn()],
     });
-    RoleGrants.fromRole(this.schedulerRole).passRole(grantee.grantPrincipal);
+    grantPassSchedulerRole(this.schedulerRole, grantee);
   }
 
-  /** What the sync function needs: read every definition, and manage the group's schedules. */
+  /** What the sync function needs: read every definition (a reconcile scans), and manage the group's schedules. */
   private grantSync(grantee: IGrantable): void {
-    this.table.grants.readData(grantee);
+    // Stream records come through the event source mapping, which grants its own reads.
+    Grant.addToPrincipal({ grantee, actions: ['dynamodb:Scan'], resourceArns: [this.table.tableArn] });
     Grant.addToPrincipal({
       grantee,
       actions: [
@@ -198,7 +230,7 @@ export class Beat extends Construct {
     // The Service Authorization Reference lists no resource type for ListSchedules, so a policy
     // scoped to the group never matches; the call's GroupName is what keeps the listing ours.
     Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
-    RoleGrants.fromRole(this.schedulerRole).passRole(grantee.grantPrincipal);
+    grantPassSchedulerRole(this.schedulerRole, grantee);
   }
 
   /** Every schedule in the periodic group. */
@@ -240,7 +272,7 @@ export class Beat extends Construct {
       policy: AwsCustomResourcePolicy.fromStatements([
         new PolicyStatement({
           actions: ['lambda:InvokeFunction'],
-          resources: [this.syncFunction.functionArn, `${this.syncFunction.functionArn}:*`],
+          resources: [version.functionArn],
         }),
       ]),
       installLatestAwsSdk: false,

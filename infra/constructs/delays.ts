@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Grant, type IGrantable, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type CfnQueue, type IQueue, Queue, QueueEncryption, QueueGrants } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CelerityMetadata } from './task-queue.ts';
@@ -24,6 +24,8 @@ export class DelayedDelivery extends Construct {
   readonly scheduleGroup: ScheduleGroup;
   readonly role: Role;
   readonly deadLetterQueue: Queue;
+  /** The groups whose schedules may assume the role: this one's, and Beat's once added. */
+  readonly #trustedGroups: IScheduleGroup[] = [];
 
   constructor(scope: Construct, id: string, props: DelayedDeliveryProps = {}) {
     super(scope, id);
@@ -37,15 +39,29 @@ export class DelayedDelivery extends Construct {
       retentionPeriod: Duration.days(14),
     });
     (this.deadLetterQueue.node.defaultChild as CfnQueue).addMetadata(CelerityMetadata.schedulerDlq, true);
+    this.#trustedGroups.push(this.scheduleGroup);
     this.role = new Role(this, 'Role', {
       description: 'Assumed by EventBridge Scheduler to deliver delayed Celerity tasks',
-      // Only schedules in this account may use the role (AWS's confused-deputy advice).
+      // Only schedules of this stack's groups may use the role (AWS's confused-deputy advice):
+      // not any schedule of the account, which anyone allowed to create one could point here.
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': Lazy.list({
+              produce: () => this.#trustedGroups.map((group) => group.scheduleGroupArn),
+            }),
+          },
+        },
       }),
     });
     // The scheduler itself sends failed deliveries to the DLQ, under this role.
     this.deadLetterQueue.grants.sendMessages(this.role);
+  }
+
+  /** Lets the schedules of another group (Beat's) deliver with the role. */
+  trustScheduleGroup(group: IScheduleGroup): void {
+    this.#trustedGroups.push(group);
   }
 
   /** Lets schedules deliver to this queue. */
@@ -54,13 +70,14 @@ export class DelayedDelivery extends Construct {
   }
 
   /**
-   * Lets a producer create one-time schedules in the group, naming the role as their target role.
-   * Only `CreateSchedule`: the schedules delete themselves after firing.
+   * Lets a producer create one-time schedules in the group, naming the role as their target role,
+   * and read one back when a name is taken (to tell a repeat from a clash). No update or delete:
+   * the schedules delete themselves after firing.
    */
   grantCreateSchedules(grantee: IGrantable): void {
     Grant.addToPrincipal({
       grantee,
-      actions: ['scheduler:CreateSchedule'],
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
       resourceArns: [
         Stack.of(this).formatArn({
           service: 'scheduler',
@@ -69,6 +86,16 @@ export class DelayedDelivery extends Construct {
         }),
       ],
     });
-    this.role.grants.passRole(grantee.grantPrincipal);
+    grantPassSchedulerRole(this.role, grantee);
   }
+}
+
+/** Lets a grantee name the scheduler role as a schedule's target role, to the Scheduler only. */
+export function grantPassSchedulerRole(role: IRole, grantee: IGrantable): void {
+  Grant.addToPrincipal({
+    grantee,
+    actions: ['iam:PassRole'],
+    resourceArns: [role.roleArn],
+    conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+  });
 }

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, type VersionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -60,7 +61,15 @@ export interface CelerityFunctionProps {
  * `celerity:entry`/`celerity:handler` metadata the local runner starts it from.
  */
 export function celerityFunction(scope: Construct, id: string, props: CelerityFunctionProps): NodejsFunction {
+  // Its own role rather than AWSLambdaBasicExecutionRole, which may write to any log group: this
+  // one may write only to the function's own group.
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: props.description,
+  });
+  props.logGroup.grantWrite(role);
   const fn = new NodejsFunction(scope, id, {
+    role,
     description: props.description,
     entry: resolve(PROJECT_ROOT, props.entry),
     handler: props.handler,

@@ -7,7 +7,7 @@ import {
   TableEncryption,
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import {
@@ -120,14 +120,21 @@ export class LabControlData extends Construct {
   }
 
   /**
-   * What a worker running LabControl's tasks needs: read users; read and write appointments,
-   * notifications and studies (with their indexes); send email from the sender identity only.
+   * What LabControl's tasks call (functions/tasks/*), and no more: users are read one by one;
+   * reminders query the due index and claim appointments with conditional updates; cleanup
+   * queries the read index and the bulk tasks batch-write notifications; a large file's progress
+   * is read and updated on its study; email goes out from the sender identity only.
    */
   grantTasks(grantee: IGrantable): void {
-    this.users.grants.readData(grantee);
-    this.appointments.grants.readWriteData(grantee);
-    this.notifications.grants.readWriteData(grantee);
-    this.studies.grants.readWriteData(grantee);
+    const allow = (actions: string[], resourceArns: string[]) =>
+      Grant.addToPrincipal({ grantee, actions, resourceArns });
+    const index = (table: Table, name: string) => `${table.tableArn}/index/${name}`;
+    allow(['dynamodb:GetItem'], [this.users.tableArn]);
+    allow(['dynamodb:Query'], [index(this.appointments, AppointmentsTable.dueRemindersIndex)]);
+    allow(['dynamodb:UpdateItem'], [this.appointments.tableArn]);
+    allow(['dynamodb:Query'], [index(this.notifications, NotificationsTable.readIndex)]);
+    allow(['dynamodb:BatchWriteItem'], [this.notifications.tableArn]);
+    allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [this.studies.tableArn]);
     this.sender.grant(grantee, 'ses:SendEmail');
   }
 }

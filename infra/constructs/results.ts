@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { projectedAttributes, RESULT_INDEXES, type ResultIndex } from '../../shared/results/indexes.ts';
 
@@ -48,10 +48,23 @@ export class Results extends Construct {
     });
   }
 
-  /** What a worker needs: read, claim and record results; count runs against rate limits. */
-  grantReadWrite(grantee: IGrantable): void {
-    this.resultsTable.grants.readWriteData(grantee);
-    this.rateLimitTable.grants.readWriteData(grantee);
+  /**
+   * What a worker's code calls, and no more: claims and outcomes are conditional puts inside
+   * `TransactWriteItems` (which IAM checks as `PutItem` per item), and a rate-limit window is one
+   * conditional `UpdateItem`. No reads, scans, batch writes or deletes: a task that wants a
+   * result inside a task (Celery advises against it) needs a grant of its own.
+   */
+  grantWorker(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.resultsTable.tableArn],
+    });
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.rateLimitTable.tableArn],
+    });
   }
 
   /** What a reader (CLI, admin listing) needs of the results alone. */

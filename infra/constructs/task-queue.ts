@@ -5,6 +5,8 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ConfigEnv } from '../../shared/config/env.ts';
+import { LIGHT_ROUTE } from '../route-shape.ts';
 import { CelerityMetadata, celerityFunction } from './function.ts';
 
 export { CelerityMetadata, PROJECT_ROOT } from './function.ts';
@@ -20,14 +22,16 @@ export interface TaskQueueProps {
   readonly handler?: string;
   /** Receives before a message moves to the DLQ. @default 5 */
   readonly maxReceiveCount?: number;
-  /** @default 512 */
+  /** @default LIGHT_ROUTE.memorySize (the stack derives it per route: see `routeShape`) */
   readonly memorySize?: number;
-  /** Messages per invocation; 100 keeps AWS requests per task under 0.4. @default 100 */
+  /** Messages per invocation. @default LIGHT_ROUTE.batchSize */
   readonly batchSize?: number;
-  /** How long the mapping gathers a batch. @default Duration.seconds(1) */
+  /** How long the mapping gathers a batch. @default LIGHT_ROUTE.maxBatchingWindow */
   readonly maxBatchingWindow?: Duration;
-  /** Most concurrent invocations the mapping starts (2–1,000). @default 10 */
+  /** Most concurrent invocations the mapping starts (2–1,000). @default LIGHT_ROUTE.maxConcurrency */
   readonly maxConcurrency?: number;
+  /** Task bodies one invocation runs at once. @default the batch size */
+  readonly concurrency?: number;
   /** @default {} (the stack adds the resource locations after every queue exists) */
   readonly environment?: Record<string, string>;
   /** @default RetentionDays.ONE_MONTH */
@@ -48,8 +52,8 @@ export class TaskQueue extends Construct {
     const entry = props.entry ?? 'functions/worker.ts';
     const handler = props.handler ?? 'handler';
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const batchSize = props.batchSize ?? 100;
-    const maxConcurrency = props.maxConcurrency ?? 10;
+    const batchSize = props.batchSize ?? LIGHT_ROUTE.batchSize;
+    const maxConcurrency = props.maxConcurrency ?? LIGHT_ROUTE.maxConcurrency;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`TaskQueue ${props.route}: maxReceiveCount must be an integer in 1–1000`);
     }
@@ -80,10 +84,13 @@ export class TaskQueue extends Construct {
       description: `Celerity worker for the ${props.route} queue`,
       entry,
       handler,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? LIGHT_ROUTE.memorySize,
       timeout: props.timeout,
       logGroup: this.logGroup,
-      ...(props.environment ? { environment: props.environment } : {}),
+      environment: {
+        ...props.environment,
+        [ConfigEnv.workerConcurrency]: String(props.concurrency ?? batchSize),
+      },
     });
     const cfnFunction = this.worker.node.defaultChild as CfnFunction;
     cfnFunction.addMetadata(CelerityMetadata.route, props.route);
@@ -91,7 +98,7 @@ export class TaskQueue extends Construct {
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,
-        maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+        maxBatchingWindow: props.maxBatchingWindow ?? LIGHT_ROUTE.maxBatchingWindow,
         reportBatchItemFailures: true,
         maxConcurrency,
       }),

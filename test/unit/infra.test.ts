@@ -72,14 +72,29 @@ describe('the Celerity stack template', () => {
     for (const route of ROUTE_QUEUES) {
       const [fnId] = byMetadata('AWS::Lambda::Function', CelerityMetadata.route, route);
       const [queueId] = byMetadata('AWS::SQS::Queue', CelerityMetadata.route, route);
+      const heavy = route === 'heavy';
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: getAtt(queueId),
         FunctionName: { Ref: fnId },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        BatchSize: 100,
-        MaximumBatchingWindowInSeconds: 1,
-        ScalingConfig: { MaximumConcurrency: 10 },
+        BatchSize: heavy ? 1 : 100,
+        MaximumBatchingWindowInSeconds: heavy ? 0 : 1,
+        ScalingConfig: { MaximumConcurrency: heavy ? 5 : 10 },
       });
+    }
+  });
+
+  it('shapes the heavy route for process_large_file: one message at a time on one full vCPU', () => {
+    const [, heavy] = byMetadata('AWS::Lambda::Function', CelerityMetadata.route, 'heavy');
+    const variables = (heavy.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(heavy.Properties.MemorySize).toBe(1769);
+    expect(variables[ConfigEnv.workerConcurrency]).toBe('1');
+    // The light routes keep running a whole batch at once.
+    for (const route of ['default', 'notifications']) {
+      const [, fn] = byMetadata('AWS::Lambda::Function', CelerityMetadata.route, route);
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(fn.Properties.MemorySize, route).toBe(512);
+      expect(env[ConfigEnv.workerConcurrency], route).toBe('100');
     }
   });
 
@@ -89,11 +104,7 @@ describe('the Celerity stack template', () => {
     );
     expect(functions).toHaveLength(ROUTE_QUEUES.length);
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
-        MemorySize: 512,
-      });
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
       expect(fn.Metadata).toMatchObject({
         [CelerityMetadata.entry]: 'functions/worker.ts',
         [CelerityMetadata.handler]: 'handler',
@@ -224,7 +235,7 @@ describe('the Celerity stack template', () => {
         expect(pass.map((s) => s.Resource)).toEqual([getAtt(roleId)]);
         const sendTo = statements
           .filter((s) => actionsOf(s).includes('sqs:SendMessage'))
-          .map((s) => JSON.stringify(s.Resource));
+          .flatMap((s) => [s.Resource].flat().map((r) => JSON.stringify(r)));
         for (const other of ROUTE_QUEUES) {
           const [queueId] = byMetadata('AWS::SQS::Queue', CelerityMetadata.route, other);
           expect(sendTo).toContain(JSON.stringify(getAtt(queueId)));
