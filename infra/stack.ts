@@ -10,6 +10,7 @@ import { Monitoring, type MonitoringOptions } from './constructs/monitoring.ts';
 import { Results } from './constructs/results.ts';
 import { TaskQueue } from './constructs/task-queue.ts';
 import { pascalCase, tasksByRoute, workerTimeoutSeconds } from './derive.ts';
+import { acknowledgeNagFindings } from './nag-suppressions.ts';
 import { type RouteTuning, routeShape } from './route-shape.ts';
 
 /**
@@ -150,6 +151,7 @@ export class CelerityStack extends Stack {
     });
 
     this.addOutputs();
+    acknowledgeNagFindings(this);
   }
 
   /** Plain, export-free names: the CLI reads them with DescribeStacks. */
