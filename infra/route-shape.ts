@@ -56,8 +56,12 @@ export const HEAVY_ROUTE: RouteShape = {
   concurrency: 1,
 };
 
-const duration = z.custom<Duration>((value) => value instanceof Duration, 'must be a Duration');
-const int = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
+export const durationSchema = z.custom<Duration>((value) => value instanceof Duration, 'must be a Duration');
+/** A share of finished runs, above 0 and at most 1. */
+export const failureRateSchema = z.number().check(z.gt(0), z.lte(1));
+export const intSchema = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
+const duration = durationSchema;
+const int = intSchema;
 
 /** A route's settings, each optional: what is not given is derived from the route's tasks. */
 const routeTuningSchema = z.strictObject({
@@ -74,7 +78,7 @@ const routeTuningSchema = z.strictObject({
   /** The oldest-message age past which the route's tasks count as stuck. */
   stuckTaskAge: z.optional(duration),
   /** The share of finished runs that failed, 0–1, past which the route alarms. */
-  failureRateThreshold: z.optional(z.number().check(z.gt(0), z.lte(1))),
+  failureRateThreshold: z.optional(failureRateSchema),
 });
 
 /** Per-route settings of the stack (`queueTuning`): the route's shape, receives, logs and alarms. */

@@ -17,9 +17,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ValidationError } from '../../shared/errors.ts';
+import { fromZodIssues, ValidationError } from '../../shared/errors.ts';
+import * as z from '../../shared/schema.ts';
 import { WorkerMetrics } from '../../shared/worker/metric-names.ts';
 import { pascalCase } from '../derive.ts';
+import { durationSchema, failureRateSchema, intSchema } from '../route-shape.ts';
 import { dashboardRows } from './monitoring-dashboard.ts';
 
 /** A route queue as monitoring sees it, with the route's own thresholds where it sets them. */
@@ -76,6 +78,19 @@ export interface MonitoringProps extends MonitoringOptions {
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
+const positive = durationSchema.check(z.refine((d) => d.toSeconds() > 0, 'must be longer than 0 seconds'));
+/** The stack's `monitoring` prop; unknown keys are refused, so a misspelt one is not silently ignored. */
+const optionsSchema = z.strictObject({
+  stuckTaskAge: z.optional(positive),
+  failureRateThreshold: z.optional(failureRateSchema),
+  failureRateMinimumRuns: z.optional(intSchema(1, 1_000_000)),
+  beatIteratorAge: z.optional(positive),
+  // CloudWatch alarm periods of a minute or more come in whole minutes.
+  period: z.optional(
+    positive.check(z.refine((d) => d.toSeconds() % 60 === 0, 'must be a whole number of minutes')),
+  ),
+});
+
 /**
  * Celerity's alarms, all to one encrypted SNS topic, and one dashboard: stuck tasks, anything on a
  * dead-letter or failure queue, failure rates from the worker's EMF metrics, Beat's sync errors,
@@ -90,12 +105,16 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    const { routes, failureQueues, beatSync, alarmEmail, ...options } = props;
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) throw fromZodIssues('monitoring', parsed.error.issues);
+    const given = parsed.data;
     this.#settings = {
-      stuckTaskAge: props.stuckTaskAge ?? MONITORING_DEFAULTS.stuckTaskAge,
-      failureRateThreshold: props.failureRateThreshold ?? MONITORING_DEFAULTS.failureRateThreshold,
-      failureRateMinimumRuns: props.failureRateMinimumRuns ?? MONITORING_DEFAULTS.failureRateMinimumRuns,
-      beatIteratorAge: props.beatIteratorAge ?? MONITORING_DEFAULTS.beatIteratorAge,
-      period: props.period ?? MONITORING_DEFAULTS.period,
+      stuckTaskAge: given.stuckTaskAge ?? MONITORING_DEFAULTS.stuckTaskAge,
+      failureRateThreshold: given.failureRateThreshold ?? MONITORING_DEFAULTS.failureRateThreshold,
+      failureRateMinimumRuns: given.failureRateMinimumRuns ?? MONITORING_DEFAULTS.failureRateMinimumRuns,
+      beatIteratorAge: given.beatIteratorAge ?? MONITORING_DEFAULTS.beatIteratorAge,
+      period: given.period ?? MONITORING_DEFAULTS.period,
     };
     this.#prefix = Stack.of(this).stackName;
 
@@ -106,7 +125,7 @@ export class Monitoring extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: 'Celerity alarms',
       masterKey: key,
@@ -151,16 +170,16 @@ export class Monitoring extends Construct {
         description: `A message is on ${failure.name}: ${failure.meaning}`,
       });
     }
-    this.#beatAlarms(props.beatSync);
+    this.#beatAlarms(beatSync);
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: this.#prefix,
       defaultInterval: Duration.hours(3),
     });
     for (const row of dashboardRows({
-      routes: props.routes,
-      failureQueues: props.failureQueues,
-      beatSync: props.beatSync,
+      routes,
+      failureQueues,
+      beatSync,
       alarms: this.alarms,
       period: this.#settings.period,
       failureRate: (route) => this.failureRate(route),

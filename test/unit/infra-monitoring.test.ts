@@ -263,3 +263,24 @@ describe('alarms configured', () => {
     expect(rates).toEqual([0.25, 0.25, 0.5]);
   });
 });
+
+describe('alarm settings refused', () => {
+  it('names the field of a threshold out of range, a misspelt setting, or a period AWS cannot keep', () => {
+    const fieldOf = (monitoring: Record<string, unknown>) => {
+      try {
+        stackWith({ monitoring } as Partial<CelerityStackProps>);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        return (error as ValidationError).field;
+      }
+      return expect.unreachable(`${JSON.stringify(monitoring)} was accepted`);
+    };
+    expect(fieldOf({ failureRateThreshold: 10 })).toBe('monitoring.failureRateThreshold');
+    expect(fieldOf({ period: Duration.seconds(90) })).toBe('monitoring.period');
+    expect(fieldOf({ stuckTaskAge: Duration.seconds(0) })).toBe('monitoring.stuckTaskAge');
+    expect(fieldOf({ stuckTaskAgee: Duration.minutes(5) })).toBe('monitoring');
+    expect(() => stackWith({ queueTuning: { heavy: { failureRateThreshold: 0 } } })).toThrow(
+      /queueTuning\.heavy\.failureRateThreshold/,
+    );
+  });
+});
