@@ -55,6 +55,8 @@ interface Refused {
   error: Error;
 }
 
+type Fail = (index: number, taskId: string, error: unknown, permanent?: boolean) => void;
+
 /** The message's own fault, which sending again cannot mend; anything else may work later. */
 function isPermanent(error: unknown): boolean {
   return (
@@ -146,15 +148,7 @@ export class Producer {
       })),
       now,
     );
-    return this.#finish(
-      prepared,
-      refused.map((r) => ({
-        index: r.index,
-        taskId: r.taskId,
-        reason: r.error.message,
-        permanent: isPermanent(r.error),
-      })),
-    );
+    return this.#finish(prepared, refused);
   }
 
   async #prepareAll(
@@ -224,22 +218,28 @@ export class Producer {
     return { index, envelope, body, queue, target, delaySeconds, due, viaScheduler };
   }
 
-  /** Sends what was prepared; throws an `EnqueueError` if anything (refused before, or now) did not go. */
-  async #finish(prepared: Prepared[], failed: EnqueueFailure[]): Promise<SentTask[]> {
-    const results = await this.#dispatch(prepared, failed);
+  /**
+   * Sends what was prepared; throws an `EnqueueError` if anything (refused before, or now) did not
+   * go, its `cause` the first failure's own error (a `ScheduleConflict`, a `MessageTooLarge`, ...).
+   */
+  async #finish(prepared: Prepared[], refused: readonly Refused[]): Promise<SentTask[]> {
+    const failed: EnqueueFailure[] = [];
+    const causes = new Map<number, unknown>();
+    const fail: Fail = (index, taskId, error, permanent = isPermanent(error)) => {
+      failed.push({ index, taskId, reason: (error as Error).message, permanent });
+      causes.set(index, error);
+    };
+    for (const r of refused) fail(r.index, r.taskId, r.error);
+    const results = await this.#dispatch(prepared, fail);
     // In the order given; a sparse array's holes are the ones that did not go.
     const sent = results.filter((r): r is SentTask => r !== undefined);
-    if (failed.length > 0) {
-      throw new EnqueueError(
-        failed.sort((a, b) => a.index - b.index),
-        sent,
-      );
-    }
-    return sent;
+    if (failed.length === 0) return sent;
+    failed.sort((a, b) => a.index - b.index);
+    throw new EnqueueError(failed, sent, { cause: causes.get((failed[0] as EnqueueFailure).index) });
   }
 
-  /** Sends each prepared message; the ones that did not go are added to `failed`. */
-  async #dispatch(prepared: Prepared[], failed: EnqueueFailure[]): Promise<(SentTask | undefined)[]> {
+  /** Sends each prepared message; each that does not go is reported to `fail`. */
+  async #dispatch(prepared: Prepared[], fail: Fail): Promise<(SentTask | undefined)[]> {
     const results: (SentTask | undefined)[] = [];
     const done = (item: Prepared, sent: SentTask) => {
       results[item.index] = sent;
@@ -263,12 +263,7 @@ export class Producer {
             );
             done(item, sentTask(item, 'scheduler'));
           } catch (error) {
-            failed.push({
-              index: item.index,
-              taskId: item.envelope.id,
-              reason: (error as Error).message,
-              permanent: isPermanent(error),
-            });
+            fail(item.index, item.envelope.id, error);
           }
         });
       } else {
@@ -285,7 +280,7 @@ export class Producer {
           for (const item of batch) {
             const failure = unsent.get(item.index);
             if (failure === undefined) done(item, sentTask(item, 'sqs'));
-            else failed.push({ index: item.index, taskId: item.envelope.id, ...failure });
+            else fail(item.index, item.envelope.id, new Error(failure.reason), failure.permanent);
           }
         });
       }

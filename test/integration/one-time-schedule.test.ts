@@ -86,6 +86,8 @@ describe('delayed tasks beyond 15 minutes, as one-time schedules in moto', () =>
     expect((error as EnqueueError).failed).toEqual([
       { index: 0, taskId: 'reused-1', permanent: true, reason: expect.stringMatching(/already scheduled/) },
     ]);
+    expect((error as EnqueueError).cause).toBeInstanceOf(ScheduleConflict);
+    expect((error as EnqueueError).cause).toMatchObject({ taskId: 'reused-1' });
     const name = oneTimeScheduleName('reused-1', 0);
     const kept = await clients.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: GROUP }));
     expect(JSON.parse(kept.Target?.Input ?? '{}').args).toEqual(['first']);

@@ -143,6 +143,7 @@ describe("sendEnvelopes: one envelope's fault is its own (the worker's retries, 
     expect(reasons[3]).toMatch(/envelopes\[4\]\.delaySeconds/);
     expect(reasons[4]).toMatch(/envelopes\[5\]\.delaySeconds/);
     expect(reasons[5]).toMatch(/needs the scheduler, which is not configured/);
+    expect(error.cause).toBeInstanceOf(ValidationError);
     expect(sent.at(-1)?.entries).toBe(2);
   });
 
