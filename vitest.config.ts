@@ -1,12 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-/** Rate-limit windows, clock precision, concurrent claims: flaky when two other suites share the cores. */
-const TIMING_SENSITIVE = [
-  'test/integration/rate-limit.test.ts',
-  'test/integration/scheduler-clock.test.ts',
-  'test/integration/worker-direct.test.ts',
-];
-
 export default defineConfig({
   test: {
     projects: [
@@ -21,8 +14,6 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          // Suites whose assertions are about timing run alone, with the end-to-end ones.
-          exclude: TIMING_SENSITIVE,
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
           // Each vitest worker has its own moto (global-setup), so files run three at a time; a
@@ -40,7 +31,7 @@ export default defineConfig({
           // The whole system as a user runs it, with on-time checks: alone, after the rest, so that
           // no other suite's load shifts a run's start.
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts', ...TIMING_SENSITIVE],
+          include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
           fileParallelism: false,

@@ -174,7 +174,13 @@ export class SchedulerClock {
       const changed = summaries.filter((s) => {
         const key = `${s.GroupName}/${s.Name}`;
         seen.add(key);
-        return this.#watched.get(key)?.modifiedAt !== s.LastModificationDate?.getTime();
+        const watched = this.#watched.get(key);
+        // A listing without LastModificationDate is read every time: never taken as unchanged.
+        return (
+          !watched ||
+          s.LastModificationDate === undefined ||
+          watched.modifiedAt !== s.LastModificationDate.getTime()
+        );
       });
       for (let i = 0; i < changed.length; i += GET_CONCURRENCY) {
         await Promise.all(changed.slice(i, i + GET_CONCURRENCY).map((s) => this.#load(s, request)));

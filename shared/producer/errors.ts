@@ -1,8 +1,21 @@
 import { CelerityError } from '../errors.ts';
 
+/** One message of a batch that was not sent, and why. */
+export interface EnqueueFailure {
+  /** Its place in the list given to `sendMany` or `sendEnvelopes`. */
+  index: number;
+  taskId: string;
+  reason: string;
+  /**
+   * True when the message itself is at fault (invalid, too large, an unknown queue, a schedule
+   * clash): sending it again cannot help. False when sending failed (after retries) and may work later.
+   */
+  permanent: boolean;
+}
+
 /** Some messages of a batch could not be sent; `failed` says which, `sent` what did go. */
 export class EnqueueError extends CelerityError {
-  readonly failed: readonly { index: number; taskId: string; reason: string }[];
+  readonly failed: readonly EnqueueFailure[];
   readonly sent: readonly SentTask[];
 
   constructor(failed: EnqueueError['failed'], sent: readonly SentTask[], options?: ErrorOptions) {
@@ -16,6 +29,25 @@ export class EnqueueError extends CelerityError {
     this.name = 'EnqueueError';
     this.failed = failed;
     this.sent = sent;
+  }
+}
+
+/**
+ * A delayed task's one-time schedule already exists for a different task, queue or arguments under
+ * the same task id and attempt: the id was reused. Nothing was scheduled for this call.
+ */
+export class ScheduleConflict extends CelerityError {
+  readonly taskId: string;
+  readonly scheduleName: string;
+
+  constructor(taskId: string, scheduleName: string, options?: ErrorOptions) {
+    super(
+      `task id ${JSON.stringify(taskId)} is already scheduled (${scheduleName}) with a different body or queue; use a new task id`,
+      options,
+    );
+    this.name = 'ScheduleConflict';
+    this.taskId = taskId;
+    this.scheduleName = scheduleName;
   }
 }
 

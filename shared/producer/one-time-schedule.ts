@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConflictException, CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, GetScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { isAwsError } from '../aws/errors.ts';
+import { ScheduleConflict } from './errors.ts';
 
 export interface SchedulerTarget {
   groupName: string;
@@ -7,11 +9,25 @@ export interface SchedulerTarget {
   deadLetterArn?: string | undefined;
 }
 
-/** EventBridge Scheduler names: 1–64 of `[0-9a-zA-Z-_.]`. */
+/** EventBridge Scheduler's names: 1 to 64 of `[0-9a-zA-Z-_.]`. */
+const NAME_MAX = 64;
+const PREFIX = 'celerity-';
+/** 64 bits of the id's SHA-256: distinct ids keep distinct names. */
+const HASH_CHARS = 16;
+
+/**
+ * The schedule's name for one attempt of one task. An id that is already a valid name is used as
+ * it is; any other (`job:1`, or too long) is shortened and given a hash of the whole id, so two ids
+ * that sanitise alike (`job:1`, `job_1`) never share a schedule.
+ */
 export function oneTimeScheduleName(taskId: string, retries: number): string {
-  const name = `celerity-${taskId}-r${retries}`.replace(/[^0-9a-zA-Z\-_.]/g, '_');
-  if (name.length <= 64) return name;
-  return `celerity-${createHash('sha256').update(`${taskId}:${retries}`).digest('hex').slice(0, 40)}-r${retries}`;
+  const attempt = `-r${retries}`;
+  const plain = `${PREFIX}${taskId}${attempt}`;
+  if (/^[0-9a-zA-Z\-_.]+$/.test(plain) && plain.length <= NAME_MAX) return plain;
+  const hash = createHash('sha256').update(taskId).digest('hex').slice(0, HASH_CHARS);
+  const room = NAME_MAX - PREFIX.length - attempt.length - hash.length - 1;
+  const readable = taskId.replace(/[^0-9a-zA-Z\-_.]/g, '_').slice(0, room);
+  return `${PREFIX}${readable}-${hash}${attempt}`;
 }
 
 /** `at()` takes local date-time text with no zone; the schedule's timezone is UTC. */
@@ -19,10 +35,23 @@ export function atExpression(when: Date): string {
   return `at(${new Date(Math.ceil(when.getTime() / 1000) * 1000).toISOString().slice(0, 19)})`;
 }
 
+/** The envelope's identity: what it runs, not when it was sent or for when it asks. */
+function sameTask(a: string | undefined, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const { sentAt: _s1, eta: _e1, ...left } = JSON.parse(a ?? 'null') as Record<string, unknown>;
+    const { sentAt: _s2, eta: _e2, ...right } = JSON.parse(b) as Record<string, unknown>;
+    return JSON.stringify(left) === JSON.stringify(right);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Sends a message later than SQS's 15-minute delay allows: a one-time schedule that puts the
  * envelope on the queue at `when` and then deletes itself. The name is derived from the task id
- * and attempt, so sending the same call twice makes one schedule.
+ * and attempt, so sending the same task twice makes one schedule; a schedule of that name for a
+ * different task or queue is a `ScheduleConflict`, never silently taken for this one.
  */
 export async function createOneTimeSchedule(
   scheduler: SchedulerClient,
@@ -50,7 +79,15 @@ export async function createOneTimeSchedule(
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConflictException)) throw error;
+    if (!isAwsError(error, 'ConflictException')) throw error;
+    const existing = await scheduler.send(
+      new GetScheduleCommand({ Name: name, GroupName: target.groupName }),
+    );
+    // The same task for the same queue: a re-send (a retry sent again after a crash, a repeated
+    // call). Its first schedule stands, whatever time this one asked for.
+    if (existing.Target?.Arn !== options.queueArn || !sameTask(existing.Target?.Input, options.body)) {
+      throw new ScheduleConflict(options.taskId, name, { cause: error });
+    }
   }
   return name;
 }

@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
+import { ENVELOPE_BOUNDS } from '../envelope/bounds.ts';
 import { encodeEnvelope } from '../envelope/codec.ts';
 import { MessageTooLarge } from '../envelope/errors.ts';
 import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
@@ -14,13 +15,13 @@ import { ValidationError } from '../errors.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { routeTask } from '../task/routing.ts';
 import { validateArgs } from '../task/validate-args.ts';
+import { chunkBatches, runPool } from './batching.ts';
 import { callToEnvelope, type TaskCall } from './call.ts';
-import { EnqueueError, type SentTask } from './errors.ts';
+import { EnqueueError, type EnqueueFailure, ScheduleConflict, type SentTask } from './errors.ts';
 import { createOneTimeSchedule } from './one-time-schedule.ts';
 
 /** SQS's longest per-message delay; anything later goes through a one-time schedule. */
 export const MAX_SQS_DELAY_SECONDS = 900;
-const SQS_BATCH = 10;
 const SEND_ATTEMPTS = 3;
 
 export interface ProducerOptions {
@@ -42,7 +43,43 @@ interface Prepared {
   queue: string;
   target: QueueTarget;
   delaySeconds: number;
+  /** When it should arrive (epoch ms): the time of its one-time schedule, if it needs one. */
+  due: number;
   viaScheduler: boolean;
+}
+
+/** A message refused before sending: invalid, too large, for no queue, or its queue unreadable. */
+interface Refused {
+  index: number;
+  taskId: string;
+  error: Error;
+}
+
+type Fail = (index: number, taskId: string, error: unknown, permanent?: boolean) => void;
+
+/** The message's own fault, which sending again cannot mend; anything else may work later. */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof ValidationError ||
+    error instanceof MessageTooLarge ||
+    error instanceof ScheduleConflict ||
+    (error as { name?: string } | null)?.name === 'ValidationException'
+  );
+}
+
+/** What `sendMany` throws for calls refused before anything was sent. */
+function refusalError(refused: readonly Refused[]): Error {
+  const transient = refused.find((r) => !isPermanent(r.error));
+  if (transient) return transient.error;
+  if (refused.length === 1) return (refused[0] as Refused).error;
+  return new ValidationError(
+    refused.flatMap(({ index, error }) =>
+      error instanceof ValidationError
+        ? error.issues
+        : [{ field: `calls[${index}]`, message: error.message }],
+    ),
+    { cause: refused[0]?.error },
+  );
 }
 
 /** Puts task messages on their queues: Celery's `apply_async`, for one call or for many. */
@@ -72,31 +109,67 @@ export class Producer {
 
   /**
    * Sends many calls with `SendMessageBatch`, ten a request and several requests at once. Every
-   * call is validated before anything is sent; if some messages still fail, the error lists them
-   * and those that went.
+   * call is validated before anything is sent: a list with a bad call sends nothing and throws
+   * that call's error (a `ValidationError` naming every bad call when there are several), so the
+   * list can be fixed and sent again without doubles. Calls SQS or the Scheduler then refuse are
+   * listed in an `EnqueueError`, beside those that went.
    */
   async sendMany(calls: readonly TaskCall[]): Promise<SentTask[]> {
     const now = Date.now();
-    const prepared = await Promise.all(
-      calls.map((call, index) => this.#prepare(callToEnvelope(call, now), index, now, `calls[${index}]`)),
+    const { prepared, refused } = await this.#prepareAll(
+      calls.map((call, index) => ({
+        index,
+        field: `calls[${index}]`,
+        input: () => callToEnvelope(call, now),
+      })),
+      now,
     );
-    return this.#dispatch(prepared);
+    if (refused.length > 0) throw refusalError(refused);
+    return this.#finish(prepared, []);
   }
 
   /**
-   * Sends envelopes already built (a retry, a deferral, an envelope from another language).
-   * `delaySeconds` overrides the delay that the envelope's eta implies.
+   * Sends envelopes already built (a retry, a deferral, an envelope from another language), each
+   * on its own: one that is invalid, too large once its eta is added, for an unknown queue or too
+   * far ahead without a scheduler is refused without holding back the others. Any refused or
+   * unsent is listed in an `EnqueueError` (`permanent` when the envelope is at fault), beside
+   * those that went. `delaySeconds` overrides the delay that the envelope's eta implies.
    */
   async sendEnvelopes(
     items: readonly { envelope: EnvelopeInput; delaySeconds?: number }[],
   ): Promise<SentTask[]> {
     const now = Date.now();
-    const prepared = await Promise.all(
-      items.map((item, index) =>
-        this.#prepare(item.envelope, index, now, `envelopes[${index}]`, item.delaySeconds),
-      ),
+    const { prepared, refused } = await this.#prepareAll(
+      items.map((item, index) => ({
+        index,
+        field: `envelopes[${index}]`,
+        input: () => item.envelope,
+        delaySeconds: item.delaySeconds,
+      })),
+      now,
     );
-    return this.#dispatch(prepared);
+    return this.#finish(prepared, refused);
+  }
+
+  async #prepareAll(
+    items: readonly { index: number; field: string; input: () => EnvelopeInput; delaySeconds?: number }[],
+    now: number,
+  ): Promise<{ prepared: Prepared[]; refused: Refused[] }> {
+    const prepared: Prepared[] = [];
+    const refused: Refused[] = [];
+    await Promise.all(
+      items.map(async (item) => {
+        let input: EnvelopeInput | undefined;
+        try {
+          input = item.input();
+          prepared.push(await this.#prepare(input, item.index, now, item.field, item.delaySeconds));
+        } catch (error) {
+          const taskId = typeof input?.id === 'string' ? input.id : '';
+          refused.push({ index: item.index, taskId, error: error as Error });
+        }
+      }),
+    );
+    return { prepared, refused: refused.sort((a, b) => a.index - b.index) };
   }
 
   async #prepare(
@@ -116,13 +189,25 @@ export class Producer {
       throw ValidationError.of(`${field}.queue`, `no queue named ${JSON.stringify(queue)} (known: ${known})`);
     }
     if (task) validateArgs(task, input.args ?? [], input.kwargs ?? {}, field);
+    if (delayOverride !== undefined && !(Number.isFinite(delayOverride) && delayOverride >= 0)) {
+      throw ValidationError.of(
+        `${field}.delaySeconds`,
+        `must be a finite number of seconds, not ${delayOverride}`,
+      );
+    }
     const { envelope, body } = encodeEnvelope({ origin: this.#origin, ...input, queue });
     const limit = await this.#maxMessageSize(target.url);
     const bytes = Buffer.byteLength(body);
     if (bytes > limit) throw new MessageTooLarge(envelope.task, bytes, limit);
+    const etaAt = envelope.eta ? Date.parse(envelope.eta) : undefined;
     const delayMs =
-      delayOverride !== undefined ? delayOverride * 1000 : envelope.eta ? Date.parse(envelope.eta) - now : 0;
+      delayOverride !== undefined ? delayOverride * 1000 : etaAt !== undefined ? etaAt - now : 0;
     const delaySeconds = Math.max(0, Math.ceil(delayMs / 1000));
+    // The eta itself when there is one, so a re-send asks for the same time.
+    const due = delayOverride === undefined && etaAt !== undefined ? etaAt : now + delaySeconds * 1000;
+    if (!(due < ENVELOPE_BOUNDS.latest)) {
+      throw ValidationError.of(`${field}.delaySeconds`, `a delay of ${delaySeconds} s is past 2200-01-01`);
+    }
     const viaScheduler = delaySeconds > MAX_SQS_DELAY_SECONDS;
     if (viaScheduler && !this.#config.scheduler) {
       throw ValidationError.of(
@@ -130,16 +215,38 @@ export class Producer {
         `a delay of ${delaySeconds} s is over SQS's ${MAX_SQS_DELAY_SECONDS} s and needs the scheduler, which is not configured`,
       );
     }
-    return { index, envelope, body, queue, target, delaySeconds, viaScheduler };
+    return { index, envelope, body, queue, target, delaySeconds, due, viaScheduler };
   }
 
-  async #dispatch(prepared: Prepared[]): Promise<SentTask[]> {
-    const results: (SentTask | undefined)[] = new Array(prepared.length);
-    const failed: { index: number; taskId: string; reason: string }[] = [];
-    const jobs: (() => Promise<void>)[] = [];
+  /**
+   * Sends what was prepared; throws an `EnqueueError` if anything (refused before, or now) did not
+   * go, its `cause` the first failure's own error (a `ScheduleConflict`, a `MessageTooLarge`, ...).
+   */
+  async #finish(prepared: Prepared[], refused: readonly Refused[]): Promise<SentTask[]> {
+    const failed: EnqueueFailure[] = [];
+    const causes = new Map<number, unknown>();
+    const fail: Fail = (index, taskId, error, permanent = isPermanent(error)) => {
+      failed.push({ index, taskId, reason: (error as Error).message, permanent });
+      causes.set(index, error);
+    };
+    for (const r of refused) fail(r.index, r.taskId, r.error);
+    const results = await this.#dispatch(prepared, fail);
+    // In the order given; a sparse array's holes are the ones that did not go.
+    const sent = results.filter((r): r is SentTask => r !== undefined);
+    if (failed.length === 0) return sent;
+    failed.sort((a, b) => a.index - b.index);
+    throw new EnqueueError(failed, sent, { cause: causes.get((failed[0] as EnqueueFailure).index) });
+  }
 
+  /** Sends each prepared message; each that does not go is reported to `fail`. */
+  async #dispatch(prepared: Prepared[], fail: Fail): Promise<(SentTask | undefined)[]> {
+    const results: (SentTask | undefined)[] = [];
+    const done = (item: Prepared, sent: SentTask) => {
+      results[item.index] = sent;
+    };
+    const jobs: (() => Promise<void>)[] = [];
     const byQueue = new Map<string, Prepared[]>();
-    for (const item of prepared) {
+    for (const item of [...prepared].sort((a, b) => a.index - b.index)) {
       if (item.viaScheduler) {
         jobs.push(async () => {
           try {
@@ -149,14 +256,14 @@ export class Producer {
               {
                 taskId: item.envelope.id,
                 retries: item.envelope.retries,
-                when: new Date(Date.now() + item.delaySeconds * 1000),
+                when: new Date(item.due),
                 queueArn: item.target.arn,
                 body: item.body,
               },
             );
-            results[item.index] = sentTask(item, 'scheduler');
+            done(item, sentTask(item, 'scheduler'));
           } catch (error) {
-            failed.push({ index: item.index, taskId: item.envelope.id, reason: (error as Error).message });
+            fail(item.index, item.envelope.id, error);
           }
         });
       } else {
@@ -171,27 +278,21 @@ export class Producer {
         jobs.push(async () => {
           const unsent = await this.#sendBatch(batch);
           for (const item of batch) {
-            const reason = unsent.get(item.index);
-            if (reason === undefined) results[item.index] = sentTask(item, 'sqs');
-            else failed.push({ index: item.index, taskId: item.envelope.id, reason });
+            const failure = unsent.get(item.index);
+            if (failure === undefined) done(item, sentTask(item, 'sqs'));
+            else fail(item.index, item.envelope.id, new Error(failure.reason), failure.permanent);
           }
         });
       }
     }
     await runPool(jobs, this.#concurrency);
-    const sent = results.filter((r): r is SentTask => r !== undefined);
-    if (failed.length > 0)
-      throw new EnqueueError(
-        failed.sort((a, b) => a.index - b.index),
-        sent,
-      );
-    return results as SentTask[];
+    return results;
   }
 
   /** Sends one batch, sending again the entries SQS reports as failed; returns what never went. */
-  async #sendBatch(batch: readonly Prepared[]): Promise<Map<number, string>> {
+  async #sendBatch(batch: readonly Prepared[]): Promise<Map<number, { reason: string; permanent: boolean }>> {
     let pending = batch;
-    const reasons = new Map<number, string>();
+    const failures = new Map<number, { reason: string; permanent: boolean }>();
     for (let attempt = 1; pending.length > 0 && attempt <= SEND_ATTEMPTS; attempt++) {
       const entries: SendMessageBatchRequestEntry[] = pending.map((item) => ({
         Id: String(item.index),
@@ -202,21 +303,25 @@ export class Producer {
         const response = await this.#sqs.send(
           new SendMessageBatchCommand({ QueueUrl: (pending[0] as Prepared).target.url, Entries: entries }),
         );
-        const failedIds = new Map(
-          (response.Failed ?? []).map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]),
-        );
+        const failedIds = new Map((response.Failed ?? []).map((f) => [f.Id, f]));
         for (const item of pending) {
-          const reason = failedIds.get(String(item.index));
-          if (reason === undefined) reasons.delete(item.index);
-          else reasons.set(item.index, reason);
+          const f = failedIds.get(String(item.index));
+          if (f === undefined) failures.delete(item.index);
+          // SQS's SenderFault: this entry is refused as it is (e.g. characters SQS does not take).
+          else
+            failures.set(item.index, {
+              reason: `${f.Code}: ${f.Message ?? ''}`,
+              permanent: f.SenderFault === true,
+            });
         }
-        pending = pending.filter((item) => failedIds.has(String(item.index)));
+        pending = pending.filter((item) => failures.get(item.index)?.permanent === false);
       } catch (error) {
-        for (const item of pending) reasons.set(item.index, (error as Error).message);
+        for (const item of pending)
+          failures.set(item.index, { reason: (error as Error).message, permanent: false });
         if (attempt === SEND_ATTEMPTS) break;
       }
     }
-    return reasons;
+    return failures;
   }
 
   /** The queue's own cap (`MaximumMessageSize`), read once per queue. */
@@ -241,34 +346,4 @@ function sentTask(item: Prepared, via: SentTask['via']): SentTask {
     via,
     eta: item.envelope.eta,
   };
-}
-
-/** Ten entries a batch, and no more bytes in a batch than the queue takes in one message. */
-function chunkBatches(items: readonly Prepared[], maxBytes: number): Prepared[][] {
-  const batches: Prepared[][] = [];
-  let current: Prepared[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = Buffer.byteLength(item.body);
-    if (current.length === SQS_BATCH || (current.length > 0 && bytes + size > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length) batches.push(current);
-  return batches;
-}
-
-async function runPool(jobs: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++] as () => Promise<void>;
-      await job();
-    }
-  });
-  await Promise.all(lanes);
 }

@@ -2,6 +2,8 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { defineTask } from '../../shared/task/define.ts';
+import { parseRateLimit } from '../../shared/task/options.ts';
+import { RateLimiter } from '../../shared/worker/rate-limit.ts';
 import { useEmulator } from '../support/emulator.ts';
 
 const { endpoint } = useEmulator();
@@ -35,6 +37,27 @@ afterAll(async () => {
 });
 
 describe("a rate limit of '5/s' shared by concurrent workers", () => {
+  // The cause of the 6-in-a-second flake: moto_server answers on several threads and checked a
+  // conditional UpdateItem apart from its write, so two workers could both pass `count <= 3`.
+  // DynamoDB's conditional writes are atomic; the launcher now runs DynamoDB requests one at a time.
+  it('never grants more than the limit to many workers asking for one window at once', async () => {
+    const limiter = new RateLimiter({
+      dynamo: cloud.clients.dynamo,
+      table: cloud.config.rateLimitTable as string,
+    });
+    const limit = parseRateLimit('5/h');
+    const over: number[] = [];
+    for (let window = 0; window < 30; window++) {
+      const at = window * 3_600_000;
+      const grants = await Promise.all(
+        Array.from({ length: 12 }, () => limiter.acquire(`tests.rate.race${window}`, limit, 2, at)),
+      );
+      const granted = grants.reduce((sum, g) => sum + g.granted, 0);
+      if (granted !== 5) over.push(granted);
+    }
+    expect(over).toEqual([]);
+  });
+
   it('never starts more than 5 runs in any clock second, and defers the rest without failing them', async () => {
     const total = 60;
     const sent = await cloud.producer.sendMany(

@@ -64,6 +64,73 @@ describe('envelope', () => {
   });
 });
 
+describe('every envelope field is bounded (hostile producers)', () => {
+  const base = { v: 1, id: 'hostile-1', task: 'apps.a.tasks.b' };
+  const beat = { scheduledAt: '2026-01-01T00:00:00Z' };
+  const refusal = (envelope: Record<string, unknown>) => {
+    try {
+      decodeEnvelope(JSON.stringify(envelope));
+    } catch (error) {
+      return error as EnvelopeError;
+    }
+    throw new Error('the envelope was accepted');
+  };
+
+  it.each([
+    ['beat.guard.timezone', { beat: { ...beat, guard: { timezone: 'Mars/Olympus_Mons' } } }],
+    ['beat.guard.timezone', { beat: { ...beat, guard: { timezone: 'europe/london' } } }],
+    ['beat.expansion.count', { beat: { ...beat, expansion: { everySeconds: 1, count: 199_999 } } }],
+    ['beat.expansion.count', { beat: { ...beat, expansion: { everySeconds: 30, count: 40 } } }],
+    ['beat.expansion.everySeconds', { beat: { ...beat, expansion: { everySeconds: 1e9, count: 1 } } }],
+    ['beat.run', { beat: { ...beat, run: 1e9 } }],
+    ['beat.expireSeconds', { beat: { ...beat, expireSeconds: 1e12 } }],
+    [
+      'beat.guard.daysOfMonth',
+      { beat: { ...beat, guard: { timezone: 'UTC', daysOfMonth: Array(32).fill(1) } } },
+    ],
+    ['beat.scheduledAt', { beat: { scheduledAt: '9999-12-31T23:59:59Z' } }],
+    ['eta', { eta: '+275760-09-13T00:00:00Z' }],
+    ['eta', { eta: '1970-01-01T00:00:00Z' }],
+    ['expires', { expires: '2200-01-01T00:00:00Z' }],
+    ['sentAt', { sentAt: '1999-12-31T23:59:59Z' }],
+    ['retries', { retries: 1e300 }],
+    ['retries', { retries: 1.5 }],
+    ['task', { task: `a.${'b'.repeat(300)}` }],
+    ['id', { id: 'x'.repeat(129) }],
+    ['origin', { origin: 'é'.repeat(200) }],
+    ['periodicTask', { periodicTask: 'p'.repeat(201) }],
+  ])('refuses a hostile %s, naming it, and keeps the id to record the failure', (field, fields) => {
+    const error = refusal({ ...base, ...fields });
+    expect(error).toBeInstanceOf(EnvelopeError);
+    const issues = (error.cause as ValidationError).issues.map((i) => i.field);
+    expect(issues).toContain(`envelope.${field}`);
+    if (field !== 'id') expect(error.taskId).toBe('hostile-1');
+  });
+
+  it('refuses the expansion of 199,999 runs that was once sent 199,999 times', () => {
+    const error = refusal({
+      ...base,
+      beat: { ...beat, expansion: { everySeconds: 1, count: 199_999 } },
+    });
+    expect(error.message).toMatch(/envelope\.beat\.expansion\.count: .*60/);
+  });
+
+  it('takes every expansion Beat itself plans, and real zones', () => {
+    for (const every of [1, 7, 20, 45, 59, 90, 100]) {
+      const period = (every * 60) / gcd(every, 60);
+      if (period - every > 900) continue;
+      const expansion = { everySeconds: every, count: period / every };
+      expect(() => decodeEnvelope(JSON.stringify({ ...base, beat: { ...beat, expansion } }))).not.toThrow();
+    }
+    const guard = { timezone: 'America/Argentina/ComodRivadavia', daysOfWeek: [0, 1, 2, 3, 4, 5, 6] };
+    expect(decodeEnvelope(JSON.stringify({ ...base, beat: { ...beat, guard } })).beat?.guard).toEqual(guard);
+  });
+});
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 describe('calls', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
   it('turns a countdown into an eta and expires seconds into a time', () => {

@@ -1,0 +1,68 @@
+import * as z from '../schema.ts';
+import { timeZoneProblem } from '../time/zone.ts';
+
+/**
+ * The bounds of every envelope field, in one place. A message can come from any producer, any
+ * language, or a hostile hand: whatever it asks for must be finite, in range, and cheap to act on.
+ */
+export const ENVELOPE_BOUNDS = {
+  /** Task ids: a UUID is 36; Beat's `<execution-id>-<run>` is under 24. */
+  idChars: 128,
+  /** Dotted task names (Celery's are module path + function name). */
+  taskNameChars: 200,
+  /** Free text such as `origin`, counted in UTF-8 bytes. */
+  textBytes: 256,
+  /** Route queue names (an SQS queue name is at most 80). */
+  queueChars: 80,
+  /** IANA zone names; the longest today is 32. */
+  timeZoneChars: 64,
+  /** Every time (eta, expires, sentAt, beat.scheduledAt) lies in [2000-01-01, 2200-01-01) UTC. */
+  earliest: Date.UTC(2000, 0, 1),
+  latest: Date.UTC(2200, 0, 1),
+  /** A task retried once a second for eleven days; Celery's default max_retries is 3. */
+  retries: 1_000_000,
+  /**
+   * One trigger of a sub-minute interval expands into at most 60 runs (every second of a minute);
+   * `shared/beat/interval.ts` never plans more, since lcm(N, 60) / N divides 60.
+   */
+  expansionCount: 60,
+  /** The last run of an expansion waits at most SQS's longest delay. */
+  expansionSpanSeconds: 900,
+  /** Celery's `expire_seconds` of a periodic task: up to ten years. */
+  expireSeconds: 10 * 366 * 86_400,
+} as const;
+
+const utf8 = new TextEncoder();
+
+/** A string of at most `chars` characters and `bytes` UTF-8 bytes (SQS counts bytes). */
+export function boundedText(chars: number, bytes: number = chars) {
+  return z.string().check(
+    z.maxLength(chars),
+    z.refine((s) => utf8.encode(s).length <= bytes, { error: `must be at most ${bytes} bytes in UTF-8` }),
+  );
+}
+
+/** An ISO 8601 date-time with a zone, between the earliest and latest times above. */
+export function boundedTime(description?: string) {
+  return z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z' })
+    .check(
+      z.refine(
+        (text) => {
+          const at = Date.parse(text);
+          return at >= ENVELOPE_BOUNDS.earliest && at < ENVELOPE_BOUNDS.latest;
+        },
+        { error: 'must be a time in the years 2000 to 2199 (UTC)' },
+      ),
+      z.describe(`${description ? `${description} ` : ''}Between 2000-01-01 and 2200-01-01 UTC.`),
+    );
+}
+
+/** An IANA time zone that this runtime (and so EventBridge Scheduler) knows, spelled as IANA does. */
+export const timeZoneName = z.string().check(
+  z.maxLength(ENVELOPE_BOUNDS.timeZoneChars),
+  z.superRefine((zone, ctx) => {
+    const problem = timeZoneProblem(zone);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: zone });
+  }),
+);
