@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localStateOf } from '../../cli/state.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
+import { EXECUTION_ID } from '../../shared/beat/schedule-input.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
 import { type Run, runCli, startCli } from '../support/cli-runner.ts';
@@ -18,8 +19,12 @@ let dir: string;
 let stateFile: string;
 
 /** The real CLI, as a user runs it, against the state file this suite wrote. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return runCli(stateFile, args, env);
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; throughPipe?: boolean } = {},
+): Promise<Run> {
+  return runCli(stateFile, args, env, options);
 }
 
 beforeAll(async () => {
@@ -124,7 +129,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(revoked.code).toBe(0);
     expect(revoked.json()).toEqual([{ taskId: later.taskId, status: 'REVOKED', revoked: true }]);
     expect(active.json().map((t: { taskId: string }) => t.taskId)).toEqual(['active-1']);
-    const depths = queues.json();
+    const depths = queues.json().queues;
     expect(depths.map((q: { queue: string }) => q.queue).sort()).toEqual([
       'default',
       'heavy',
@@ -165,7 +170,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(unknownQueue.code).toBe(3);
     expect(unknownQueue.stderr).toContain('known: default');
 
-    const redriven = await cli(['dlq', 'redrive', 'default', '--json']);
+    const redriven = await cli(['dlq', 'redrive', 'default', '--yes', '--json']);
     expect(redriven.json()).toMatchObject({ strategy: 'copy', moved: 2, failed: 0 });
     await until('the redriven task to run', async () =>
       (await cloud.store.get(envelope.id))?.status === 'SUCCESS' ? true : undefined,
@@ -208,9 +213,16 @@ describe('celerity CLI against the local cloud', () => {
     expect(preview.json().times).toHaveLength(2);
     expect(new Date(preview.json().times[0]).getUTCMinutes()).toBe(0);
 
-    const removed = await cli(['beat', 'remove', 'every-5']);
+    const refused = await cli(['beat', 'remove', 'every-5']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes: refusing to remove the periodic task "every-5"');
+    const removed = await cli(['beat', 'remove', 'every-5', '--yes']);
     expect(removed.code).toBe(0);
-    const [gone, human] = await Promise.all([cli(['beat', 'remove', 'every-5']), cli(['beat', 'list'])]);
+    expect(removed.stderr).toContain(`celerity: acting on the local cloud at ${endpoint}`);
+    const [gone, human] = await Promise.all([
+      cli(['beat', 'remove', 'every-5', '--yes']),
+      cli(['beat', 'list']),
+    ]);
     expect(gone.code).toBe(3);
     expect(human.stdout).toMatch(/Send Appointment Reminders\s+apps\.appointments/);
   });
@@ -262,6 +274,186 @@ describe('celerity CLI against the local cloud', () => {
     }
   });
 
+  it('shows every failure queue, with each message and its reason, and redrives the scheduler and beat-sync ones', async () => {
+    const state = localStateOf(cloud);
+    const schedulerDlq = state.failureQueues?.scheduler?.url as string;
+    const beatSyncQueue = state.failureQueues?.beatSync?.url as string;
+    expect(schedulerDlq).toBeTruthy();
+    expect(beatSyncQueue).toBeTruthy();
+    const executionId = crypto.randomUUID();
+    const text = (value: string) => ({ DataType: 'String', StringValue: value });
+    // What the Scheduler leaves when it cannot deliver: the target input, and why, as attributes.
+    await cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: schedulerDlq,
+        MessageBody: JSON.stringify({ v: 1, id: EXECUTION_ID, task: 'apps.demo.tasks.add', args: [40, 2] }),
+        MessageAttributes: {
+          ERROR_CODE: text('AWS.SQS.KmsAccessDenied'),
+          ERROR_MESSAGE: text('The scheduler role may not use the key'),
+          EXECUTION_ID: text(executionId),
+          RETRY_ATTEMPTS: { DataType: 'Number', StringValue: '9' },
+          SCHEDULE_ARN: text('arn:aws:scheduler:us-east-1:000000000000:schedule/delays/job'),
+          TARGET_ARN: text(state.queues?.default?.arn as string),
+        },
+      }),
+    );
+    // What Lambda leaves when the beat sync gives up on a stream batch.
+    await cloud.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: beatSyncQueue,
+        MessageBody: JSON.stringify({
+          requestContext: {
+            requestId: 'r-1',
+            functionArn: 'arn:fn',
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: 4,
+          },
+          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          DDBStreamBatchInfo: {
+            shardId: 'shardId-01',
+            startSequenceNumber: '100',
+            endSequenceNumber: '104',
+            batchSize: 5,
+            streamArn: 'arn:stream',
+          },
+        }),
+      }),
+    );
+
+    // Counted before the peeks, which hold messages in flight for a moment.
+    const [queues, human] = await Promise.all([
+      cli(['inspect', 'queues', '--json']),
+      cli(['inspect', 'queues']),
+    ]);
+    const scheduler = await cli(['dlq', 'show', 'scheduler', '--json']);
+    const [beatSync, all] = await Promise.all([
+      cli(['dlq', 'show', 'beat-sync']),
+      cli(['dlq', 'show', '--all', '--json']),
+    ]);
+    expect(queues.code, queues.stderr).toBe(0);
+    const failureQueues = queues.json().failureQueues as { name: string; kind: string; visible: number }[];
+    expect(failureQueues.map((q) => q.name).sort()).toEqual([
+      'beat-sync',
+      'default',
+      'heavy',
+      'notifications',
+      'scheduler',
+    ]);
+    expect(failureQueues.find((q) => q.name === 'scheduler')).toMatchObject({
+      kind: 'scheduler',
+      visible: 1,
+    });
+    expect(failureQueues.find((q) => q.name === 'beat-sync')).toMatchObject({
+      kind: 'beat-sync',
+      visible: 1,
+    });
+    expect(human.stdout).toMatch(/scheduler\s+1\s+0\s+schedule deliveries the Scheduler gave up on/);
+    expect(scheduler.code, scheduler.stderr).toBe(0);
+    expect(scheduler.json().messages).toEqual([
+      expect.objectContaining({
+        taskId: executionId,
+        task: 'apps.demo.tasks.add',
+        reason: 'AWS.SQS.KmsAccessDenied: The scheduler role may not use the key',
+        scheduler: expect.objectContaining({ errorCode: 'AWS.SQS.KmsAccessDenied', retryAttempts: 9 }),
+      }),
+    ]);
+    expect(beatSync.stdout).toContain(
+      'RetryAttemptsExhausted after 4 invocations, stream batch of 5 records, shard shardId-01, sequence 100 to 104',
+    );
+    expect((all.json() as { queue: string }[]).map((p) => p.queue).sort()).toEqual([
+      'beat-sync',
+      'default',
+      'heavy',
+      'notifications',
+      'scheduler',
+    ]);
+
+    // The Scheduler's dead letter goes to its target queue, under the failed delivery's task id.
+    const resent = await cli(['dlq', 'redrive', 'scheduler', '--yes', '--json']);
+    expect(resent.code, resent.stderr).toBe(0);
+    expect(resent.json()).toMatchObject({ strategy: 'resend', moved: 1, failed: 0 });
+    await until('the re-sent delivery to run', async () => {
+      const row = await cloud.store.get(executionId);
+      return row?.status === 'SUCCESS' ? row : undefined;
+    });
+    // A beat-sync failure record is retried by rebuilding the schedules from the table.
+    const rebuilt = await cli(['dlq', 'redrive', 'beat-sync', '--yes', '--json']);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.json()).toMatchObject({ strategy: 'reconcile', moved: 1, failed: 0 });
+    const after = (await cli(['inspect', 'queues', '--json'])).json().failureQueues as {
+      name: string;
+      visible: number;
+    }[];
+    expect(after.filter((q) => ['scheduler', 'beat-sync'].includes(q.name)).map((q) => q.visible)).toEqual([
+      0, 0,
+    ]);
+  });
+
+  it('asks before purging (exit 2 without --yes and a terminal), names the target, and pipes > 64 KiB of --json whole', async () => {
+    const file = join(dir, 'many.jsonl');
+    writeFileSync(file, Array.from({ length: 800 }, (_, i) => JSON.stringify({ args: [i, 1] })).join('\n'));
+    const sent = await cli(
+      [
+        'call',
+        'apps.demo.tasks.add',
+        '--from-file',
+        file,
+        '--queue',
+        'notifications',
+        '--countdown',
+        '900',
+        '--json',
+      ],
+      {},
+      { throughPipe: true },
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout.length).toBeGreaterThan(64 * 1024);
+    expect(sent.json().tasks).toHaveLength(800);
+    expect(sent.stderr).toContain(
+      `celerity: acting on the local cloud at ${endpoint} (state file ${stateFile}`,
+    );
+
+    const refused = await cli(['purge', 'notifications']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes: refusing to purge queue notifications');
+    const depth = (await cli(['inspect', 'queues', '--json'])).json().queues as {
+      queue: string;
+      delayed: number;
+    }[];
+    expect(depth.find((q) => q.queue === 'notifications')?.delayed).toBeGreaterThanOrEqual(800);
+
+    const purged = await cli(['purge', 'notifications', '--yes', '--json']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(purged.stderr).toBe(
+      `celerity: acting on the local cloud at ${endpoint} (state file ${stateFile}, from CELERITY_STATE_FILE)\n`,
+    );
+    expect(purged.json()[0]).toMatchObject({
+      queue: 'notifications',
+      approximateMessages: expect.any(Number),
+    });
+    expect(purged.json()[0].approximateMessages).toBeGreaterThanOrEqual(800);
+  });
+
+  it('says which state file it uses when it found one in a parent folder', async () => {
+    const project = join(dir, 'project');
+    mkdirSync(join(project, '.celerity'), { recursive: true });
+    mkdirSync(join(project, 'apps', 'deep'), { recursive: true });
+    const parentFile = join(project, '.celerity', 'local.json');
+    writeFileSync(parentFile, JSON.stringify(localStateOf(cloud)));
+    const read = await cli(
+      ['inspect', 'queues'],
+      { CELERITY_STATE_FILE: '' },
+      { cwd: join(project, 'apps', 'deep') },
+    );
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stderr).toBe(
+      `celerity: reading the local cloud at ${endpoint} (state file ${parentFile}, found in a parent folder)\n`,
+    );
+  });
+
   it('says when the target cannot be reached (exit 4)', async () => {
     const deadFile = join(dir, 'dead.json');
     writeFileSync(deadFile, JSON.stringify({ ...localStateOf(cloud), endpoint: 'http://127.0.0.1:9' }));
@@ -273,5 +465,13 @@ describe('celerity CLI against the local cloud', () => {
     expect(missing.stderr).toContain('npm run dev');
     expect(dead.code).toBe(4);
     expect(dead.json().error).toMatchObject({ code: 4, type: 'TargetUnreachable' });
+
+    // A state file may point only at this machine: refused before any request is made.
+    const remoteFile = join(dir, 'remote.json');
+    writeFileSync(remoteFile, JSON.stringify({ ...localStateOf(cloud), endpoint: 'http://10.0.0.5:4566' }));
+    const remote = await cli(['purge', 'heavy', '--yes'], { CELERITY_STATE_FILE: remoteFile });
+    expect(remote.code).toBe(4);
+    expect(remote.stderr).toContain(`${remoteFile}: refusing its endpoint http://10.0.0.5:4566`);
+    expect(remote.stderr).not.toContain('acting on');
   });
 });
