@@ -43,16 +43,13 @@ function known(ctx: OpsContext): string {
   return `known: ${[...Object.keys(ctx.config.queues), ...Object.values(FailureQueueName)].join(', ')}`;
 }
 
-async function withUrl(ctx: OpsContext, ref: QueueRef | undefined): Promise<QueueRef | undefined> {
-  if (!ref || ref.url) return ref;
-  const url = ref.arn ? await queueUrlOfArn(ctx.clients.sqs, ref.arn) : undefined;
-  return url ? { ...ref, url } : undefined;
-}
-
 /** The Scheduler's DLQ: as the target names it, else from the producer's configuration. */
 async function schedulerDlq(ctx: OpsContext): Promise<QueueRef | undefined> {
+  const given = ctx.failureQueues?.scheduler;
+  if (given) return given;
   const arn = ctx.config.scheduler?.deadLetterArn;
-  return withUrl(ctx, ctx.failureQueues?.scheduler ?? (arn ? { url: '', arn } : undefined));
+  const url = arn ? await queueUrlOfArn(ctx.clients.sqs, arn) : undefined;
+  return url ? { url, arn } : undefined;
 }
 
 function special(kind: Exclude<FailureQueueKind, 'task'>, ref: QueueRef): FailureQueue {

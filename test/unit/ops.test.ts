@@ -4,6 +4,7 @@ import { parsePeriodicTask } from '../../shared/beat/model.ts';
 import { resolveConfig } from '../../shared/config/config.ts';
 import { describeSchedule, previewSchedule } from '../../shared/ops/beat.ts';
 import { describeDeadLetter, taskReason } from '../../shared/ops/dead-letters.ts';
+import { failureQueue } from '../../shared/ops/failure-queues.ts';
 import { parseLogLine } from '../../shared/ops/logs.ts';
 import { registeredTasks } from '../../shared/ops/registered.ts';
 import { projectedAttributes, RESULT_INDEXES } from '../../shared/results/indexes.ts';
@@ -281,5 +282,43 @@ describe('failure-queue messages, each with its reason', () => {
     expect(taskReason({ status: 'FAILURE', errorType: 'NotRegistered' })).toBe('FAILURE: NotRegistered');
     expect(describeDeadLetter('task', { Body: 'not json' })).toMatchObject({ body: 'not json' });
     expect(describeDeadLetter('beat-sync', { Body: '{"x":1}' })).toMatchObject({ body: '{"x":1}' });
+  });
+});
+
+describe('failure queues by name', () => {
+  const config = resolveConfig(
+    {},
+    {
+      CELERITY_QUEUES: JSON.stringify({
+        default: { url: 'http://sqs/default', arn: 'arn:aws:sqs:r:1:default' },
+      }),
+      CELERITY_SCHEDULER_GROUP: 'delays',
+      CELERITY_SCHEDULER_ROLE_ARN: 'arn:aws:iam::1:role/scheduler',
+      CELERITY_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:r:1:scheduler-dlq',
+    },
+  );
+  const asked: Record<string, unknown>[] = [];
+  const sqs = {
+    async send(command: { input: Record<string, unknown> }) {
+      asked.push(command.input);
+      return { QueueUrl: `http://sqs/${String(command.input.QueueName)}` };
+    },
+  };
+  const ctx = { config, clients: { sqs, dynamo: {}, scheduler: {} }, registry: new TaskRegistry() } as never;
+
+  it("finds the Scheduler's DLQ from the configuration when the target names none (an older state file)", async () => {
+    await expect(failureQueue(ctx, 'scheduler')).resolves.toMatchObject({
+      name: 'scheduler',
+      kind: 'scheduler',
+      url: 'http://sqs/scheduler-dlq',
+    });
+    expect(asked).toContainEqual({ QueueName: 'scheduler-dlq', QueueOwnerAWSAccountId: '1' });
+  });
+
+  it('says which names there are, and how to get a beat-sync queue the target does not name', async () => {
+    await expect(failureQueue(ctx, 'nope')).rejects.toThrow(
+      'no dead-letter queue "nope" (known: default, scheduler, beat-sync)',
+    );
+    await expect(failureQueue(ctx, 'beat-sync')).rejects.toThrow(/restart `npm run dev`/);
   });
 });
