@@ -79,7 +79,8 @@ export function registerInspectExtras(inspect: Command, app: CliApp): void {
 /** A failure-queue message in one table row: what it was, and why it is here. */
 function deadLetterTable(messages: readonly DeadLetter[]): string {
   return table(messages, [
-    { header: 'TASK ID', value: (m) => m.taskId ?? m.messageId },
+    // A task id where the message carries one, else the SQS message id (a beat-sync record).
+    { header: 'ID', value: (m) => m.taskId ?? m.messageId },
     { header: 'TASK', value: (m) => m.task ?? (m.lambda ? 'beat-sync' : m.body), max: 50 },
     { header: 'RECEIVES', value: (m) => m.receiveCount },
     { header: 'SENT', value: (m) => shortTime(m.sentAt) },
@@ -145,10 +146,14 @@ export function registerQueueCommands(program: Command, app: CliApp): void {
         app.output(queue ? peeks[0] : peeks, () =>
           peeks
             .map((peek) => {
-              const of =
-                peek.kind === 'task' ? `the DLQ of ${peek.queue}` : `the ${peek.queue} failure queue`;
+              const of = {
+                task: `the DLQ of ${peek.queue}`,
+                scheduler: "the Scheduler's DLQ",
+                'beat-sync': 'the beat-sync failure queue',
+              }[peek.kind];
               if (peek.messages.length === 0) return `${of} is empty`;
-              return `${peek.approximateTotal} messages in ${of}; showing ${peek.messages.length}\n${deadLetterTable(peek.messages)}`;
+              const total = peek.approximateTotal;
+              return `${total} message${total === 1 ? '' : 's'} in ${of}; showing ${peek.messages.length}\n${deadLetterTable(peek.messages)}`;
             })
             .join('\n\n'),
         );
