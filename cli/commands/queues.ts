@@ -185,6 +185,9 @@ export function registerQueueCommands(program: Command, app: CliApp): void {
         if (special && options.strategy !== undefined) {
           throw new UsageError(`--strategy: only for a route's DLQ (${queue} has its own way back)`);
         }
+        if (queue === FailureQueueName.beatSync && limit !== undefined) {
+          throw new UsageError('--limit: not for beat-sync (one reconcile answers every record)');
+        }
         const target = await app.destructive(options.yes, `redrive the failure queue ${queue}`);
         const isRoute = queue in target.ctx.config.queues;
         // Emulators lack move tasks; a limit means counting message by message.

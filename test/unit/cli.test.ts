@@ -118,6 +118,9 @@ describe('the command line, in process (no target needed)', () => {
       [['tasks', '--limit', 'ten'], '--limit: must be a whole number'],
       [['purge', 'default'], '--yes: refusing to purge queue default'],
       [['dlq', 'redrive', 'default', '--strategy', 'teleport'], '--strategy: must be move-task or copy'],
+      [['dlq', 'redrive', 'scheduler', '--strategy', 'copy'], "--strategy: only for a route's DLQ"],
+      [['dlq', 'redrive', 'beat-sync', '--limit', '5'], '--limit: not for beat-sync'],
+      [['dlq', 'show'], 'QUEUE: name a route, scheduler or beat-sync, or give --all'],
       [
         ['beat', 'add', '--name', 'x', '--task', 'apps.demo.tasks.noop', '--crontab', '0 9 * *'],
         '--crontab: must be five fields',
