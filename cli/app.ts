@@ -1,5 +1,6 @@
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { describeFailure, ExitCode, Reported } from './errors.ts';
+import { describeFailure, ExitCode, NotConfirmed, Reported } from './errors.ts';
 import { resolveTarget, type Target } from './target.ts';
 
 /** Global options every command takes. */
@@ -15,17 +16,27 @@ export interface Output {
   isTTY?: boolean;
 }
 
+/** Where a confirmation is read from: the process's stdin, or a test's stream. */
+export type Input = NodeJS.ReadableStream & { isTTY?: boolean };
+
 /** What a command needs besides its arguments: the target, made on first use, and the output. */
 export class CliApp {
   readonly stdout: Output;
   readonly stderr: Output;
+  readonly stdin: Input;
   exitCode: ExitCode = ExitCode.ok;
   #target: Promise<Target> | undefined;
   #globals: GlobalOptions = {};
+  #announced = false;
 
-  constructor(stdout: Output = process.stdout, stderr: Output = process.stderr) {
+  constructor(
+    stdout: Output = process.stdout,
+    stderr: Output = process.stderr,
+    stdin: Input = process.stdin,
+  ) {
     this.stdout = stdout;
     this.stderr = stderr;
+    this.stdin = stdin;
   }
 
   get json(): boolean {
@@ -42,9 +53,40 @@ export class CliApp {
     return !this.json && this.stderr.isTTY === true;
   }
 
+  /** The target, for reading; a state file found in a parent folder is named on stderr. */
   target(): Promise<Target> {
+    return this.#resolve(false);
+  }
+
+  /** The target, for a command that writes: named on stderr first (stdout stays clean for `--json`). */
+  targetForWrite(): Promise<Target> {
+    return this.#resolve(true);
+  }
+
+  async #resolve(writing: boolean): Promise<Target> {
     this.#target ??= resolveTarget(this.#globals);
-    return this.#target;
+    const target = await this.#target;
+    if (!this.#announced && (writing || target.fromParentFolder)) {
+      this.#announced = true;
+      this.note(`celerity: ${writing ? 'acting on' : 'reading'} ${target.where}`);
+    }
+    return target;
+  }
+
+  /**
+   * For a destructive command: unless `yes`, asks on the terminal after naming the target, and
+   * refuses (exit 2) when there is no terminal to ask on, so a script never hangs on a prompt.
+   */
+  async destructive(yes: boolean | undefined, what: string): Promise<Target> {
+    if (!yes && this.stdin.isTTY !== true) {
+      throw new NotConfirmed(`--yes: refusing to ${what} without it (no terminal to ask on)`);
+    }
+    const target = await this.targetForWrite();
+    if (yes) return target;
+    this.stderr.write(`${what}? [y/N] `);
+    const answer = await readLine(this.stdin);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new NotConfirmed(`not confirmed: did not ${what}`);
+    return target;
   }
 
   print(text: string): void {
@@ -86,5 +128,16 @@ export class CliApp {
     if (process.env.CELERITY_DEBUG && error instanceof Error) this.note(error.stack ?? '');
     if (this.json) this.printJson({ error: failure });
     return failure.code;
+  }
+}
+
+/** One line from a stream ('' at its end). */
+async function readLine(input: Input): Promise<string> {
+  const lines = createInterface({ input, terminal: false });
+  try {
+    for await (const line of lines) return line;
+    return '';
+  } finally {
+    lines.close();
   }
 }

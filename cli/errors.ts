@@ -35,6 +35,28 @@ export class TargetUnreachable extends CelerityError {
   }
 }
 
+/** A local cloud state file whose endpoint is not this machine: refused before any request. */
+export class StateFileRefused extends TargetUnreachable {
+  readonly file: string;
+  readonly endpoint: string;
+  constructor(file: string, endpoint: string) {
+    super(
+      `${file}: refusing its endpoint ${endpoint}: a local cloud state file may only point at this machine (127.0.0.0/8, ::1, localhost); for a deployed stack use --stack NAME`,
+    );
+    this.name = 'StateFileRefused';
+    this.file = file;
+    this.endpoint = endpoint;
+  }
+}
+
+/** Not confirmed (no terminal to ask on without --yes, or the person said no): nothing was done. */
+export class NotConfirmed extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotConfirmed';
+  }
+}
+
 /** A failure already reported to the user; only the exit code is left to set. */
 export class Reported extends CelerityError {
   readonly code: ExitCode;

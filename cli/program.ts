@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CliApp, type Output } from './app.ts';
+import { CliApp, type Input, type Output } from './app.ts';
 import { registerBeatCommands } from './commands/beat.ts';
 import { registerLogCommands } from './commands/logs.ts';
 import { registerInspectExtras, registerQueueCommands } from './commands/queues.ts';
@@ -34,9 +34,9 @@ export function buildProgram(app: CliApp): Command {
 /** Runs one command line; returns the exit code. Output goes to the given streams. */
 export async function run(
   argv: readonly string[],
-  streams: { stdout?: Output; stderr?: Output } = {},
+  streams: { stdout?: Output; stderr?: Output; stdin?: Input } = {},
 ): Promise<number> {
-  const app = new CliApp(streams.stdout, streams.stderr);
+  const app = new CliApp(streams.stdout, streams.stderr, streams.stdin);
   app.useGlobals({ json: argv.includes('--json') });
   const program = buildProgram(app);
   try {

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { ConfigEnv } from '../shared/config/env.ts';
+import { StateFileRefused } from './errors.ts';
 
 /**
  * What `npm run dev` writes to `.celerity/local.json` so other tools find the running local cloud:
@@ -14,23 +17,59 @@ export interface LocalState {
   queues?: Record<string, { url: string; arn: string; dlqUrl?: string; dlqArn?: string }>;
   tables?: Record<string, string>;
   scheduleGroups?: string[];
+  /** The failure queues that are no route's DLQ (`inspect queues`, `dlq show scheduler|beat-sync`). */
+  failureQueues?: { scheduler?: { url: string; arn: string }; beatSync?: { url: string; arn: string } };
   environment: Record<string, string>;
 }
 
 export const STATE_FILE_ENV = 'CELERITY_STATE_FILE';
 
+/** A state file, and how it was found: named by CELERITY_STATE_FILE, here, or in a parent folder. */
+export interface FoundStateFile {
+  file: string;
+  origin: 'env' | 'here' | 'parent';
+}
+
 /** `CELERITY_STATE_FILE`, else `.celerity/local.json` here or in the nearest directory above. */
+export function locateStateFile(
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): FoundStateFile | undefined {
+  const given = env[STATE_FILE_ENV];
+  if (given) return { file: resolve(cwd, given), origin: 'env' };
+  const here = resolve(cwd);
+  for (let dir = here; ; dir = dirname(dir)) {
+    const candidate = join(dir, '.celerity', 'local.json');
+    if (existsSync(candidate)) return { file: candidate, origin: dir === here ? 'here' : 'parent' };
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 export function findStateFile(
   cwd: string = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  const given = env[STATE_FILE_ENV];
-  if (given) return resolve(cwd, given);
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, '.celerity', 'local.json');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return undefined;
+  return locateStateFile(cwd, env)?.file;
+}
+
+/** Whether a URL's host is this machine: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(endpoint: string): boolean {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname.toLowerCase();
+  } catch {
+    return false;
   }
+  if (host === 'localhost' || host === '[::1]') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/**
+ * The local cloud takes any credentials, and the CLI signs with the user's own where it finds
+ * them: a state file that sends them to another host is refused, whoever wrote it.
+ */
+export function assertLoopback(file: string, endpoint: string): void {
+  if (!isLoopback(endpoint)) throw new StateFileRefused(file, endpoint);
 }
 
 /** Reads and checks a state file; a message naming the file says what is wrong with it. */
@@ -83,6 +122,28 @@ export function localStateOf(cloud: import('../localstack/local-cloud.ts').Local
     ),
     tables: Object.fromEntries(Object.values(resources.tables).map((t) => [t.logicalId, t.name])),
     scheduleGroups: Object.values(resources.scheduleGroups).map((g) => g.name),
+    failureQueues: failureQueuesOf(cloud),
     environment: cloud.workers[0]?.function.environment ?? {},
+  };
+}
+
+/**
+ * The Scheduler's DLQ (the queue the workers' CELERITY_SCHEDULER_DLQ_ARN names) and the on-failure
+ * queue of the table stream mappings (the beat sync's), as the template made them.
+ */
+function failureQueuesOf(
+  cloud: import('../localstack/local-cloud.ts').LocalCloud,
+): LocalState['failureQueues'] {
+  const { resources } = cloud;
+  const queues = Object.values(resources.queues);
+  const schedulerArn = cloud.workers[0]?.function.environment[ConfigEnv.schedulerDeadLetterArn];
+  const scheduler = queues.find((q) => q.arn === schedulerArn);
+  const beatSyncId = resources.eventSourceMappings.find(
+    (m) => m.tableLogicalId && m.onFailure?.queueLogicalId,
+  )?.onFailure?.queueLogicalId;
+  const beatSync = beatSyncId ? resources.queues[beatSyncId] : undefined;
+  return {
+    ...(scheduler ? { scheduler: { url: scheduler.url, arn: scheduler.arn } } : {}),
+    ...(beatSync ? { beatSync: { url: beatSync.url, arn: beatSync.arn } } : {}),
   };
 }

@@ -5,7 +5,14 @@ import { ConfigEnv } from '../shared/config/env.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { TargetUnreachable, UsageError } from './errors.ts';
-import { findStateFile, isAlive, logDirOf, readState } from './state.ts';
+import {
+  assertLoopback,
+  type FoundStateFile,
+  isAlive,
+  locateStateFile,
+  logDirOf,
+  readState,
+} from './state.ts';
 
 export type LogSource =
   | { kind: 'files'; dir: string }
@@ -14,8 +21,13 @@ export type LogSource =
 /** Where commands act: the local cloud or a deployed stack, as one configuration and one set of clients. */
 export interface Target {
   kind: 'local' | 'stack';
-  /** `local (http://127.0.0.1:4566)` or `stack Celerity (eu-west-1)`: for messages. */
-  label: string;
+  /**
+   * Where commands act, in one line: `the local cloud at http://127.0.0.1:4566` (with its state
+   * file when that was not found here), or `stack Celerity in eu-west-1, account 123456789012`.
+   */
+  where: string;
+  /** The local cloud's state file came from a parent folder: say so even when only reading. */
+  fromParentFolder?: boolean;
   ctx: OpsContext;
   clients: AwsClients;
   logs: LogSource;
@@ -52,23 +64,25 @@ export async function resolveTarget(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Target> {
   if (options.local && options.stack) throw new UsageError('--local and --stack: give one or the other');
-  const stateFile = options.stack ? undefined : findStateFile(process.cwd(), env);
+  const stateFile = options.stack ? undefined : locateStateFile(process.cwd(), env);
   if (options.local || (!options.stack && stateFile)) return localTarget(stateFile);
   return stackTarget(options.stack ?? DEFAULT_STACK);
 }
 
-async function localTarget(stateFile: string | undefined): Promise<Target> {
-  if (!stateFile) {
+async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
+  if (!found) {
     throw new TargetUnreachable(
       'no local cloud found (.celerity/local.json): start it with `npm run dev`, or use --stack NAME for a deployed stack',
     );
   }
+  const stateFile = found.file;
   let state: ReturnType<typeof readState>;
   try {
     state = readState(stateFile);
   } catch (error) {
     throw new TargetUnreachable(`${(error as Error).message}; start the local cloud with \`npm run dev\``);
   }
+  assertLoopback(stateFile, state.endpoint);
   if (!isAlive(state.pid)) {
     throw new TargetUnreachable(
       `the local cloud in ${stateFile} (pid ${state.pid}) is not running: start it with \`npm run dev\``,
@@ -79,10 +93,22 @@ async function localTarget(stateFile: string | undefined): Promise<Target> {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   const clients = createAwsClients({ endpoint: state.endpoint, region: state.region });
+  const via =
+    found.origin === 'parent'
+      ? ` (state file ${stateFile}, found in a parent folder)`
+      : found.origin === 'env'
+        ? ` (state file ${stateFile}, from CELERITY_STATE_FILE)`
+        : '';
   return {
     kind: 'local',
-    label: `local cloud (${state.endpoint})`,
-    ctx: { config: configFrom(state.environment), clients, registry: defaultRegistry },
+    where: `the local cloud at ${state.endpoint}${via}`,
+    ...(found.origin === 'parent' ? { fromParentFolder: true } : {}),
+    ctx: {
+      config: configFrom(state.environment),
+      clients,
+      registry: defaultRegistry,
+      ...(state.failureQueues ? { failureQueues: state.failureQueues } : {}),
+    },
     clients,
     logs: { kind: 'files', dir: logDirOf(stateFile) },
   };
@@ -126,8 +152,13 @@ async function stackTarget(stackName: string): Promise<Target> {
         .map(([, value]) => value);
     return {
       kind: 'stack',
-      label: `stack ${stackName} (${settings.region})`,
-      ctx: { config: configFrom(environment), clients, registry: defaultRegistry },
+      where: stackWhere(stackName, stack.StackId, settings.region),
+      ctx: {
+        config: configFrom(environment),
+        clients,
+        registry: defaultRegistry,
+        failureQueues: stackFailureQueues(outputs),
+      },
       clients,
       logs: {
         kind: 'cloudwatch',
@@ -146,6 +177,27 @@ async function stackTarget(stackName: string): Promise<Target> {
     }
     throw error;
   }
+}
+
+/** `stack Celerity in eu-west-1, account 123456789012`: the account from the StackId ARN. */
+export function stackWhere(name: string, stackId: string | undefined, region: string | undefined): string {
+  // arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>
+  const [, , , arnRegion, account] = (stackId ?? '').split(':');
+  return `stack ${name} in ${arnRegion || region || 'an unknown region'}, account ${account || 'unknown'}`;
+}
+
+/** The failure queues that are no route's DLQ, from the stack's outputs. */
+export function stackFailureQueues(outputs: Record<string, string>): OpsContext['failureQueues'] {
+  const scheduler = outputs.SchedulerDlqUrl;
+  const beatSync = outputs.BeatSyncFailureQueueUrl;
+  return {
+    ...(scheduler
+      ? {
+          scheduler: { url: scheduler, ...(outputs.SchedulerDlqArn ? { arn: outputs.SchedulerDlqArn } : {}) },
+        }
+      : {}),
+    ...(beatSync ? { beatSync: { url: beatSync } } : {}),
+  };
 }
 
 /**

@@ -133,7 +133,7 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
     .description("create the app's default periodic tasks (setup_periodic_tasks); existing ones are kept")
     .action(
       app.action(async () => {
-        const { ctx } = await app.target();
+        const { ctx } = await app.targetForWrite();
         const report = await setupPeriodicTasks(ctx);
         app.output(report, () =>
           [
@@ -192,7 +192,7 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
     .action(
       app.action(async (options: AddOptions) => {
         const input = definitionFromOptions(options);
-        const { ctx } = await app.target();
+        const { ctx } = await app.targetForWrite();
         const definition = await addPeriodicTask(ctx, input);
         const row = periodicRow(definition, new Date());
         app.output(
@@ -214,7 +214,7 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
       .argument('<name>', 'the periodic task')
       .action(
         app.action(async (name: string) => {
-          const { ctx } = await app.target();
+          const { ctx } = await app.targetForWrite();
           const definition = await setPeriodicTaskEnabled(ctx, name, enabled);
           app.output(definition, () => `${verb}d ${name}`);
           return ExitCode.ok;
@@ -226,9 +226,13 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
     .command('remove')
     .description('delete a periodic task (its schedule goes with it)')
     .argument('<name>', 'the periodic task')
+    .option('--yes', 'yes, delete it (required without a terminal)')
     .action(
-      app.action(async (name: string) => {
-        const { ctx } = await app.target();
+      app.action(async (name: string, options: { yes?: boolean }) => {
+        const { ctx } = await app.destructive(
+          options.yes,
+          `remove the periodic task ${JSON.stringify(name)}`,
+        );
         const result = await removePeriodicTask(ctx, name);
         app.output(result, () => `removed ${name}`);
         return ExitCode.ok;
@@ -241,7 +245,7 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
     .argument('<name>', 'the periodic task')
     .action(
       app.action(async (name: string) => {
-        const { ctx } = await app.target();
+        const { ctx } = await app.targetForWrite();
         const sent = await runPeriodicTask(ctx, name);
         app.output(
           { ...sent, periodicTask: name },

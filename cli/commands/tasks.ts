@@ -146,7 +146,7 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
           return callMany(app, task, options);
         }
         const call = callFromOptions(task, options);
-        const { ctx } = await app.target();
+        const { ctx } = await app.targetForWrite();
         const sent = await sendTask(ctx, call, ORIGIN);
         if (!options.wait) {
           app.output(
@@ -230,7 +230,7 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
     .argument('<ids...>', 'task ids')
     .action(
       app.action(async (ids: string[]) => {
-        const { ctx } = await app.target();
+        const { ctx } = await app.targetForWrite();
         const outcomes = await Promise.all(
           ids.map((id) =>
             revokeTask(ctx, id).then(
@@ -268,7 +268,7 @@ async function callMany(app: CliApp, task: string, options: CallOptions): Promis
   }
   const base = callFromOptions(task, { ...options, args: undefined, kwargs: undefined });
   const calls = parseCallSets(file, text).map((set) => ({ ...base, ...set }));
-  const { ctx } = await app.target();
+  const { ctx } = await app.targetForWrite();
   const bar = progressBar(app.stderr, app.interactive, 'sending');
   const sent = await sendTasks(ctx, calls, {
     origin: ORIGIN,

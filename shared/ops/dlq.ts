@@ -1,96 +1,53 @@
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ValidationError } from '../errors.ts';
+import { READY_STATES } from '../task/states.ts';
 import type { OpsContext } from './context.ts';
-import { NotFound } from './errors.ts';
-import { deadLetterQueueOf, queueCounts, routeQueue } from './queues.ts';
+import {
+  type DeadLetter,
+  describeDeadLetter,
+  type RedriveReport,
+  type RedriveStrategy,
+  taskReason,
+} from './dead-letters.ts';
+import { type FailureQueue, type FailureQueueKind, failureQueue } from './failure-queues.ts';
+import { resendSchedulerDeadLetters, retryBeatSyncFailures } from './failure-redrive.ts';
+import { queueCounts, release, routeQueue } from './queues.ts';
 import { resultStore } from './tasks.ts';
-
-export interface DeadLetter {
-  messageId: string;
-  taskId?: string;
-  task?: string;
-  /** Receives so far, from the source queue and this peek included. */
-  receiveCount: number;
-  sentAt?: string;
-  bytes: number;
-  /** Why it never ran, as the worker recorded it (for a poison message, or a run that kept failing). */
-  status?: string;
-  errorType?: string;
-  /** The body, when it is not a readable envelope. */
-  body?: string;
-}
 
 /** How long peeked messages are held, so successive receives page through distinct ones. */
 const PEEK_HOLD_SECONDS = 30;
 const MAX_PEEK = 100;
 
-async function dlqFor(ctx: OpsContext, queue: string) {
-  const source = routeQueue(ctx.config, queue);
-  const dlq = await deadLetterQueueOf(ctx.clients.sqs, source.url);
-  if (!dlq) throw new NotFound('dead-letter queue', queue, 'this queue has no redrive policy');
-  return { source, dlq };
-}
-
-function describe(message: Message): DeadLetter {
-  const body = message.Body ?? '';
-  let envelope: { id?: unknown; task?: unknown } | undefined;
-  try {
-    envelope = JSON.parse(body);
-  } catch {
-    envelope = undefined;
-  }
-  const sent = Number(message.Attributes?.SentTimestamp);
-  const readable = envelope && typeof envelope === 'object';
-  return {
-    messageId: message.MessageId ?? '',
-    ...(readable && typeof envelope?.id === 'string' ? { taskId: envelope.id } : {}),
-    ...(readable && typeof envelope?.task === 'string' ? { task: envelope.task } : {}),
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-    ...(Number.isFinite(sent) ? { sentAt: new Date(sent).toISOString() } : {}),
-    bytes: Buffer.byteLength(body),
-    ...(readable ? {} : { body: body.slice(0, 200) }),
-  };
-}
-
-async function release(sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: url,
-        Entries: messages.slice(i, i + 10).map((m, index) => ({
-          Id: String(index),
-          ReceiptHandle: m.ReceiptHandle,
-          VisibilityTimeout: 0,
-        })),
-      }),
-    );
-  }
-}
-
 /**
- * Shows what sits in a route's DLQ without consuming it. SQS has no peek: messages are received
- * with a short hold (so each receive brings new ones) and then made visible again at once. A
- * receive counts, so each message's receive count goes up by one.
+ * Shows what sits in a failure queue without consuming it: a route's DLQ, the Scheduler's DLQ
+ * (`scheduler`) or the beat-sync failure queue (`beat-sync`), each message with its reason. SQS has
+ * no peek: messages are received with a short hold (so each receive brings new ones) and then
+ * made visible again at once. A receive counts, so each message's receive count goes up by one.
  */
 export async function peekDeadLetters(
   ctx: OpsContext,
   queue: string,
   options: { limit?: number } = {},
-): Promise<{ queue: string; url: string; approximateTotal: number; messages: DeadLetter[] }> {
+): Promise<{
+  queue: string;
+  kind: FailureQueueKind;
+  url: string;
+  approximateTotal: number;
+  messages: DeadLetter[];
+}> {
   const limit = options.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PEEK) {
     throw ValidationError.of('limit', `must be a whole number from 1 to ${MAX_PEEK} (got ${limit})`);
   }
   const { sqs } = ctx.clients;
-  const { dlq } = await dlqFor(ctx, queue);
+  const dlq = await failureQueue(ctx, queue);
   const counts = await queueCounts(sqs, dlq.url);
   const held: Message[] = [];
   try {
@@ -102,6 +59,7 @@ export async function peekDeadLetters(
           VisibilityTimeout: PEEK_HOLD_SECONDS,
           WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
         }),
       );
       if (Messages.length === 0) break;
@@ -110,34 +68,32 @@ export async function peekDeadLetters(
   } finally {
     await release(sqs, dlq.url, held);
   }
-  const messages = held.map(describe);
-  if (ctx.config.resultsTable) {
-    const store = resultStore(ctx);
-    await Promise.all(
-      messages.map(async (m) => {
-        if (!m.taskId) return;
-        const record = await store.get(m.taskId).catch(() => undefined);
-        if (record)
-          Object.assign(m, {
-            status: record.status,
-            ...(record.errorType ? { errorType: record.errorType } : {}),
-          });
-      }),
-    );
-  }
-  return { queue, url: dlq.url, approximateTotal: counts.visible, messages };
+  const messages = held.map((m) => describeDeadLetter(dlq.kind, m));
+  if (dlq.kind === 'task') await withResults(ctx, messages);
+  return { queue, kind: dlq.kind, url: dlq.url, approximateTotal: counts.visible, messages };
 }
 
-export type RedriveStrategy = 'move-task' | 'copy';
-
-export interface RedriveReport {
-  queue: string;
-  strategy: RedriveStrategy;
-  /** Messages moved back (copy), or the DLQ's approximate count when the move task started. */
-  moved: number;
-  failed: number;
-  /** The SQS move task, with `move-task`. */
-  taskHandle?: string;
+/** A task message's reason is its result row's: the FAILURE's error, or the run that never finished. */
+async function withResults(ctx: OpsContext, messages: DeadLetter[]): Promise<void> {
+  if (!ctx.config.resultsTable) return;
+  const store = resultStore(ctx);
+  await Promise.all(
+    messages.map(async (m) => {
+      if (!m.taskId) return;
+      const record = await store.get(m.taskId).catch(() => undefined);
+      if (!record) {
+        m.reason = 'no result recorded: every delivery ended before the worker settled it (timeout or crash)';
+        return;
+      }
+      Object.assign(m, {
+        status: record.status,
+        ...(record.errorType ? { errorType: record.errorType } : {}),
+      });
+      m.reason = READY_STATES.has(record.status)
+        ? taskReason(record)
+        : `${record.status}: its runs never finished (timeout or crash)`;
+    }),
+  );
 }
 
 /**
@@ -151,9 +107,31 @@ export async function redriveDeadLetters(
   queue: string,
   options: { strategy?: RedriveStrategy; limit?: number } = {},
 ): Promise<RedriveReport> {
+  const dlq = await failureQueue(ctx, queue);
+  const own = dlq.kind === 'task' ? undefined : dlq.kind === 'scheduler' ? 'resend' : 'reconcile';
+  if (own && options.strategy !== undefined && options.strategy !== own) {
+    throw ValidationError.of(
+      'strategy',
+      `the ${queue} queue is redriven only by ${own} (got ${options.strategy})`,
+    );
+  }
+  if (dlq.kind === 'scheduler') return resendSchedulerDeadLetters(ctx, dlq, options);
+  if (dlq.kind === 'beat-sync') return retryBeatSyncFailures(ctx, dlq);
+  return redriveTaskDeadLetters(ctx, dlq, options);
+}
+
+async function redriveTaskDeadLetters(
+  ctx: OpsContext,
+  dlq: FailureQueue,
+  options: { strategy?: RedriveStrategy; limit?: number },
+): Promise<RedriveReport> {
   const { sqs } = ctx.clients;
-  const { source, dlq } = await dlqFor(ctx, queue);
+  const queue = dlq.name;
+  const source = dlq.source as NonNullable<FailureQueue['source']>;
   const strategy = options.strategy ?? 'move-task';
+  if (strategy !== 'move-task' && strategy !== 'copy') {
+    throw ValidationError.of('strategy', `must be move-task or copy for a task queue (got ${strategy})`);
+  }
   if (strategy === 'move-task') {
     const counts = await queueCounts(sqs, dlq.url);
     const { TaskHandle } = await sqs.send(
@@ -210,4 +188,20 @@ export async function redriveDeadLetters(
     if (notSent.length) break;
   }
   return { queue, strategy, moved, failed };
+}
+
+/**
+ * Celery's `purge`: deletes every waiting message of one route queue, or of a failure queue
+ * (a route's DLQ, `scheduler`, `beat-sync`). SQS allows
+ * one purge a minute per queue and takes up to a minute to finish; messages in flight are spared.
+ */
+export async function purgeQueue(
+  ctx: OpsContext,
+  queue: string,
+  options: { deadLetters?: boolean } = {},
+): Promise<{ queue: string; url: string; approximateMessages: number }> {
+  const url = options.deadLetters ? (await failureQueue(ctx, queue)).url : routeQueue(ctx.config, queue).url;
+  const before = await queueCounts(ctx.clients.sqs, url);
+  await ctx.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+  return { queue, url, approximateMessages: before.visible + before.delayed };
 }

@@ -15,14 +15,23 @@ export {
   setPeriodicTaskEnabled,
   setupPeriodicTasks,
 } from './beat.ts';
-export type { OpsContext } from './context.ts';
-export type { DeadLetter, RedriveReport, RedriveStrategy } from './dlq.ts';
-export { peekDeadLetters, redriveDeadLetters } from './dlq.ts';
+export type { OpsContext, QueueRef } from './context.ts';
+export type {
+  DeadLetter,
+  LambdaFailure,
+  RedriveReport,
+  RedriveStrategy,
+  SchedulerFailure,
+} from './dead-letters.ts';
+export { describeDeadLetter } from './dead-letters.ts';
+export { peekDeadLetters, purgeQueue, redriveDeadLetters } from './dlq.ts';
 export { NotFound, OperationFailed } from './errors.ts';
+export type { FailureQueue, FailureQueueDepth, FailureQueueKind } from './failure-queues.ts';
+export { FailureQueueName, failureQueue, failureQueueDepths } from './failure-queues.ts';
 export type { LogEntry } from './logs.ts';
 export { filterLogGroups, parseLogLine } from './logs.ts';
 export type { QueueCounts, QueueDepth } from './queues.ts';
-export { deadLetterQueueOf, purgeQueue, queueCounts, queueDepths, routeQueue } from './queues.ts';
+export { deadLetterQueueOf, queueCounts, queueDepths, routeQueue } from './queues.ts';
 export type { RegisteredTaskInfo } from './registered.ts';
 export { registeredTasks } from './registered.ts';
 export type { TaskView } from './tasks.ts';

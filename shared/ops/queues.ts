@@ -1,7 +1,8 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  PurgeQueueCommand,
+  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
@@ -50,6 +51,16 @@ export async function queueCounts(sqs: SQSClient, url: string): Promise<QueueCou
   };
 }
 
+/** A queue's URL from its ARN (`arn:aws:sqs:region:account:name`). */
+export async function queueUrlOfArn(sqs: SQSClient, arn: string): Promise<string | undefined> {
+  const [, , , , account, name] = arn.split(':');
+  if (!name) return undefined;
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: name, ...(account ? { QueueOwnerAWSAccountId: account } : {}) }),
+  );
+  return QueueUrl;
+}
+
 /**
  * A queue's dead-letter queue, read from its redrive policy: the queue itself says where its
  * failures go, so the configuration need not (and cannot drift from the stack's).
@@ -68,12 +79,7 @@ export async function deadLetterQueueOf(
   };
   const arn = policy.deadLetterTargetArn;
   if (!arn) return undefined;
-  // arn:aws:sqs:region:account:name
-  const [, , , , account, name] = arn.split(':');
-  if (!name) return undefined;
-  const { QueueUrl } = await sqs.send(
-    new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
-  );
+  const QueueUrl = await queueUrlOfArn(sqs, arn);
   if (!QueueUrl) return undefined;
   const maxReceiveCount = Number(policy.maxReceiveCount);
   return { url: QueueUrl, arn, ...(Number.isFinite(maxReceiveCount) ? { maxReceiveCount } : {}) };
@@ -93,23 +99,18 @@ export async function queueDepths(ctx: OpsContext): Promise<QueueDepth[]> {
   );
 }
 
-/**
- * Celery's `purge`: deletes every waiting message of one route queue (or of its DLQ). SQS allows
- * one purge a minute per queue and takes up to a minute to finish; messages in flight are spared.
- */
-export async function purgeQueue(
-  ctx: OpsContext,
-  queue: string,
-  options: { deadLetters?: boolean } = {},
-): Promise<{ queue: string; url: string; approximateMessages: number }> {
-  const target = routeQueue(ctx.config, queue);
-  let url = target.url;
-  if (options.deadLetters) {
-    const dlq = await deadLetterQueueOf(ctx.clients.sqs, target.url);
-    if (!dlq) throw new NotFound('dead-letter queue', queue, 'this queue has no redrive policy');
-    url = dlq.url;
+/** Makes held messages visible again at once (a peek, or what could not be moved). */
+export async function release(sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: messages.slice(i, i + 10).map((m, index) => ({
+          Id: String(index),
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
   }
-  const before = await queueCounts(ctx.clients.sqs, url);
-  await ctx.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
-  return { queue, url, approximateMessages: before.visible + before.delayed };
 }

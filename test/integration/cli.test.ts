@@ -1,44 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localStateOf } from '../../cli/state.ts';
-import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
-import { type Run, runCli, startCli } from '../support/cli-runner.ts';
+import { useCliCloud } from '../support/cli-cloud.ts';
+import { startCli } from '../support/cli-runner.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { until } from '../support/until.ts';
 
 const { endpoint } = useEmulator();
-
-let cloud: LocalCloud;
-let dir: string;
-let stateFile: string;
-
-/** The real CLI, as a user runs it, against the state file this suite wrote. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return runCli(stateFile, args, env);
-}
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'celerity-cli-'));
-  // The log files `celerity logs` reads, where `npm run dev` puts them: beside the state file.
-  cloud = await startLocalCloud({
-    endpoint,
-    logLevel: 'silent',
-    logDir: join(dir, 'logs'),
-    overrides: { waitTimeSeconds: 1 },
-  });
-  stateFile = join(dir, 'local.json');
-  writeFileSync(stateFile, `${JSON.stringify(localStateOf(cloud), null, 2)}\n`);
-});
-
-afterAll(async () => {
-  await cloud?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const local = useCliCloud(endpoint);
+const { cli } = local;
 
 describe('celerity CLI against the local cloud', () => {
   it('calls a task and reads its result; lists it by state and by name', async () => {
@@ -87,7 +61,7 @@ describe('celerity CLI against the local cloud', () => {
   });
 
   it('sends many calls from a file with SendMessageBatch', async () => {
-    const file = join(dir, 'calls.jsonl');
+    const file = join(local.dir, 'calls.jsonl');
     writeFileSync(file, Array.from({ length: 25 }, (_, i) => JSON.stringify({ args: [i, 1] })).join('\n'));
     const ok = await cli(['call', 'apps.demo.tasks.add', '--from-file', file, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -95,7 +69,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(ok.stderr).not.toContain('sending [');
     const last = ok.json().tasks[24].taskId;
     await until('the batch to run', async () =>
-      (await cloud.store.get(last))?.status === 'SUCCESS' ? true : undefined,
+      (await local.cloud.store.get(last))?.status === 'SUCCESS' ? true : undefined,
     );
   });
 
@@ -104,7 +78,7 @@ describe('celerity CLI against the local cloud', () => {
       await cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[1,1]', '--countdown', '600'])
     ).json();
     // A run holding its lease right now, as a worker mid-task leaves it.
-    await cloud.store.claim([
+    await local.cloud.store.claim([
       {
         taskId: 'active-1',
         taskName: 'apps.demo.tasks.slow',
@@ -124,7 +98,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(revoked.code).toBe(0);
     expect(revoked.json()).toEqual([{ taskId: later.taskId, status: 'REVOKED', revoked: true }]);
     expect(active.json().map((t: { taskId: string }) => t.taskId)).toEqual(['active-1']);
-    const depths = queues.json();
+    const depths = queues.json().queues;
     expect(depths.map((q: { queue: string }) => q.queue).sort()).toEqual([
       'default',
       'heavy',
@@ -133,7 +107,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(depths.find((q: { queue: string }) => q.queue === 'default').delayed).toBeGreaterThanOrEqual(1);
     expect(depths[0].dlq).toMatchObject({ visible: expect.any(Number) });
 
-    await cloud.store.complete([
+    await local.cloud.store.complete([
       { record: { taskId: 'done-1', taskName: 'apps.demo.tasks.add', status: 'SUCCESS', result: '2' } },
     ]);
     const [again, finished] = await Promise.all([cli(['revoke', later.taskId]), cli(['revoke', 'done-1'])]);
@@ -143,12 +117,12 @@ describe('celerity CLI against the local cloud', () => {
   });
 
   it('shows and redrives dead letters, and purges only with --yes', async () => {
-    const dlqUrl = localStateOf(cloud).queues?.default?.dlqUrl as string;
+    const dlqUrl = localStateOf(local.cloud).queues?.default?.dlqUrl as string;
     const { envelope, body } = encodeEnvelope(
       callToEnvelope({ task: 'apps.demo.tasks.add', args: [20, 22] }, Date.now()),
     );
-    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
-    await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
+    await local.cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }));
+    await local.cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
 
     const shown = await cli(['dlq', 'show', 'default', '--json']);
     expect(shown.code, shown.stderr).toBe(0);
@@ -165,10 +139,10 @@ describe('celerity CLI against the local cloud', () => {
     expect(unknownQueue.code).toBe(3);
     expect(unknownQueue.stderr).toContain('known: default');
 
-    const redriven = await cli(['dlq', 'redrive', 'default', '--json']);
+    const redriven = await cli(['dlq', 'redrive', 'default', '--yes', '--json']);
     expect(redriven.json()).toMatchObject({ strategy: 'copy', moved: 2, failed: 0 });
     await until('the redriven task to run', async () =>
-      (await cloud.store.get(envelope.id))?.status === 'SUCCESS' ? true : undefined,
+      (await local.cloud.store.get(envelope.id))?.status === 'SUCCESS' ? true : undefined,
     );
     const purged = await cli(['purge', 'heavy', '--yes', '--json']);
     expect(purged.code).toBe(0);
@@ -208,9 +182,16 @@ describe('celerity CLI against the local cloud', () => {
     expect(preview.json().times).toHaveLength(2);
     expect(new Date(preview.json().times[0]).getUTCMinutes()).toBe(0);
 
-    const removed = await cli(['beat', 'remove', 'every-5']);
+    const refused = await cli(['beat', 'remove', 'every-5']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes: refusing to remove the periodic task "every-5"');
+    const removed = await cli(['beat', 'remove', 'every-5', '--yes']);
     expect(removed.code).toBe(0);
-    const [gone, human] = await Promise.all([cli(['beat', 'remove', 'every-5']), cli(['beat', 'list'])]);
+    expect(removed.stderr).toContain(`celerity: acting on the local cloud at ${endpoint}`);
+    const [gone, human] = await Promise.all([
+      cli(['beat', 'remove', 'every-5', '--yes']),
+      cli(['beat', 'list']),
+    ]);
     expect(gone.code).toBe(3);
     expect(human.stdout).toMatch(/Send Appointment Reminders\s+apps\.appointments/);
   });
@@ -250,7 +231,7 @@ describe('celerity CLI against the local cloud', () => {
     expect(beat.code, beat.stderr).toBe(0);
     expect(beat.stdout).toContain('"message":"invocation"');
 
-    const follow = startCli(stateFile, ['logs', 'worker', '--follow', '--json']);
+    const follow = startCli(local.stateFile, ['logs', 'worker', '--follow', '--json']);
     try {
       const later = await cli(['--json', 'call', 'apps.demo.tasks.add', '--args', '[1,2]', '--wait']);
       const laterId = later.json().taskId as string;
@@ -263,15 +244,26 @@ describe('celerity CLI against the local cloud', () => {
   });
 
   it('says when the target cannot be reached (exit 4)', async () => {
-    const deadFile = join(dir, 'dead.json');
-    writeFileSync(deadFile, JSON.stringify({ ...localStateOf(cloud), endpoint: 'http://127.0.0.1:9' }));
+    const deadFile = join(local.dir, 'dead.json');
+    writeFileSync(deadFile, JSON.stringify({ ...localStateOf(local.cloud), endpoint: 'http://127.0.0.1:9' }));
     const [missing, dead] = await Promise.all([
-      cli(['--local', 'tasks'], { CELERITY_STATE_FILE: join(dir, 'missing.json') }),
+      cli(['--local', 'tasks'], { CELERITY_STATE_FILE: join(local.dir, 'missing.json') }),
       cli(['tasks', '--json'], { CELERITY_STATE_FILE: deadFile }),
     ]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('npm run dev');
     expect(dead.code).toBe(4);
     expect(dead.json().error).toMatchObject({ code: 4, type: 'TargetUnreachable' });
+
+    // A state file may point only at this machine: refused before any request is made.
+    const remoteFile = join(local.dir, 'remote.json');
+    writeFileSync(
+      remoteFile,
+      JSON.stringify({ ...localStateOf(local.cloud), endpoint: 'http://10.0.0.5:4566' }),
+    );
+    const remote = await cli(['purge', 'heavy', '--yes'], { CELERITY_STATE_FILE: remoteFile });
+    expect(remote.code).toBe(4);
+    expect(remote.stderr).toContain(`${remoteFile}: refusing its endpoint http://10.0.0.5:4566`);
+    expect(remote.stderr).not.toContain('acting on');
   });
 });

@@ -15,14 +15,26 @@ export interface Run {
  * The real CLI, as a user runs it (`cli/celerity.mjs`), against the local cloud the state file
  * names; none of this process's CELERITY_* or AWS_ENDPOINT_URL settings leak into it.
  */
-export function runCli(stateFile: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+export function runCli(
+  stateFile: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; throughPipe?: boolean } = {},
+): Promise<Run> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('CELERITY_') && k !== 'AWS_ENDPOINT_URL'),
   );
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // stdin is no terminal, as in CI: a destructive command without --yes must refuse, not wait.
+    // `throughPipe`: stdout is an OS pipe (64 KiB of buffer, as `celerity ... | jq` gives), not
+    // the socket pair node gives a child, which buffers far more.
+    const [command, argv] = options.throughPipe
+      ? ['bash', ['-c', 'set -o pipefail; "$@" | cat', 'celerity', process.execPath, BIN, ...args]]
+      : [process.execPath, [BIN, ...args]];
+    const child = spawn(command as string, argv as string[], {
       env: { ...base, CELERITY_STATE_FILE: stateFile, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -1,8 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../../functions/tasks/index.ts';
+import { describe, expect, it } from 'vitest';
 import { formatEntry } from '../../cli/commands/logs.ts';
 import { describeFailure, flagOf } from '../../cli/errors.ts';
 import { table, zonedTime } from '../../cli/format.ts';
@@ -16,32 +14,15 @@ import {
   parseSince,
   parseStates,
 } from '../../cli/parse.ts';
-import { run } from '../../cli/program.ts';
 import { stackEnvironment } from '../../cli/target.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { NotFound } from '../../shared/ops/errors.ts';
+import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'celerity-cli-unit-'));
-let saved: string | undefined;
+const { dir } = useNoTarget();
 
-beforeAll(() => {
-  saved = process.env.CELERITY_STATE_FILE;
-  // Any command that reached for a target would fail fast (exit 4) instead of calling AWS.
-  process.env.CELERITY_STATE_FILE = join(dir, 'none.json');
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.CELERITY_STATE_FILE;
-  else process.env.CELERITY_STATE_FILE = saved;
-});
-
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-  });
-  return { code, stdout, stderr };
+function cli(...argv: string[]) {
+  return cliInProcess(argv);
 }
 
 describe('argument parsing', () => {
@@ -137,6 +118,9 @@ describe('the command line, in process (no target needed)', () => {
       [['tasks', '--limit', 'ten'], '--limit: must be a whole number'],
       [['purge', 'default'], '--yes: refusing to purge queue default'],
       [['dlq', 'redrive', 'default', '--strategy', 'teleport'], '--strategy: must be move-task or copy'],
+      [['dlq', 'redrive', 'scheduler', '--strategy', 'copy'], "--strategy: only for a route's DLQ"],
+      [['dlq', 'redrive', 'beat-sync', '--limit', '5'], '--limit: not for beat-sync'],
+      [['dlq', 'show'], 'QUEUE: name a route, scheduler or beat-sync, or give --all'],
       [
         ['beat', 'add', '--name', 'x', '--task', 'apps.demo.tasks.noop', '--crontab', '0 9 * *'],
         '--crontab: must be five fields',

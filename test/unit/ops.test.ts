@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parsePeriodicTask } from '../../shared/beat/model.ts';
 import { resolveConfig } from '../../shared/config/config.ts';
 import { describeSchedule, previewSchedule } from '../../shared/ops/beat.ts';
+import { describeDeadLetter, taskReason } from '../../shared/ops/dead-letters.ts';
+import { failureQueue } from '../../shared/ops/failure-queues.ts';
 import { parseLogLine } from '../../shared/ops/logs.ts';
 import { registeredTasks } from '../../shared/ops/registered.ts';
 import { projectedAttributes, RESULT_INDEXES } from '../../shared/results/indexes.ts';
@@ -184,5 +186,139 @@ describe('log lines', () => {
       level: 'info',
     });
     expect(parseLogLine('   ')).toBeUndefined();
+  });
+});
+
+describe('failure-queue messages, each with its reason', () => {
+  const text = (value: string) => ({ DataType: 'String', StringValue: value });
+  const sent = { SentTimestamp: String(Date.parse('2026-01-01T09:00:00Z')), ApproximateReceiveCount: '2' };
+
+  it("reads a Scheduler dead letter: its error attributes, and the target input's task", () => {
+    const letter = describeDeadLetter('scheduler', {
+      MessageId: 'm-1',
+      Body: JSON.stringify({
+        v: 1,
+        id: '<aws.scheduler.execution-id>',
+        task: 'apps.demo.tasks.add',
+        args: [1, 2],
+      }),
+      Attributes: sent,
+      MessageAttributes: {
+        ERROR_CODE: text('AWS.SQS.NonExistentQueue'),
+        ERROR_MESSAGE: text('The specified queue does not exist.'),
+        EXECUTION_ID: text('exec-1'),
+        RETRY_ATTEMPTS: { DataType: 'Number', StringValue: '9' },
+        SCHEDULE_ARN: text('arn:aws:scheduler:eu-west-1:1:schedule/delays/job'),
+        TARGET_ARN: text('arn:aws:sqs:eu-west-1:1:default'),
+      },
+    });
+    expect(letter).toMatchObject({
+      messageId: 'm-1',
+      taskId: 'exec-1',
+      task: 'apps.demo.tasks.add',
+      receiveCount: 2,
+      sentAt: '2026-01-01T09:00:00.000Z',
+      reason: 'AWS.SQS.NonExistentQueue: The specified queue does not exist.',
+      scheduler: { retryAttempts: 9, targetArn: 'arn:aws:sqs:eu-west-1:1:default', executionId: 'exec-1' },
+    });
+    expect(letter.body).toBeUndefined();
+  });
+
+  it('reads a beat-sync stream failure record: the condition and the shard and sequence range', () => {
+    const record = {
+      requestContext: {
+        requestId: 'r',
+        functionArn: 'arn:fn',
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 3,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: '2026-01-01T09:00:00Z',
+      DDBStreamBatchInfo: {
+        shardId: 'shardId-0001',
+        startSequenceNumber: '100',
+        endSequenceNumber: '104',
+        batchSize: 5,
+        streamArn: 'arn:stream',
+      },
+    };
+    const letter = describeDeadLetter('beat-sync', {
+      MessageId: 'm-2',
+      Body: JSON.stringify(record),
+      Attributes: sent,
+    });
+    expect(letter.lambda).toEqual({
+      condition: 'RetryAttemptsExhausted',
+      functionError: 'Unhandled',
+      approximateInvokeCount: 3,
+      shardId: 'shardId-0001',
+      startSequenceNumber: '100',
+      endSequenceNumber: '104',
+      batchSize: 5,
+    });
+    expect(letter.reason).toBe(
+      'RetryAttemptsExhausted after 3 invocations, stream batch of 5 records, shard shardId-0001, sequence 100 to 104 (function error Unhandled)',
+    );
+    const async = describeDeadLetter('beat-sync', {
+      Body: JSON.stringify({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        responsePayload: { errorType: 'AccessDeniedException', errorMessage: 'not allowed' },
+      }),
+    });
+    expect(async.reason).toBe(
+      'RetriesExhausted after 3 invocations, async invocation: AccessDeniedException: not allowed',
+    );
+  });
+
+  it("gives a task message's reason from its result row, and shows a body that is no envelope", () => {
+    expect(
+      taskReason({
+        status: 'FAILURE',
+        errorType: 'TypeError',
+        traceback: 'TypeError: x is not a function\n    at run',
+      }),
+    ).toBe('FAILURE: TypeError: x is not a function');
+    expect(taskReason({ status: 'FAILURE', errorType: 'NotRegistered' })).toBe('FAILURE: NotRegistered');
+    expect(describeDeadLetter('task', { Body: 'not json' })).toMatchObject({ body: 'not json' });
+    expect(describeDeadLetter('beat-sync', { Body: '{"x":1}' })).toMatchObject({ body: '{"x":1}' });
+  });
+});
+
+describe('failure queues by name', () => {
+  const config = resolveConfig(
+    {},
+    {
+      CELERITY_QUEUES: JSON.stringify({
+        default: { url: 'http://sqs/default', arn: 'arn:aws:sqs:r:1:default' },
+      }),
+      CELERITY_SCHEDULER_GROUP: 'delays',
+      CELERITY_SCHEDULER_ROLE_ARN: 'arn:aws:iam::1:role/scheduler',
+      CELERITY_SCHEDULER_DLQ_ARN: 'arn:aws:sqs:r:1:scheduler-dlq',
+    },
+  );
+  const asked: Record<string, unknown>[] = [];
+  const sqs = {
+    async send(command: { input: Record<string, unknown> }) {
+      asked.push(command.input);
+      return { QueueUrl: `http://sqs/${String(command.input.QueueName)}` };
+    },
+  };
+  const ctx = { config, clients: { sqs, dynamo: {}, scheduler: {} }, registry: new TaskRegistry() } as never;
+
+  it("finds the Scheduler's DLQ from the configuration when the target names none (an older state file)", async () => {
+    await expect(failureQueue(ctx, 'scheduler')).resolves.toMatchObject({
+      name: 'scheduler',
+      kind: 'scheduler',
+      url: 'http://sqs/scheduler-dlq',
+    });
+    expect(asked).toContainEqual({ QueueName: 'scheduler-dlq', QueueOwnerAWSAccountId: '1' });
+  });
+
+  it('says which names there are, and how to get a beat-sync queue the target does not name', async () => {
+    await expect(failureQueue(ctx, 'nope')).rejects.toThrow(
+      'no dead-letter queue "nope" (known: default, scheduler, beat-sync)',
+    );
+    await expect(failureQueue(ctx, 'beat-sync')).rejects.toThrow(/restart `npm run dev`/);
   });
 });
