@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config/index.ts';
 import { MessageTooLarge } from '../../shared/envelope/index.ts';
 import { EnqueueError, Producer } from '../../shared/producer/index.ts';
-import { fitItem } from '../../shared/results/index.ts';
 
 /** A stand-in SQS client for error paths only; the integration suites use the emulator. */
 function fakeSqs(options: { failIds?: (attempt: number, id: string) => boolean; maxSize?: number }) {
@@ -80,24 +79,5 @@ describe('Producer error paths', () => {
     await expect(producer.send({ task: 'a.b', countdown: 3600 })).rejects.toThrow(
       /calls\[0\]\.eta: a delay of 3600 s/,
     );
-  });
-});
-
-describe('fitItem', () => {
-  it("cuts large fields to DynamoDB's item limit and names them", () => {
-    const record = fitItem({
-      taskId: 't',
-      status: 'SUCCESS',
-      result: 'r'.repeat(500_000),
-      traceback: 'short',
-    });
-    expect(Buffer.byteLength(record.result ?? '')).toBeLessThan(360_000);
-    expect(record.result).toMatch(/truncated by Celerity/);
-    expect(record.truncated).toEqual(['result']);
-    expect(record.traceback).toBe('short');
-  });
-  it('leaves small items alone', () => {
-    const small = { taskId: 't', status: 'SUCCESS' as const, result: '1' };
-    expect(fitItem(small)).toBe(small);
   });
 });
