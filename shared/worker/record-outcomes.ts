@@ -130,7 +130,12 @@ function classify(error: unknown): Unsent {
  */
 export async function completeAll(store: ResultStore, ledger: BatchLedger, log: Logger): Promise<void> {
   const ids = new Set<string>();
-  const completions = ledger.completions.filter(({ messageId, completion }) => {
+  // A run's outcome goes before a poison row under the same id: only the run's may land.
+  const ordered = [
+    ...ledger.completions.filter((c) => c.completion.heldBy !== undefined),
+    ...ledger.completions.filter((c) => c.completion.heldBy === undefined),
+  ];
+  const completions = ordered.filter(({ messageId, completion }) => {
     if (!ids.has(completion.record.taskId)) return ids.add(completion.record.taskId);
     ledger.giveBack(messageId, `a second outcome for task ${completion.record.taskId} in one batch`);
     return false;
