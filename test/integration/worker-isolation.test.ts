@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +35,7 @@ defineTask(
   {},
   registry,
 );
-const DELAYS: Record<string, number> = { huge: 1e13, nan: Number.NaN, negative: -1, ok: 5 };
+const DELAYS: Record<string, number> = { huge: 1e13, nan: Number.NaN, negative: -1, ok: 5, day: 86_400 };
 defineTask(
   'iso.retry',
   (ctx, delay: string, _padding?: string) => {
@@ -108,6 +109,21 @@ describe('one record never fails its batch (finding 1)', () => {
       expect(runs.get(id)).toBe(1);
       expect((await store.get(id))?.status).toBe('SUCCESS');
     }
+  });
+
+  it('a retry a day away is accepted and goes through a one-time schedule', async () => {
+    const response = await runtime.processBatch(
+      [sqsRecord(body('iso-day', 'iso.retry', ['day']))],
+      invocation(),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    const row = await store.get('iso-day');
+    expect(row).toMatchObject({ status: 'RETRY', retries: 1 });
+    expect(Date.parse(row?.eta as string) - Date.now()).toBeGreaterThan(86_000_000);
+    const { Schedules } = await stack.clients.scheduler.send(
+      new ListSchedulesCommand({ GroupName: config.scheduler?.groupName }),
+    );
+    expect(Schedules).toHaveLength(1);
   });
 
   it('a periodic run whose guard names a zone that does not exist is its own poison FAILURE; its batch-mate runs', async () => {
