@@ -7,10 +7,11 @@ import type { Producer } from '../producer/producer.ts';
 import type { ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
-import { type Admission, admitRecord } from './admit.ts';
+import { admitRecord } from './admit.ts';
 import { claimBatch } from './claim.ts';
 import { describeError, executeTask, type RunOutcome, safeText, taskRequest } from './execute.ts';
 import { BatchLedger } from './ledger.ts';
+import { mapLimit } from './map-limit.ts';
 import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
 import type { PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
@@ -40,6 +41,14 @@ export interface WorkerRuntimeOptions {
   logger?: Logger;
   /** Where the per-batch EMF metrics go. @defaultValue stdout in Lambda, nowhere elsewhere */
   metrics?: MetricsSink;
+}
+
+/** What the admission of a batch's records gathers. */
+interface Admitted {
+  periodicDeliveries: { messageId: string; envelope: Envelope }[];
+  /** Task ids admitted so far: a second delivery in one batch comes back later. */
+  seen: Set<string>;
+  work: Work[];
 }
 
 /** A run's outcome and when its body started (for the queue-wait metric). */
@@ -106,67 +115,19 @@ export class WorkerRuntime {
     const now = Date.now();
     const remaining = invocation.remainingTimeMs();
     const deadline = now + remaining - Math.min(10_000, remaining * 0.1);
-    const context = { registry: this.#registry, config: this.#config, now, log: this.#log };
-    const periodicDeliveries: { messageId: string; envelope: Envelope }[] = [];
-    const seen = new Set<string>();
-    let work: Work[] = [];
+    const admitAt = { now, remaining, requestId: invocation.requestId };
 
+    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [] };
     for (const record of records) {
-      let admission: Admission;
       try {
-        admission = admitRecord(record, context);
+        this.#admit(record, admitAt, batch, ledger);
       } catch (error) {
-        ledger.giveBack(record.messageId, `the worker could not read it: ${describeError(error).errorType}`);
-        continue;
+        // admitRecord turns every fault of the message into its rejection; this is the worker's own.
+        ledger.giveBack(record.messageId, `the worker could not admit it: ${describeError(error).errorType}`);
       }
-      if (admission.kind === 'rejected') {
-        const { rejected } = admission;
-        ledger.poison.push(record);
-        ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
-        if (rejected.poison) ledger.record(record.messageId, rejected.poison);
-        ledger.observe({
-          queue: this.#queueOf(record),
-          task: rejected.taskName ?? 'unknown',
-          state: TaskState.FAILURE,
-        });
-        continue;
-      }
-      if (admission.kind === 'skip') {
-        // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
-        // fields): on the other days the tick is dropped, with no record, as Celery would not run.
-        this.#log.debug('periodic run skipped by its day guard', { taskId: admission.envelope.id });
-        continue;
-      }
-      const { envelope, task } = admission;
-      for (const run of admission.later)
-        ledger.resends.push({ kind: 'later', messageId: record.messageId, ...run });
-      if (envelope.beat) periodicDeliveries.push({ messageId: record.messageId, envelope });
-      if (seen.has(envelope.id)) {
-        ledger.giveBack(record.messageId, `task ${envelope.id} appears twice in this batch`);
-        continue;
-      }
-      seen.add(envelope.id);
-      if (admission.waitSeconds > 0) {
-        ledger.resends.push({
-          kind: 'eta',
-          messageId: record.messageId,
-          envelope,
-          delaySeconds: admission.waitSeconds,
-        });
-        continue;
-      }
-      work.push({
-        record,
-        envelope,
-        task,
-        row: claimRow(envelope, task, {
-          worker: invocation.requestId,
-          now,
-          invocationEnd: now + remaining,
-          expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
-        }),
-      });
     }
+    const { periodicDeliveries } = batch;
+    let { work } = batch;
 
     const followUps = this.#periodic
       ?.afterDelivery(periodicDeliveries.map((d) => d.envelope))
@@ -212,6 +173,69 @@ export class WorkerRuntime {
     if (ledger.poison.length > 0 && this.#sqs)
       await hastenPoison(this.#sqs, this.#config, ledger.poison, this.#log).catch(() => undefined);
     this.#emitMetrics(ledger);
+  }
+
+  /** One record's admission: rejected (poison), skipped, sent again for its eta, or work to claim. */
+  #admit(
+    record: SQSRecord,
+    at: { now: number; remaining: number; requestId: string },
+    batch: Admitted,
+    ledger: BatchLedger,
+  ): void {
+    const { now } = at;
+    const admission = admitRecord(record, {
+      registry: this.#registry,
+      config: this.#config,
+      now,
+      log: this.#log,
+    });
+    if (admission.kind === 'rejected') {
+      const { rejected } = admission;
+      ledger.poison.push(record);
+      ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
+      if (rejected.poison) ledger.record(record.messageId, rejected.poison);
+      ledger.observe({
+        queue: this.#queueOf(record),
+        task: rejected.taskName ?? 'unknown',
+        state: TaskState.FAILURE,
+      });
+      return;
+    }
+    if (admission.kind === 'skip') {
+      // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
+      // fields): on the other days the tick is dropped, with no record, as Celery would not run.
+      this.#log.debug('periodic run skipped by its day guard', { taskId: admission.envelope.id });
+      return;
+    }
+    const { envelope, task } = admission;
+    for (const run of admission.later)
+      ledger.resends.push({ kind: 'later', messageId: record.messageId, ...run });
+    if (envelope.beat) batch.periodicDeliveries.push({ messageId: record.messageId, envelope });
+    if (batch.seen.has(envelope.id)) {
+      ledger.giveBack(record.messageId, `task ${envelope.id} appears twice in this batch`);
+      return;
+    }
+    batch.seen.add(envelope.id);
+    if (admission.waitSeconds > 0) {
+      ledger.resends.push({
+        kind: 'eta',
+        messageId: record.messageId,
+        envelope,
+        delaySeconds: admission.waitSeconds,
+      });
+      return;
+    }
+    batch.work.push({
+      record,
+      envelope,
+      task,
+      row: claimRow(envelope, task, {
+        worker: at.requestId,
+        now,
+        invocationEnd: now + at.remaining,
+        expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+      }),
+    });
   }
 
   /** Queued runs of a disabled periodic task are dropped; if that cannot be read, they go ahead. */
@@ -356,18 +380,4 @@ function availableAt(record: SQSRecord, envelope: Envelope): number {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? text;
-}
-
-/** `Promise.all(items.map(fn))` with at most `limit` calls pending at once. `fn` must not reject. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, lane));
-  return out;
 }
