@@ -24,8 +24,8 @@ export type ClaimOutcome =
 
 /**
  * An outcome to record, as the whole row. `heldBy` is the lease token of the run that reports it:
- * the row is written only while that run still holds the task. Without it (a poison message), the
- * row is written unless the task already succeeded or was revoked.
+ * the row is written only while that run still holds the task. Without it (a poison message, whose
+ * body never ran), the row is marked `poison` and written only where no run has written.
  */
 export interface Completion {
   record: TaskResultRecord;
