@@ -14,6 +14,7 @@ import { TaskRegistry } from '../../shared/task/registry.ts';
 import { WorkerRuntime } from '../../shared/worker/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { invocation, type ProvisionedStack, provisionStack, sqsRecord } from '../support/stack.ts';
+import { until } from '../support/until.ts';
 
 useEmulator();
 
@@ -30,6 +31,20 @@ defineTask(
     mostAtOnce = Math.max(mostAtOnce, running);
     await sleep(pauseMs as number);
     running--;
+    return 'counted';
+  },
+  {},
+  registry,
+);
+let openGate: () => void = () => {};
+const gate = new Promise<void>((resolve) => {
+  openGate = resolve;
+});
+defineTask(
+  'iso.gated',
+  async (ctx) => {
+    count(ctx.request.id);
+    await gate;
     return 'counted';
   },
   {},
@@ -286,10 +301,17 @@ describe('results that never lie (finding 6)', () => {
 
 describe('leases (finding 7)', () => {
   it('a poison message reusing a running task’s id never overwrites its lease; the run’s completion lands', async () => {
-    const real = runtime.processBatch([sqsRecord(body('iso-leased', 'iso.count', [400]))], invocation());
-    await sleep(150);
+    const real = runtime.processBatch([sqsRecord(body('iso-leased', 'iso.gated'))], invocation());
+    // The body runs only once the claim is made: from then on the run holds its lease.
+    await until('the real run to start', async () => runs.get('iso-leased'));
     const poison = sqsRecord(body('iso-leased', 'iso.notdeployed'));
-    const rejected = await runtime.processBatch([poison], invocation());
+    let rejected: Awaited<typeof real>;
+    try {
+      rejected = await runtime.processBatch([poison], invocation());
+      expect((await store.get('iso-leased'))?.status).toBe('PENDING');
+    } finally {
+      openGate();
+    }
     expect(returned(rejected)).toEqual([poison.messageId]);
     expect((await real).batchItemFailures).toEqual([]);
     expect(runs.get('iso-leased')).toBe(1);
