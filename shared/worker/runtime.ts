@@ -194,9 +194,11 @@ export class WorkerRuntime {
       ledger.poison.push(record);
       ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
       if (rejected.poison) ledger.record(record.messageId, rejected.poison);
+      // Only names this worker knows become dimensions: a hostile sender could mint any number.
+      const known = rejected.taskName !== undefined && this.#registry.get(rejected.taskName) !== undefined;
       ledger.observe({
-        queue: this.#queueOf(record),
-        task: rejected.taskName ?? 'unknown',
+        queue: this.#queueByArn.get(record.eventSourceARN) ?? 'unknown',
+        task: known ? (rejected.taskName as string) : 'unknown',
         state: TaskState.FAILURE,
       });
       return;

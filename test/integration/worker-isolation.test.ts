@@ -3,7 +3,7 @@ import { ListSchedulesCommand } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createResultStore, createWorkerRuntime } from '../../shared/app.ts';
+import { createProducer, createResultStore, createWorkerRuntime } from '../../shared/app.ts';
 import type { CelerityConfig } from '../../shared/config/index.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -332,5 +332,37 @@ describe('in-invocation concurrency (finding 13, worker side)', () => {
     expect((await limited.processBatch(records, invocation())).batchItemFailures).toEqual([]);
     expect(mostAtOnce).toBe(2);
     for (let i = 0; i < 6; i++) expect(runs.get(`iso-conc-${i}`)).toBe(1);
+  });
+});
+
+describe('metrics (EMF) from a real batch', () => {
+  it('counts each queue and task once per batch; a poison message’s unknown name is not made a dimension', async () => {
+    const documents: Record<string, unknown>[] = [];
+    const measured = new WorkerRuntime({
+      registry,
+      config,
+      store,
+      producer: createProducer({ config, clients: stack.clients, registry }),
+      logger,
+      metrics: (document) => documents.push(document),
+    });
+    await measured.processBatch(
+      [
+        sqsRecord(body('iso-m-1', 'iso.count')),
+        sqsRecord(body('iso-m-2', 'iso.count')),
+        sqsRecord(body('iso-m-3', 'iso.hostile.name_12345')),
+      ],
+      invocation(),
+    );
+    expect(documents).toHaveLength(2);
+    const counted = documents.find((d) => d.Task === 'iso.count');
+    expect(counted).toMatchObject({ Queue: 'default', TasksSucceeded: 2, TasksFailed: 0 });
+    expect(counted?.TaskRuntime).toHaveLength(2);
+    expect(counted?.TaskQueueWait).toHaveLength(2);
+    expect(documents.find((d) => d.Task !== 'iso.count')).toMatchObject({
+      Queue: 'unknown',
+      Task: 'unknown',
+      TasksFailed: 1,
+    });
   });
 });
