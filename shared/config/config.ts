@@ -29,6 +29,7 @@ const configSchema = z.strictObject({
   eagerPropagates: z.boolean(),
   resultExpires: z.int().check(z.positive()),
   poisonRetryDelay: z.int().check(z.minimum(0), z.maximum(43_200)),
+  workerConcurrency: z.optional(z.int().check(z.positive(), z.maximum(10_000))),
 });
 
 export type QueueTarget = z.infer<typeof queueTarget>;
@@ -59,6 +60,11 @@ export const configDefaults: CelerityConfig = {
    * dead-lettered in about a minute; an unknown task from a deploy in progress gets that long too.
    */
   poisonRetryDelay: 15,
+  /**
+   * How many task bodies one worker invocation runs at once (Celery's worker `concurrency`); unset,
+   * all of its batch. The stack sets it per route (`CELERITY_WORKER_CONCURRENCY`), low for heavy work.
+   */
+  workerConcurrency: undefined,
 };
 
 function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {
@@ -83,6 +89,16 @@ function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {
   const periodicGroup = env[ConfigEnv.periodicScheduleGroup];
   if (table && periodicGroup) fromEnv.beat = { table, groupName: periodicGroup };
   if (env[ConfigEnv.timezone]) fromEnv.timezone = env[ConfigEnv.timezone];
+  const concurrency = env[ConfigEnv.workerConcurrency];
+  if (concurrency) {
+    if (!/^[1-9]\d{0,4}$/.test(concurrency)) {
+      throw ValidationError.of(
+        ConfigEnv.workerConcurrency,
+        `must be a whole number from 1, not ${JSON.stringify(concurrency)}`,
+      );
+    }
+    fromEnv.workerConcurrency = Number(concurrency);
+  }
   return fromEnv;
 }
 

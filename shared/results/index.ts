@@ -1,9 +1,10 @@
+export { ResultTooLarge, ResultUnreadable } from './errors.ts';
 export type { ResultIndex, TaskSummary } from './indexes.ts';
 export { projectedAttributes, RESULT_INDEXES, SUMMARY_ATTRIBUTES } from './indexes.ts';
 export type { TaskListPage, TaskListQuery } from './listing.ts';
 export { listTasks } from './listing.ts';
 export type { TaskResultRecord } from './record.ts';
-export { fitItem } from './record.ts';
+export { fitItem, MAX_RESULT_BYTES, readableRecord } from './record.ts';
 export type { ClaimOutcome, ClaimRequest, Completion } from './store.ts';
 export { ResultStore } from './store.ts';
 export type { TransactOutcome } from './transact.ts';

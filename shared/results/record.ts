@@ -1,4 +1,5 @@
-import type { TaskState } from '../task/states.ts';
+import { TaskState } from '../task/states.ts';
+import { ResultTooLarge, ResultUnreadable } from './errors.ts';
 
 /**
  * One row of the results table: django-celery-results' `TaskResult`, in camelCase. `args`,
@@ -27,6 +28,11 @@ export interface TaskResultRecord {
   eta?: string;
   /** Names of fields cut down to fit DynamoDB's 400 KB item limit. */
   truncated?: string[];
+  /**
+   * Set on a FAILURE the worker recorded for a message whose body never ran (unknown task or route,
+   * undecodable, refused at admission): a later delivery of the same id may still claim the task.
+   */
+  poison?: boolean;
   /** Epoch seconds: DynamoDB's TTL deletes the row after this. */
   expiresAt?: number;
   /** Epoch milliseconds until which a run holds this task; another delivery waits until then. */
@@ -37,20 +43,38 @@ export interface TaskResultRecord {
 
 /** Room left under DynamoDB's 400 KB item limit for attribute names and the small fields. */
 const ITEM_BUDGET_BYTES = 350_000;
+/**
+ * The largest result a row keeps, in UTF-8 bytes of its JSON: a larger one is recorded as a
+ * `ResultTooLarge` FAILURE, never cut (a cut result is no longer the value the task returned).
+ */
+export const MAX_RESULT_BYTES = 256 * 1024;
 const TRUNCATION_MARK = '…[truncated by Celerity: over DynamoDB item size]';
+/** The text fields that may be cut to fit, least precious first. `result` is never among them. */
+const CUTTABLE = ['traceback', 'kwargs', 'args'] as const;
 
 /**
- * Cuts the large text fields (result, traceback, args, kwargs) so the item fits, and names what was
- * cut: the state is never lost to an oversized write.
+ * Cuts the large text fields (traceback, kwargs, args) so the item fits, and names what was cut:
+ * the state is never lost to an oversized write. A result over `MAX_RESULT_BYTES` (which the
+ * worker refuses before it gets here) turns the row into that failure rather than being cut.
  */
 export function fitItem(record: TaskResultRecord): TaskResultRecord {
-  const large = ['result', 'traceback', 'args', 'kwargs'] as const;
-  let total = 0;
-  for (const field of large) total += Buffer.byteLength(record[field] ?? '');
+  const resultBytes = Buffer.byteLength(record.result ?? '');
+  if (resultBytes > MAX_RESULT_BYTES) {
+    const error = new ResultTooLarge(resultBytes, MAX_RESULT_BYTES);
+    const { result: _dropped, ...rest } = record;
+    return fitItem({
+      ...rest,
+      status: TaskState.FAILURE,
+      errorType: error.name,
+      traceback: `${error.name}: ${error.message}`,
+    });
+  }
+  let total = resultBytes;
+  for (const field of CUTTABLE) total += Buffer.byteLength(record[field] ?? '');
   if (total <= ITEM_BUDGET_BYTES) return record;
   const fitted: TaskResultRecord = { ...record, truncated: [] };
   let over = total - ITEM_BUDGET_BYTES;
-  for (const field of large) {
+  for (const field of CUTTABLE) {
     const value = fitted[field];
     if (over <= 0 || value === undefined) continue;
     const bytes = Buffer.byteLength(value);
@@ -64,4 +88,31 @@ export function fitItem(record: TaskResultRecord): TaskResultRecord {
     fitted.truncated?.push(field);
   }
   return fitted;
+}
+
+/**
+ * A row as readers may trust it: a result that is not JSON (cut by a version before results were
+ * never cut, or edited by hand) is shown as the failure it is, never handed out as a value.
+ */
+export function readableRecord(record: TaskResultRecord): TaskResultRecord {
+  if (record.result === undefined) return record;
+  let problem: string | undefined = record.truncated?.includes('result')
+    ? 'it was cut to fit the row'
+    : undefined;
+  if (!problem) {
+    try {
+      JSON.parse(record.result);
+      return record;
+    } catch (error) {
+      problem = `it is not JSON (${(error as Error).message})`;
+    }
+  }
+  const { result: _unreadable, ...rest } = record;
+  const error = new ResultUnreadable(problem);
+  return {
+    ...rest,
+    status: TaskState.FAILURE,
+    errorType: error.name,
+    traceback: `${error.name}: ${error.message}`,
+  };
 }

@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { ValidationError } from '../errors.ts';
 import { TaskState } from '../task/states.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
-import { fitItem, type TaskResultRecord } from './record.ts';
+import { fitItem, readableRecord, type TaskResultRecord } from './record.ts';
 import { type TransactOutcome, transactWriteEach } from './transact.ts';
 
 /**
@@ -24,8 +24,8 @@ export type ClaimOutcome =
 
 /**
  * An outcome to record, as the whole row. `heldBy` is the lease token of the run that reports it:
- * the row is written only while that run still holds the task. Without it (a poison message), the
- * row is written unless the task already succeeded or was revoked.
+ * the row is written only while that run still holds the task. Without it (a poison message, whose
+ * body never ran), the row is marked `poison` and written only where no run has written.
  */
 export interface Completion {
   record: TaskResultRecord;
@@ -34,11 +34,20 @@ export interface Completion {
 
 const FINISHED = [TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED];
 
-/** Roughly what a row weighs against a transaction's 4 MB: its text, and a little for the rest. */
-function sizeOf(record: TaskResultRecord): number {
-  let bytes = 0;
-  for (const value of Object.values(record)) bytes += typeof value === 'string' ? value.length : 16;
-  return bytes + 200;
+/**
+ * What a row weighs against a transaction's 4 MB, in UTF-8 bytes as DynamoDB counts them: every
+ * attribute name and string value, numbers at their largest, and the request's own framing.
+ */
+export function sizeOf(record: object): number {
+  let bytes = 200;
+  for (const [name, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    bytes += Buffer.byteLength(name);
+    if (typeof value === 'string') bytes += Buffer.byteLength(value);
+    else if (Array.isArray(value)) for (const item of value) bytes += Buffer.byteLength(String(item)) + 3;
+    else bytes += 21;
+  }
+  return bytes;
 }
 
 /** The results table: django-celery-results' `TaskResult`, on DynamoDB. */
@@ -62,8 +71,8 @@ export class ResultStore {
       new GetCommand({ TableName: this.#table, Key: { taskId }, ConsistentRead: true }),
     );
     const record = Item as TaskResultRecord | undefined;
-    if (record?.expiresAt !== undefined && record.expiresAt * 1000 < Date.now()) return undefined;
-    return record;
+    if (!record || (record.expiresAt !== undefined && record.expiresAt * 1000 < Date.now())) return undefined;
+    return readableRecord(record);
   }
 
   /**
@@ -118,7 +127,8 @@ export class ResultStore {
         TableName: this.#table,
         Item: fitItem(request),
         ConditionExpression:
-          '(attribute_not_exists(#status) OR NOT #status IN (:success, :failure, :revoked))' +
+          // A poison FAILURE (the body never ran) may be taken over: a redriven message runs.
+          '(attribute_not_exists(#status) OR NOT #status IN (:success, :failure, :revoked) OR poison = :true)' +
           ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)' +
           ' AND (attribute_not_exists(retries) OR retries <= :retries)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -126,46 +136,55 @@ export class ResultStore {
           ':success': TaskState.SUCCESS,
           ':failure': TaskState.FAILURE,
           ':revoked': TaskState.REVOKED,
+          ':true': true,
           ':now': now,
           ':retries': request.retries,
         },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       },
     }));
-    const outcomes = await transactWriteEach(this.#dynamo, items, requests.map(sizeOf));
+    const outcomes = await transactWriteEach(
+      this.#dynamo,
+      items,
+      items.map((item) => sizeOf(item.Put.Item)),
+    );
     return outcomes.map((outcome, index) => toClaimOutcome(outcome, requests[index] as ClaimRequest, now));
   }
 
   /**
    * Records outcomes in as few requests as DynamoDB allows. An outcome with a lease token is written
-   * only while that run still holds the task (a revoke in the meantime wins); one without (a poison
-   * message) never overwrites a success or a revoke.
+   * only while that run still holds the task (a revoke in the meantime wins). One without (a
+   * poison message: its body never ran) is written only where no run ever wrote: no row yet, or
+   * another poison row. It never overwrites a live lease, a real run's outcome or a revoke.
    */
   async complete(completions: readonly Completion[]): Promise<TransactOutcome[]> {
     const items = completions.map(({ record, heldBy }) => {
-      const { leaseUntil: _until, leaseToken: _token, ...row } = record;
+      const { leaseUntil: _until, leaseToken: _token, poison: _poison, ...row } = record;
       // A poison message's row has no creation time; without one the listing indexes miss it.
       const dateCreated = row.dateCreated ?? row.dateStarted ?? row.dateDone;
+      const item = fitItem({
+        ...row,
+        ...(dateCreated ? { dateCreated } : {}),
+        ...(heldBy === undefined ? { poison: true } : {}),
+      });
       return {
         Put: {
           TableName: this.#table,
-          Item: fitItem(dateCreated ? { ...row, dateCreated } : row),
+          Item: item,
           ConditionExpression:
             heldBy === undefined
-              ? 'attribute_not_exists(#status) OR NOT #status IN (:success, :revoked)'
+              ? 'attribute_not_exists(taskId) OR poison = :true'
               : 'leaseToken = :heldBy AND #status <> :revoked',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ...(heldBy === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
           ExpressionAttributeValues:
-            heldBy === undefined
-              ? { ':success': TaskState.SUCCESS, ':revoked': TaskState.REVOKED }
-              : { ':heldBy': heldBy, ':revoked': TaskState.REVOKED },
+            heldBy === undefined ? { ':true': true } : { ':heldBy': heldBy, ':revoked': TaskState.REVOKED },
         },
       };
     });
     return transactWriteEach(
       this.#dynamo,
       items,
-      completions.map((c) => sizeOf(c.record)),
+      items.map((item) => sizeOf(item.Put.Item)),
     );
   }
 }

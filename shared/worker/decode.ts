@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import type { CelerityConfig } from '../config/config.ts';
 import { decodeEnvelope } from '../envelope/codec.ts';
 import { EnvelopeError } from '../envelope/errors.ts';
 import type { Envelope } from '../envelope/schema.ts';
@@ -7,51 +8,86 @@ import type { Completion } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { validateArgs } from '../task/validate-args.ts';
-import { describeError } from './execute.ts';
+import { UnknownQueue } from './errors.ts';
+import { describeError, safeText } from './execute.ts';
+
+export interface DecodeContext {
+  registry: TaskRegistry;
+  config: Pick<CelerityConfig, 'queues' | 'resultExpires'>;
+  now: number;
+  log: Logger;
+}
+
+/** A record the worker cannot run: why, and the row that says so when its task id can be read. */
+export interface Rejected {
+  error: unknown;
+  taskId?: string;
+  taskName?: string;
+  poison?: Completion;
+}
 
 /**
- * Turns a record into a task to run, or into a poison message: not JSON, not an envelope, an unknown
- * task, or args its schema refuses. A poison message's failure is recorded under its id when one
- * can be read, so whoever sent it can see why it never ran.
+ * Turns a record into a task to run, or into a poison message: not JSON, not an envelope, a route
+ * queue this deployment does not have, an unknown task, or args its schema refuses. A poison
+ * message's failure is recorded under its id when one can be read, so whoever sent it can see why
+ * it never ran.
  */
 export function decodeRecord(
   record: SQSRecord,
-  registry: TaskRegistry,
-  now: number,
-  resultExpires: number,
-  log: Logger,
-): { envelope: Envelope; task: RegisteredTask } | { poison?: Completion } {
+  context: DecodeContext,
+): { envelope: Envelope; task: RegisteredTask } | Rejected {
   try {
     const envelope = decodeEnvelope(record.body);
-    const task = registry.require(envelope.task);
+    const known = Object.keys(context.config.queues);
+    if (envelope.queue !== undefined && !known.includes(envelope.queue))
+      throw new UnknownQueue(envelope.queue, known);
+    const task = context.registry.require(envelope.task);
     validateArgs(task, envelope.args, envelope.kwargs, 'envelope');
     return { envelope, task };
   } catch (error) {
-    const { errorType, traceback } = describeError(error);
     const readable =
       error instanceof EnvelopeError ? { id: error.taskId, task: error.taskName } : tryParse(record.body);
-    log.error('rejected message', {
-      messageId: record.messageId,
-      taskId: readable?.id,
-      task: readable?.task,
-      error: errorType,
-      reason: (error as Error).message,
-    });
-    if (readable?.id === undefined) return {};
-    return {
-      poison: {
-        record: {
-          taskId: readable.id,
-          ...(readable.task ? { taskName: readable.task } : {}),
-          status: TaskState.FAILURE,
-          errorType,
-          traceback,
-          dateDone: new Date(now).toISOString(),
-          expiresAt: Math.floor(now / 1000) + resultExpires,
-        },
-      },
-    };
+    return reject(record, error, readable?.id, readable?.task, context);
   }
+}
+
+/**
+ * Logs a record the worker will not run and builds its poison row (when its id is known): a
+ * FAILURE marked `poison`, which a later delivery may take over once a deploy has fixed the cause.
+ */
+export function reject(
+  record: SQSRecord,
+  error: unknown,
+  taskId: string | undefined,
+  taskName: string | undefined,
+  context: Omit<DecodeContext, 'registry'>,
+): Rejected {
+  const { errorType, traceback } = describeError(error);
+  context.log.error('rejected message', {
+    messageId: record.messageId,
+    taskId,
+    task: taskName,
+    error: errorType,
+    reason: traceback.split('\n', 1)[0] ?? safeText(error),
+  });
+  if (taskId === undefined) return { error };
+  return {
+    error,
+    taskId,
+    ...(taskName ? { taskName } : {}),
+    poison: {
+      record: {
+        taskId,
+        ...(taskName ? { taskName } : {}),
+        status: TaskState.FAILURE,
+        errorType,
+        traceback,
+        dateDone: new Date(context.now).toISOString(),
+        expiresAt: Math.floor(context.now / 1000) + context.config.resultExpires,
+        poison: true,
+      },
+    },
+  };
 }
 
 function tryParse(body: string): { id?: string; task?: string } | undefined {
@@ -59,7 +95,7 @@ function tryParse(body: string): { id?: string; task?: string } | undefined {
     const value = JSON.parse(body);
     if (!value || typeof value !== 'object') return undefined;
     return {
-      ...(typeof value.id === 'string' ? { id: value.id } : {}),
+      ...(typeof value.id === 'string' && value.id ? { id: value.id } : {}),
       ...(typeof value.task === 'string' ? { task: value.task } : {}),
     };
   } catch {

@@ -5,7 +5,7 @@ import { callToEnvelope, type TaskCall } from '../producer/call.ts';
 import type { RegisteredTask } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { validateArgs } from '../task/validate-args.ts';
-import { describeError, executeTask } from './execute.ts';
+import { describeError, executeTask, taskRequest } from './execute.ts';
 
 /**
  * Runs a call inline, retries included, and returns a ready result (Celery's `task_always_eager`,
@@ -17,20 +17,7 @@ export async function runEager<R>(task: RegisteredTask, call: TaskCall): Promise
   const started = new Date().toISOString();
   for (let retries = envelope.retries; ; retries++) {
     const outcome = await executeTask(task, {
-      request: {
-        id: envelope.id,
-        task: envelope.task,
-        retries,
-        eta: envelope.eta,
-        expires: envelope.expires,
-        origin: envelope.origin,
-        parentId: envelope.parentId,
-        rootId: envelope.rootId,
-        periodicTask: envelope.periodicTask,
-        queue: envelope.queue,
-        deliveryCount: 1,
-        isEager: true,
-      },
+      request: taskRequest(envelope, { retries, deliveryCount: 1, isEager: true }),
       args: envelope.args,
       kwargs: envelope.kwargs,
     });

@@ -1,3 +1,4 @@
+import type { Envelope } from '../envelope/schema.ts';
 import { createTaskContext, type TaskRequest } from '../task/context.ts';
 import {
   MaxRetriesExceeded,
@@ -25,6 +26,25 @@ export interface ExecuteOptions {
    */
   deadline?: number;
   random?: () => number;
+}
+
+/** What `ctx.request` shows a body: the envelope's fields and how this run came to be. */
+export function taskRequest(
+  envelope: Envelope,
+  run: Pick<TaskRequest, 'retries' | 'deliveryCount' | 'isEager'>,
+): TaskRequest {
+  return {
+    id: envelope.id,
+    task: envelope.task,
+    eta: envelope.eta,
+    expires: envelope.expires,
+    origin: envelope.origin,
+    parentId: envelope.parentId,
+    rootId: envelope.rootId,
+    periodicTask: envelope.periodicTask,
+    queue: envelope.queue,
+    ...run,
+  };
 }
 
 /**
@@ -99,18 +119,35 @@ function decide(
   return { kind: 'retry', countdown, error: cause ?? error, runtimeMs };
 }
 
-/** Celery keeps a traceback; here the stack, with each cause beneath it. */
+/**
+ * Celery keeps a traceback; here the stack, with each cause beneath it. Never throws, whatever was
+ * thrown (a non-Error, a proxy, getters that throw): a task's error is that task's record only.
+ */
 export function describeError(error: unknown): { errorType: string; traceback: string } {
-  if (!(error instanceof Error)) return { errorType: 'Error', traceback: String(error) };
-  const lines: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    lines.push(
-      depth === 0
-        ? (current.stack ?? `${current.name}: ${current.message}`)
-        : `Caused by: ${current.stack ?? current.message}`,
-    );
-    current = current.cause;
+  try {
+    if (!(error instanceof Error)) return { errorType: 'Error', traceback: safeText(error) };
+    const lines: string[] = [];
+    let current: unknown = error;
+    for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+      lines.push(
+        depth === 0
+          ? safeText(current.stack ?? `${current.name}: ${current.message}`)
+          : `Caused by: ${safeText(current.stack ?? current.message)}`,
+      );
+      current = current.cause;
+    }
+    const name = error.name;
+    return { errorType: typeof name === 'string' && name ? name : 'Error', traceback: lines.join('\n') };
+  } catch (unreadable) {
+    return { errorType: 'Error', traceback: `an error that cannot be read: ${safeText(unreadable)}` };
   }
-  return { errorType: error.name, traceback: lines.join('\n') };
+}
+
+/** `String(value)`, or a placeholder when even that throws. */
+export function safeText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[a value that cannot be printed]';
+  }
 }

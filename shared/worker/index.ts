@@ -1,8 +1,13 @@
 export { runEager } from './eager.ts';
+export { InvalidExpansion, InvalidRetryDelay, UnknownQueue } from './errors.ts';
 export type { ExecuteOptions, RunOutcome } from './execute.ts';
 export { describeError, executeTask } from './execute.ts';
+export { WorkerMetrics } from './metric-names.ts';
+export type { EmfDocument, MetricsSink } from './metrics.ts';
+export { defaultMetricsSink, metricDocuments } from './metrics.ts';
 export type { RateGrant } from './rate-limit.ts';
 export { deferralSeconds, RateLimiter } from './rate-limit.ts';
 export { matchesAny, retryCountdown } from './retry-policy.ts';
 export type { Invocation, WorkerRuntimeOptions } from './runtime.ts';
 export { WorkerRuntime } from './runtime.ts';
+export { MAX_RETRY_DELAY_SECONDS } from './settle.ts';

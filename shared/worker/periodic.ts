@@ -1,13 +1,14 @@
 import { type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { isAwsError } from '../aws/errors.ts';
 import { guardAllows } from '../beat/guard.ts';
-import { expansionOffsets } from '../beat/interval.ts';
+import { expansionOffsets, MAX_DELAY_SECONDS } from '../beat/interval.ts';
 import { scheduleRequest } from '../beat/schedule-input.ts';
 import type { PeriodicTaskStore, RunRecord } from '../beat/store.ts';
 import type { BeatTarget } from '../beat/target.ts';
 import { translate } from '../beat/translate.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import type { Logger } from '../log.ts';
+import { InvalidExpansion } from './errors.ts';
 
 /** What a delivered message means, once its schedule's instructions (`envelope.beat`) are read. */
 export type Admission =
@@ -28,6 +29,8 @@ function withExpiry(envelope: Envelope, scheduledAt: number): Envelope {
  * runs, each at scheduled time + offset (counted from the scheduled time, not from arrival, so
  * the Scheduler's lateness does not shift the rhythm), each with its own task id: execution id
  * and index, so a redelivered trigger makes the same ids and the claim drops the copies.
+ * Throws for a guard zone that does not exist or an expansion past SQS's longest delay: the
+ * caller records that against this message alone.
  */
 export function admitPeriodic(envelope: Envelope, now: number): Admission {
   const beat = envelope.beat;
@@ -36,6 +39,9 @@ export function admitPeriodic(envelope: Envelope, now: number): Admission {
   if (beat.guard && !guardAllows(beat.guard, new Date(scheduledAt))) return { kind: 'skip' };
   if (!beat.expansion) return { kind: 'run', envelope: withExpiry(envelope, scheduledAt), later: [] };
   const { expansion, ...rest } = beat;
+  // One trigger covers at most the longest SQS delay; more would be work nobody scheduled.
+  if ((expansion.count - 1) * expansion.everySeconds > MAX_DELAY_SECONDS)
+    throw new InvalidExpansion(expansion.count, expansion.everySeconds, MAX_DELAY_SECONDS);
   const runs = expansionOffsets(expansion).map((offsetSeconds, index) => {
     const at = scheduledAt + offsetSeconds * 1000;
     const run: Envelope = {

@@ -2,19 +2,23 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope } from '../envelope/schema.ts';
-import { CelerityError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
-import type { Completion, ResultStore } from '../results/store.ts';
+import type { ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
-import { decodeRecord } from './decode.ts';
-import { describeError, executeTask, type RunOutcome } from './execute.ts';
-import { admitPeriodic, type PeriodicBookkeeper } from './periodic.ts';
+import { admitRecord } from './admit.ts';
+import { claimBatch } from './claim.ts';
+import { describeError, executeTask, type RunOutcome, safeText, taskRequest } from './execute.ts';
+import { BatchLedger } from './ledger.ts';
+import { mapLimit } from './map-limit.ts';
+import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
+import type { PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
-import { claimRow, outcomeRow, type Resend, type Work } from './work.ts';
+import { completeAll, resendAll } from './record-outcomes.ts';
+import { deferral, settle } from './settle.ts';
+import { claimRow, outcomeRow, type Work } from './work.ts';
 
 export interface Invocation {
   /** Lambda's request id (or the local poller's), recorded as the result's `worker`. */
@@ -35,16 +39,28 @@ export interface WorkerRuntimeOptions {
   /** Run statistics, one-off and solar follow-ups of periodic runs. */
   periodic?: PeriodicBookkeeper;
   logger?: Logger;
+  /** Where the per-batch EMF metrics go. @defaultValue stdout in Lambda, nowhere elsewhere */
+  metrics?: MetricsSink;
 }
 
-/** An eta this close is run now: SQS's delay is whole seconds and clocks differ a little. */
-const ETA_TOLERANCE_MS = 1000;
+/** What the admission of a batch's records gathers. */
+interface Admitted {
+  periodicDeliveries: { messageId: string; envelope: Envelope }[];
+  /** Task ids admitted so far: a second delivery in one batch comes back later. */
+  seen: Set<string>;
+  work: Work[];
+}
+
+/** A run's outcome and when its body started (for the queue-wait metric). */
+type Ran = { outcome: RunOutcome; startedAt: number } | 'deferred';
 
 /**
- * Runs a batch of task messages the way Lambda delivers them: every record decoded and validated,
- * the batch claimed in one transaction, rate limits taken per task, the bodies run concurrently
- * under their time limits, retries and deferrals re-sent, outcomes recorded in one transaction;
- * only records that must come back are reported as failures.
+ * Runs a batch of task messages the way Lambda delivers them: every record admitted (decoded,
+ * validated, its schedule's instructions read), the batch claimed in one transaction, rate limits
+ * taken per task, the bodies run (at most `workerConcurrency` at once) under their time limits,
+ * retries and deferrals re-sent, outcomes recorded in one transaction. Each record is its own
+ * failure domain: whatever goes wrong for one becomes its FAILURE row or its return to the queue,
+ * never its batch-mates'. Only records that must come back are reported as failures.
  */
 export class WorkerRuntime {
   readonly #registry: TaskRegistry;
@@ -55,6 +71,8 @@ export class WorkerRuntime {
   readonly #sqs: SQSClient | undefined;
   readonly #periodic: PeriodicBookkeeper | undefined;
   readonly #log: Logger;
+  readonly #metrics: MetricsSink;
+  readonly #queueByArn: Map<string, string>;
 
   constructor(options: WorkerRuntimeOptions) {
     this.#registry = options.registry;
@@ -65,345 +83,303 @@ export class WorkerRuntime {
     this.#sqs = options.sqs;
     this.#periodic = options.periodic;
     this.#log = options.logger ?? createLogger({ component: 'worker' });
+    this.#metrics = options.metrics ?? defaultMetricsSink();
+    this.#queueByArn = new Map(Object.entries(options.config.queues).map(([name, q]) => [q.arn, name]));
   }
 
   async processBatch(records: readonly SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse> {
+    const ledger = new BatchLedger();
+    try {
+      await this.#process(records, invocation, ledger);
+    } catch (error) {
+      // Every step guards its records; reaching here is a bug. The records not yet accounted for come back.
+      this.#log.error('worker batch failed unexpectedly; its unsettled records will be delivered again', {
+        error: describeError(error).traceback,
+      });
+      const settled = new Set(ledger.completions.map((c) => c.messageId));
+      for (const record of records)
+        if (!settled.has(record.messageId))
+          ledger.giveBack(record.messageId, 'the batch failed unexpectedly');
+    }
+    if (ledger.returned.size > 0) {
+      this.#log.warn('batch returns records to their queue', {
+        count: ledger.returned.size,
+        of: records.length,
+        records: [...ledger.returned].map(([messageId, reason]) => ({ messageId, reason })),
+      });
+    }
+    return { batchItemFailures: [...ledger.returned.keys()].map((itemIdentifier) => ({ itemIdentifier })) };
+  }
+
+  async #process(records: readonly SQSRecord[], invocation: Invocation, ledger: BatchLedger): Promise<void> {
     const now = Date.now();
     const remaining = invocation.remainingTimeMs();
     const deadline = now + remaining - Math.min(10_000, remaining * 0.1);
-    const failures = new Set<string>();
-    const completions: { messageId: string; completion: Completion }[] = [];
-    const resends: Resend[] = [];
-    let work: Work[] = [];
-    const seen = new Set<string>();
-    const poison: SQSRecord[] = [];
-    const periodicDeliveries: { messageId: string; envelope: Envelope }[] = [];
+    const admitAt = { now, remaining, requestId: invocation.requestId };
 
+    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [] };
     for (const record of records) {
-      const decoded = decodeRecord(record, this.#registry, now, this.#config.resultExpires, this.#log);
-      if (!('envelope' in decoded)) {
-        failures.add(record.messageId);
-        poison.push(record);
-        if (decoded.poison) completions.push({ messageId: record.messageId, completion: decoded.poison });
-        continue;
+      try {
+        this.#admit(record, admitAt, batch, ledger);
+      } catch (error) {
+        // admitRecord turns every fault of the message into its rejection; this is the worker's own.
+        ledger.giveBack(record.messageId, `the worker could not admit it: ${describeError(error).errorType}`);
       }
-      const admission = admitPeriodic(decoded.envelope, now);
-      if (admission.kind === 'skip') {
-        // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
-        // fields): on the other days the tick is dropped, with no record, as Celery would not run.
-        this.#log.debug('periodic run skipped by its day guard', { taskId: decoded.envelope.id });
-        continue;
-      }
-      const { envelope } = admission;
-      const { task } = decoded;
-      for (const run of admission.later) resends.push({ messageId: record.messageId, ...run });
-      if (envelope.beat) periodicDeliveries.push({ messageId: record.messageId, envelope });
-      if (seen.has(envelope.id)) {
-        failures.add(record.messageId);
-        continue;
-      }
-      seen.add(envelope.id);
-      const etaMs = envelope.eta ? Date.parse(envelope.eta) - now : 0;
-      if (etaMs >= ETA_TOLERANCE_MS) {
-        resends.push({ messageId: record.messageId, envelope, delaySeconds: Math.ceil(etaMs / 1000) });
-        continue;
-      }
-      work.push({
-        record,
-        envelope,
-        task,
-        row: claimRow(envelope, task, {
-          worker: invocation.requestId,
-          now,
-          invocationEnd: now + remaining,
-          expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+    }
+    const { periodicDeliveries } = batch;
+    let { work } = batch;
+
+    const followUps = this.#periodic
+      ?.afterDelivery(periodicDeliveries.map((d) => d.envelope))
+      .catch(() => new Set(periodicDeliveries.map((d) => d.envelope)));
+    work = await this.#withoutWithdrawn(work);
+    const claimed = await claimBatch(this.#store, work, now, ledger, this.#log);
+    for (const w of claimed.expired) {
+      ledger.record(
+        w.record.messageId,
+        outcomeRow(w, {
+          status: TaskState.REVOKED,
+          errorType: 'TaskExpired',
+          traceback: `TaskExpired: expired at ${w.envelope.expires}`,
+          dateDone: new Date(now).toISOString(),
         }),
+      );
+      ledger.observe({
+        queue: this.#queueOf(w.record, w.envelope),
+        task: w.task.name,
+        state: TaskState.REVOKED,
       });
     }
+    const runnable = await this.#applyRateLimits(claimed.runnable, now, ledger);
+    const outcomes = await mapLimit(runnable, this.#config.workerConcurrency ?? runnable.length, (w) =>
+      this.#run(w, deadline),
+    );
+    const started: Envelope[] = [];
+    runnable.forEach((w, index) => {
+      const ran = outcomes[index] as Ran;
+      if (ran !== 'deferred') started.push(w.envelope);
+      this.#settle(w, ran, ledger);
+    });
 
-    const followUps = this.#periodic?.afterDelivery(periodicDeliveries.map((d) => d.envelope));
-    const withdrawn = await this.#periodic?.withdrawn(work.map((w) => w.envelope));
-    if (withdrawn?.size) {
+    await Promise.all([
+      resendAll(this.#producer, ledger, Math.floor(now / 1000) + this.#config.resultExpires, this.#log),
+      this.#periodic?.recordRuns(started).catch(() => undefined),
+    ]);
+    await completeAll(this.#store, ledger, this.#log);
+    const failedFollowUps = await followUps;
+    for (const { messageId, envelope } of periodicDeliveries) {
+      if (failedFollowUps?.has(envelope)) ledger.giveBack(messageId, 'a periodic follow-up failed');
+    }
+    if (ledger.poison.length > 0 && this.#sqs)
+      await hastenPoison(this.#sqs, this.#config, ledger.poison, this.#log).catch(() => undefined);
+    this.#emitMetrics(ledger);
+  }
+
+  /** One record's admission: rejected (poison), skipped, sent again for its eta, or work to claim. */
+  #admit(
+    record: SQSRecord,
+    at: { now: number; remaining: number; requestId: string },
+    batch: Admitted,
+    ledger: BatchLedger,
+  ): void {
+    const { now } = at;
+    const admission = admitRecord(record, {
+      registry: this.#registry,
+      config: this.#config,
+      now,
+      log: this.#log,
+    });
+    if (admission.kind === 'rejected') {
+      const { rejected } = admission;
+      ledger.poison.push(record);
+      ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
+      if (rejected.poison) ledger.record(record.messageId, rejected.poison);
+      // Only names this worker knows become dimensions: a hostile sender could mint any number.
+      const known = rejected.taskName !== undefined && this.#registry.get(rejected.taskName) !== undefined;
+      ledger.observe({
+        queue: this.#queueByArn.get(record.eventSourceARN) ?? 'unknown',
+        task: known ? (rejected.taskName as string) : 'unknown',
+        state: TaskState.FAILURE,
+      });
+      return;
+    }
+    if (admission.kind === 'skip') {
+      // The schedule fires on a superset of Celery's days (EventBridge cannot restrict both day
+      // fields): on the other days the tick is dropped, with no record, as Celery would not run.
+      this.#log.debug('periodic run skipped by its day guard', { taskId: admission.envelope.id });
+      return;
+    }
+    const { envelope, task } = admission;
+    for (const run of admission.later)
+      ledger.resends.push({ kind: 'later', messageId: record.messageId, ...run });
+    if (envelope.beat) batch.periodicDeliveries.push({ messageId: record.messageId, envelope });
+    if (batch.seen.has(envelope.id)) {
+      ledger.giveBack(record.messageId, `task ${envelope.id} appears twice in this batch`);
+      return;
+    }
+    batch.seen.add(envelope.id);
+    if (admission.waitSeconds > 0) {
+      ledger.resends.push({
+        kind: 'eta',
+        messageId: record.messageId,
+        envelope,
+        delaySeconds: admission.waitSeconds,
+      });
+      return;
+    }
+    batch.work.push({
+      record,
+      envelope,
+      task,
+      row: claimRow(envelope, task, {
+        worker: at.requestId,
+        now,
+        invocationEnd: now + at.remaining,
+        expiresAt: Math.floor(now / 1000) + this.#expiresFor(task),
+      }),
+    });
+  }
+
+  /** Queued runs of a disabled periodic task are dropped; if that cannot be read, they go ahead. */
+  async #withoutWithdrawn(work: Work[]): Promise<Work[]> {
+    if (!this.#periodic) return work;
+    try {
+      const withdrawn = await this.#periodic.withdrawn(work.map((w) => w.envelope));
+      if (withdrawn.size === 0) return work;
       this.#log.info('queued periodic runs dropped: their periodic task is disabled', {
         runs: withdrawn.size,
       });
-      work = work.filter((w) => !withdrawn.has(w.envelope));
-    }
-    const claimed = await this.#claim(work, now, failures, completions);
-    const runnable = await this.#applyRateLimits(claimed, now, resends);
-    const outcomes = await Promise.all(runnable.map((w) => this.#run(w, deadline)));
-    runnable.forEach((w, index) => {
-      this.#settle(w, outcomes[index] as RunOutcome | 'deferred', resends, completions);
-    });
-    const started = runnable.filter((_w, index) => outcomes[index] !== 'deferred').map((w) => w.envelope);
-
-    await Promise.all([this.#resend(resends, failures, completions), this.#periodic?.recordRuns(started)]);
-    await this.#complete(completions, failures);
-    const failedFollowUps = await followUps;
-    for (const { messageId, envelope } of periodicDeliveries) {
-      if (failedFollowUps?.has(envelope)) failures.add(messageId);
-    }
-    if (poison.length > 0 && this.#sqs) await hastenPoison(this.#sqs, this.#config, poison, this.#log);
-    return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
-  }
-
-  async #claim(
-    work: Work[],
-    now: number,
-    failures: Set<string>,
-    completions: { messageId: string; completion: Completion }[],
-  ): Promise<Work[]> {
-    if (work.length === 0) return [];
-    let outcomes: Awaited<ReturnType<ResultStore['claim']>>;
-    try {
-      outcomes = await this.#store.claim(
-        work.map((w) => w.row),
-        now,
-      );
+      return work.filter((w) => !withdrawn.has(w.envelope));
     } catch (error) {
-      this.#log.error('could not claim batch; it will be delivered again', {
-        error: (error as Error).message,
+      this.#log.warn('could not check for disabled periodic tasks', {
+        error: describeError(error).errorType,
       });
-      for (const w of work) failures.add(w.record.messageId);
-      return [];
+      return work;
     }
-    const claimed: Work[] = [];
-    work.forEach((w, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.claimed) {
-        if (w.envelope.expires && Date.parse(w.envelope.expires) <= now) {
-          this.#log.info('task expired', {
-            taskId: w.envelope.id,
-            task: w.task.name,
-            state: TaskState.REVOKED,
-          });
-          completions.push({
-            messageId: w.record.messageId,
-            completion: outcomeRow(w, {
-              status: TaskState.REVOKED,
-              errorType: 'TaskExpired',
-              traceback: `TaskExpired: expired at ${w.envelope.expires}`,
-              dateDone: new Date(now).toISOString(),
-            }),
-          });
-        } else {
-          claimed.push(w);
-        }
-      } else if (outcome?.why === 'in-flight' || outcome?.why === 'error' || !outcome) {
-        failures.add(w.record.messageId);
-      } else {
-        this.#log.debug('skipped delivery', { taskId: w.envelope.id, task: w.task.name, why: outcome.why });
-      }
-    });
-    return claimed;
   }
 
   /** Takes tokens for rate-limited tasks; the runs that do not fit are sent again for a later window. */
-  async #applyRateLimits(claimed: Work[], now: number, resends: Resend[]): Promise<Work[]> {
+  async #applyRateLimits(claimed: Work[], now: number, ledger: BatchLedger): Promise<Work[]> {
     const limited = new Map<string, Work[]>();
     const runnable: Work[] = [];
     for (const w of claimed) {
       if (!w.task.options.rateLimit) runnable.push(w);
       else limited.set(w.task.name, [...(limited.get(w.task.name) ?? []), w]);
     }
-    if (limited.size === 0) return runnable;
-    if (!this.#rateLimiter) {
-      throw new CelerityError(
-        `task ${limited.keys().next().value} has a rateLimit but no rate-limit table is configured`,
-      );
-    }
-    const limiter = this.#rateLimiter;
     await Promise.all(
-      [...limited.values()].map(async (group) => {
+      [...limited].map(async ([name, group]) => {
         const limit = group[0]?.task.options.rateLimit;
-        if (!limit) return;
-        const grant = await limiter.acquire(group[0]?.task.name as string, limit, group.length, now);
-        group.forEach((w, position) => {
-          if (position < grant.granted) {
-            runnable.push({ ...w, windowEnd: grant.windowEnd });
-          } else {
-            resends.push(this.#deferral(w, deferralSeconds(grant, limit, position - grant.granted, now)));
-          }
-        });
+        try {
+          if (!limit) throw new Error(`task ${name} has no rate limit`);
+          if (!this.#rateLimiter)
+            throw new Error(`task ${name} has a rateLimit but no rate-limit table is configured`);
+          const grant = await this.#rateLimiter.acquire(name, limit, group.length, now);
+          group.forEach((w, position) => {
+            if (position < grant.granted) runnable.push({ ...w, windowEnd: grant.windowEnd });
+            else
+              ledger.resends.push(deferral(w, deferralSeconds(grant, limit, position - grant.granted, now)));
+          });
+        } catch (error) {
+          const reason = `rate limit of ${name} not taken: ${firstLine(describeError(error).traceback)}`;
+          this.#log.error('could not take rate-limit tokens; the runs will be delivered again', {
+            task: name,
+            reason,
+          });
+          for (const w of group) ledger.giveBack(w.record.messageId, reason);
+        }
       }),
     );
     return runnable;
   }
 
-  #deferral(w: Work, delaySeconds: number): Resend {
-    this.#log.debug('rate limited; deferred', { taskId: w.envelope.id, task: w.task.name, delaySeconds });
-    return {
-      messageId: w.record.messageId,
-      envelope: w.envelope,
-      delaySeconds,
-      completion: outcomeRow(w, {
-        status: w.envelope.retries > 0 ? TaskState.RETRY : TaskState.PENDING,
-        dateStarted: undefined,
-        worker: undefined,
-      }),
-    };
-  }
-
-  async #run(w: Work, deadline: number): Promise<RunOutcome | 'deferred'> {
-    // A token is good only for its window: a run that would start after it waits for another.
-    if (w.windowEnd !== undefined && Date.now() >= w.windowEnd) return 'deferred';
+  async #run(w: Work, deadline: number): Promise<Ran> {
+    // A token is good only for its window, and a body that would start with no time left waits too.
+    const startedAt = Date.now();
+    if ((w.windowEnd !== undefined && startedAt >= w.windowEnd) || startedAt >= deadline) return 'deferred';
     const { envelope } = w;
-    return executeTask(w.task, {
-      request: {
-        id: envelope.id,
-        task: envelope.task,
-        retries: envelope.retries,
-        eta: envelope.eta,
-        expires: envelope.expires,
-        origin: envelope.origin,
-        parentId: envelope.parentId,
-        rootId: envelope.rootId,
-        periodicTask: envelope.periodicTask,
-        queue: envelope.queue,
-        deliveryCount: Number(w.record.attributes?.ApproximateReceiveCount ?? 1),
-        isEager: false,
-      },
-      args: envelope.args,
-      kwargs: envelope.kwargs,
-      deadline,
-    });
+    try {
+      const outcome = await executeTask(w.task, {
+        request: taskRequest(envelope, {
+          retries: envelope.retries,
+          deliveryCount: Number(w.record.attributes?.ApproximateReceiveCount ?? 1),
+          isEager: false,
+        }),
+        args: envelope.args,
+        kwargs: envelope.kwargs,
+        deadline,
+      });
+      return { outcome, startedAt };
+    } catch (error) {
+      // What a body threw confused the executor itself (a proxy, a getter that throws): still a failure of this run.
+      return { outcome: { kind: 'failure', error, runtimeMs: Date.now() - startedAt }, startedAt };
+    }
   }
 
-  #settle(
-    w: Work,
-    outcome: RunOutcome | 'deferred',
-    resends: Resend[],
-    completions: { messageId: string; completion: Completion }[],
-  ): void {
-    const { envelope, task, record } = w;
-    if (outcome === 'deferred') {
-      resends.push(this.#deferral(w, 1));
-      return;
-    }
-    const now = Date.now();
-    const base = { expiresAt: Math.floor(now / 1000) + this.#expiresFor(task) };
-    const fields = { taskId: envelope.id, task: task.name, runtimeMs: Math.round(outcome.runtimeMs) };
-    if (outcome.kind === 'success') {
-      let result: string | undefined;
-      try {
-        result = task.options.ignoreResult ? undefined : JSON.stringify(outcome.result ?? null);
-      } catch (error) {
-        this.#settle(
-          w,
-          {
-            kind: 'failure',
-            error: new TypeError(`result is not JSON-serializable: ${(error as Error).message}`),
-            runtimeMs: outcome.runtimeMs,
-          },
-          resends,
-          completions,
-        );
+  #settle(w: Work, ran: Ran, ledger: BatchLedger): void {
+    const messageId = w.record.messageId;
+    try {
+      if (ran === 'deferred') {
+        ledger.resends.push(deferral(w, 1));
         return;
       }
-      this.#log.info('task succeeded', { ...fields, state: TaskState.SUCCESS });
-      completions.push({
-        messageId: record.messageId,
-        completion: outcomeRow(w, {
-          ...base,
-          status: TaskState.SUCCESS,
-          result,
-          dateDone: new Date(now).toISOString(),
-        }),
+      const settled = settle(w, ran.outcome, this.#expiresFor(w.task), this.#log);
+      const state = 'resend' in settled ? TaskState.RETRY : settled.completion.completion.record.status;
+      if ('resend' in settled) ledger.resends.push(settled.resend);
+      else ledger.completions.push(settled.completion);
+      ledger.observe({
+        queue: this.#queueOf(w.record, w.envelope),
+        task: w.task.name,
+        state,
+        runtimeMs: ran.outcome.runtimeMs,
+        queueWaitMs: ran.startedAt - availableAt(w.record, w.envelope),
       });
-      return;
-    }
-    const { errorType, traceback } = describeError(outcome.error);
-    if (outcome.kind === 'retry') {
-      const eta = new Date(now + outcome.countdown * 1000).toISOString();
-      this.#log.warn('task will retry', {
-        ...fields,
-        state: TaskState.RETRY,
+    } catch (error) {
+      // Nothing in settle should throw; if it does, the run still ends recorded, as this fault.
+      const { errorType, traceback } = describeError(error);
+      this.#log.error('could not settle a run; recorded as FAILURE', {
+        taskId: w.envelope.id,
         error: errorType,
-        countdown: outcome.countdown,
       });
-      resends.push({
-        messageId: record.messageId,
-        envelope: { ...envelope, retries: envelope.retries + 1, eta },
-        delaySeconds: outcome.countdown,
-        // The row counts the attempt to come, so a late copy of this one is known as stale.
-        completion: outcomeRow(w, {
-          ...base,
-          status: TaskState.RETRY,
-          retries: envelope.retries + 1,
-          errorType,
-          traceback,
-          eta,
-        }),
-      });
-      return;
+      try {
+        ledger.record(
+          messageId,
+          outcomeRow(w, {
+            status: TaskState.FAILURE,
+            errorType,
+            traceback,
+            dateDone: new Date().toISOString(),
+          }),
+        );
+      } catch {
+        ledger.giveBack(messageId, `could not settle task ${w.envelope.id}: ${errorType}`);
+      }
     }
-    this.#log.error('task failed', { ...fields, state: TaskState.FAILURE, error: errorType });
-    completions.push({
-      messageId: record.messageId,
-      completion: outcomeRow(w, {
-        ...base,
-        status: TaskState.FAILURE,
-        errorType,
-        traceback,
-        dateDone: new Date(now).toISOString(),
-      }),
-    });
   }
 
-  /** A retry or deferral that cannot be sent leaves its message to come back: nothing is lost. */
-  async #resend(
-    resends: Resend[],
-    failures: Set<string>,
-    completions: { messageId: string; completion: Completion }[],
-  ): Promise<void> {
-    if (resends.length === 0) return;
-    const unsent = new Set<number>();
+  #emitMetrics(ledger: BatchLedger): void {
     try {
-      await this.#producer.sendEnvelopes(
-        resends.map(({ envelope, delaySeconds }) => ({ envelope, delaySeconds })),
-      );
+      for (const document of metricDocuments(ledger.observations, Date.now())) this.#metrics(document);
     } catch (error) {
-      if (error instanceof EnqueueError) for (const f of error.failed) unsent.add(f.index);
-      else for (let index = 0; index < resends.length; index++) unsent.add(index);
-      this.#log.error('could not re-send some tasks; their messages will be delivered again', {
-        error: (error as Error).message,
-      });
+      this.#log.warn('could not write metrics', { error: safeText((error as Error)?.message) });
     }
-    resends.forEach((resend, index) => {
-      if (unsent.has(index)) failures.add(resend.messageId);
-      else if (resend.completion)
-        completions.push({ messageId: resend.messageId, completion: resend.completion });
-    });
   }
 
-  async #complete(
-    completions: { messageId: string; completion: Completion }[],
-    failures: Set<string>,
-  ): Promise<void> {
-    if (completions.length === 0) return;
-    // DynamoDB refuses a transaction that touches one item twice; a second outcome for the same
-    // task in one batch waits for its message to come back.
-    const ids = new Set<string>();
-    completions = completions.filter(({ messageId, completion }) => {
-      if (!ids.has(completion.record.taskId)) return ids.add(completion.record.taskId);
-      failures.add(messageId);
-      return false;
-    });
-    try {
-      const outcomes = await this.#store.complete(completions.map((c) => c.completion));
-      outcomes.forEach((outcome, index) => {
-        if (!outcome.ok && outcome.reason === 'error')
-          failures.add((completions[index] as { messageId: string }).messageId);
-      });
-    } catch (error) {
-      this.#log.error('could not record results; the messages will be delivered again', {
-        error: (error as Error).message,
-      });
-      for (const c of completions) failures.add(c.messageId);
-    }
+  #queueOf(record: SQSRecord, envelope?: Envelope): string {
+    return envelope?.queue ?? this.#queueByArn.get(record.eventSourceARN) ?? 'unknown';
   }
 
   #expiresFor(task: RegisteredTask): number {
     return task.options.resultExpires ?? this.#config.resultExpires;
   }
+}
+
+/** When the message could first have run: sent, or its eta if later. */
+function availableAt(record: SQSRecord, envelope: Envelope): number {
+  const sent = Number(record.attributes?.SentTimestamp);
+  const eta = envelope.eta ? Date.parse(envelope.eta) : Number.NaN;
+  return Math.max(Number.isFinite(sent) ? sent : Date.now(), Number.isFinite(eta) ? eta : 0);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
 }

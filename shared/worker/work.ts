@@ -20,6 +20,11 @@ export interface Work {
 /** A message to send again (a retry, a deferral), and the row to record once it has gone. */
 export interface Resend {
   messageId: string;
+  /**
+   * `retry` and `deferral` follow a claim (their row holds the lease); `eta` is a message come
+   * early, `later` one of a sub-minute interval's further runs: neither has run.
+   */
+  kind: 'retry' | 'deferral' | 'eta' | 'later';
   envelope: EnvelopeInput;
   delaySeconds: number;
   completion?: Completion;

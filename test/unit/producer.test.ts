@@ -5,7 +5,6 @@ import { resolveConfig } from '../../shared/config/index.ts';
 import { type EnvelopeInput, MessageTooLarge } from '../../shared/envelope/index.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { EnqueueError, oneTimeScheduleName, Producer } from '../../shared/producer/index.ts';
-import { fitItem } from '../../shared/results/index.ts';
 
 /** A stand-in SQS client for error paths only; the integration suites use the emulator. */
 function fakeSqs(options: {
@@ -174,25 +173,6 @@ describe('sendMany: a list is validated whole before anything goes', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues.map((i) => i.field)).toEqual(['calls[1].queue', 'calls[2].eta']);
     expect(sent).toHaveLength(0);
-  });
-});
-
-describe('fitItem', () => {
-  it("cuts large fields to DynamoDB's item limit and names them", () => {
-    const record = fitItem({
-      taskId: 't',
-      status: 'SUCCESS',
-      result: 'r'.repeat(500_000),
-      traceback: 'short',
-    });
-    expect(Buffer.byteLength(record.result ?? '')).toBeLessThan(360_000);
-    expect(record.result).toMatch(/truncated by Celerity/);
-    expect(record.truncated).toEqual(['result']);
-    expect(record.traceback).toBe('short');
-  });
-  it('leaves small items alone', () => {
-    const small = { taskId: 't', status: 'SUCCESS' as const, result: '1' };
-    expect(fitItem(small)).toBe(small);
   });
 });
 

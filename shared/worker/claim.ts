@@ -1,0 +1,56 @@
+import type { Logger } from '../log.ts';
+import type { ClaimOutcome, ResultStore } from '../results/store.ts';
+import { describeError } from './execute.ts';
+import type { BatchLedger } from './ledger.ts';
+import type { Work } from './work.ts';
+
+/**
+ * Claims the batch's runs in as few transactions as DynamoDB allows. A claim that cannot be made
+ * for now (another run holds the task, a write failed) returns that record alone; finished,
+ * revoked and stale deliveries are dropped. Claimed runs whose `expires` has passed are set
+ * apart, to be recorded REVOKED as Celery does.
+ */
+export async function claimBatch(
+  store: ResultStore,
+  work: readonly Work[],
+  now: number,
+  ledger: BatchLedger,
+  log: Logger,
+): Promise<{ runnable: Work[]; expired: Work[] }> {
+  const runnable: Work[] = [];
+  const expired: Work[] = [];
+  if (work.length === 0) return { runnable, expired };
+  let outcomes: ClaimOutcome[];
+  try {
+    outcomes = await store.claim(
+      work.map((w) => w.row),
+      now,
+    );
+  } catch (error) {
+    const reason = `could not claim: ${describeError(error).traceback.split('\n', 1)[0]}`;
+    log.error('could not claim batch; it will be delivered again', { error: reason });
+    for (const w of work) ledger.giveBack(w.record.messageId, reason);
+    return { runnable, expired };
+  }
+  work.forEach((w, index) => {
+    const outcome = outcomes[index];
+    if (outcome?.claimed) {
+      if (w.envelope.expires && Date.parse(w.envelope.expires) <= now) {
+        log.info('task expired', { taskId: w.envelope.id, task: w.task.name, state: 'REVOKED' });
+        expired.push(w);
+      } else {
+        runnable.push(w);
+      }
+    } else if (!outcome || outcome.why === 'in-flight' || outcome.why === 'error') {
+      const why = !outcome
+        ? 'no claim outcome'
+        : outcome.why === 'error'
+          ? outcome.message
+          : 'another run holds it';
+      ledger.giveBack(w.record.messageId, `task ${w.envelope.id} not claimed: ${why}`);
+    } else {
+      log.debug('skipped delivery', { taskId: w.envelope.id, task: w.task.name, why: outcome.why });
+    }
+  });
+  return { runnable, expired };
+}

@@ -1,0 +1,49 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../../shared/config/index.ts';
+import { setLogWriter } from '../../shared/log.ts';
+
+// The entry point with a runtime that fails in a way nothing foresaw: no AWS involved.
+vi.mock('../../shared/app.ts', () => ({
+  createWorkerRuntime: () => ({
+    processBatch: async () => {
+      throw new TypeError('something nobody foresaw');
+    },
+  }),
+}));
+vi.mock('../../functions/tasks/index.ts', () => ({}));
+
+type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+describe('the worker entry point (findings 12/13)', () => {
+  afterEach(() => setLogWriter(undefined));
+
+  it('returns every record and logs the cause at error when the runtime throws, instead of an unlogged throw', async () => {
+    const lines: string[] = [];
+    setLogWriter((line) => lines.push(line));
+    const { handler } = (await import('../../functions/worker.ts')) as unknown as { handler: Handler };
+    const records = ['m-1', 'm-2'].map((messageId) => ({ messageId, body: '{}' }) as SQSRecord);
+    const response = await handler({ Records: records }, {
+      awsRequestId: 'req-1',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
+    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.level === 'error');
+    expect(logged).toMatchObject({ requestId: 'req-1', records: ['m-1', 'm-2'] });
+    expect(logged.cause).toContain('TypeError: something nobody foresaw');
+  });
+});
+
+describe('workerConcurrency (finding 13, worker side)', () => {
+  it('is unset (the whole batch at once) by default and read from CELERITY_WORKER_CONCURRENCY', () => {
+    expect(resolveConfig({}, {}).workerConcurrency).toBeUndefined();
+    expect(resolveConfig({}, { CELERITY_WORKER_CONCURRENCY: '4' }).workerConcurrency).toBe(4);
+  });
+
+  it('refuses a value that is not a whole number from 1, naming the variable', () => {
+    for (const value of ['0', 'two', '1.5', '-3'])
+      expect(() => resolveConfig({}, { CELERITY_WORKER_CONCURRENCY: value })).toThrow(
+        /CELERITY_WORKER_CONCURRENCY/,
+      );
+  });
+});
