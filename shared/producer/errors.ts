@@ -11,6 +11,8 @@ export interface EnqueueFailure {
    * clash): sending it again cannot help. False when sending failed (after retries) and may work later.
    */
   permanent: boolean;
+  /** The failure's error name (`MessageTooLarge`, `ValidationError`, `ScheduleConflict`, an SQS code). */
+  errorType: string;
 }
 
 /** Some messages of a batch could not be sent; `failed` says which, `sent` what did go. */

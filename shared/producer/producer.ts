@@ -226,7 +226,8 @@ export class Producer {
     const failed: EnqueueFailure[] = [];
     const causes = new Map<number, unknown>();
     const fail: Fail = (index, taskId, error, permanent = isPermanent(error)) => {
-      failed.push({ index, taskId, reason: (error as Error).message, permanent });
+      const errorType = error instanceof Error ? error.name : 'Error';
+      failed.push({ index, taskId, reason: (error as Error).message, permanent, errorType });
       causes.set(index, error);
     };
     for (const r of refused) fail(r.index, r.taskId, r.error);
@@ -280,7 +281,7 @@ export class Producer {
           for (const item of batch) {
             const failure = unsent.get(item.index);
             if (failure === undefined) done(item, sentTask(item, 'sqs'));
-            else fail(item.index, item.envelope.id, new Error(failure.reason), failure.permanent);
+            else fail(item.index, item.envelope.id, sendFailure(failure), failure.permanent);
           }
         });
       }
@@ -290,9 +291,9 @@ export class Producer {
   }
 
   /** Sends one batch, sending again the entries SQS reports as failed; returns what never went. */
-  async #sendBatch(batch: readonly Prepared[]): Promise<Map<number, { reason: string; permanent: boolean }>> {
+  async #sendBatch(batch: readonly Prepared[]): Promise<Map<number, SendFailure>> {
     let pending = batch;
-    const failures = new Map<number, { reason: string; permanent: boolean }>();
+    const failures = new Map<number, SendFailure>();
     for (let attempt = 1; pending.length > 0 && attempt <= SEND_ATTEMPTS; attempt++) {
       const entries: SendMessageBatchRequestEntry[] = pending.map((item) => ({
         Id: String(item.index),
@@ -310,6 +311,7 @@ export class Producer {
           // SQS's SenderFault: this entry is refused as it is (e.g. characters SQS does not take).
           else
             failures.set(item.index, {
+              name: f.Code ?? 'SendMessageBatchFailure',
               reason: `${f.Code}: ${f.Message ?? ''}`,
               permanent: f.SenderFault === true,
             });
@@ -317,7 +319,11 @@ export class Producer {
         pending = pending.filter((item) => failures.get(item.index)?.permanent === false);
       } catch (error) {
         for (const item of pending)
-          failures.set(item.index, { reason: (error as Error).message, permanent: false });
+          failures.set(item.index, {
+            name: error instanceof Error ? error.name : 'Error',
+            reason: (error as Error).message,
+            permanent: false,
+          });
         if (attempt === SEND_ATTEMPTS) break;
       }
     }
@@ -346,4 +352,17 @@ function sentTask(item: Prepared, via: SentTask['via']): SentTask {
     via,
     eta: item.envelope.eta,
   };
+}
+
+/** Why SQS did not take one entry: its error code (or the request's error) and message. */
+interface SendFailure {
+  name: string;
+  reason: string;
+  permanent: boolean;
+}
+
+function sendFailure(failure: SendFailure): Error {
+  const error = new Error(failure.reason);
+  error.name = failure.name;
+  return error;
 }

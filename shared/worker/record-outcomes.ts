@@ -16,9 +16,6 @@ interface Unsent {
   reason: string;
 }
 
-/** What the producer's `EnqueueError` says of one entry; `permanent` and `errorType` once it tells. */
-type FailedEntry = EnqueueError['failed'][number] & { permanent?: boolean; errorType?: string };
-
 /**
  * Sends the batch's retries, deferrals and early etas. Each entry's fate is its own: one that
  * cannot be sent for now leaves its record to come back (nothing is lost); one refused for good
@@ -92,10 +89,10 @@ async function send(producer: Producer, resends: readonly Resend[]): Promise<Map
     return unsent;
   } catch (error) {
     if (error instanceof EnqueueError) {
-      for (const entry of error.failed as readonly FailedEntry[]) {
+      for (const entry of error.failed) {
         unsent.set(entry.index, {
-          permanent: entry.permanent === true,
-          errorType: entry.errorType ?? (entry.permanent === true ? 'ResendRefused' : 'EnqueueError'),
+          permanent: entry.permanent,
+          errorType: entry.errorType,
           reason: entry.reason,
         });
       }

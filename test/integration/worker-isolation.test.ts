@@ -143,9 +143,9 @@ describe('one record never fails its batch (finding 1)', () => {
 
   it('a periodic run whose guard names a zone that does not exist is its own poison FAILURE; its batch-mate runs', async () => {
     const guard = { timezone: 'Mars/Olympus_Mons', daysOfMonth: [1] };
-    const bad = sqsRecord(
-      body('iso-zone', 'iso.count', [], { beat: { scheduledAt: '2026-11-02T09:00:00Z', guard } }),
-    );
+    // Written raw, as a hostile producer would: the encoder refuses such a zone.
+    const good = JSON.parse(body('iso-zone', 'iso.count'));
+    const bad = sqsRecord(JSON.stringify({ ...good, beat: { scheduledAt: '2026-11-02T09:00:00Z', guard } }));
     const mate = sqsRecord(body('iso-zone-mate', 'iso.count'));
     const response = await runtime.processBatch([bad, mate], invocation());
     expect(returned(response)).toEqual([bad.messageId]);
@@ -205,7 +205,15 @@ describe('one bad resend never fails the others (finding 2, worker side)', () =>
                 },
               ]
             : item.envelope.id === 'iso-throttled'
-              ? [{ index, taskId: 'iso-throttled', reason: 'Throttling', permanent: false }]
+              ? [
+                  {
+                    index,
+                    taskId: 'iso-throttled',
+                    reason: 'Throttling',
+                    permanent: false,
+                    errorType: 'Throttling',
+                  },
+                ]
               : [],
         );
         if (failed.length) throw new EnqueueError(failed, []);
