@@ -114,8 +114,12 @@ interface Case {
   expect: Expect;
 }
 
+/** A valid envelope with `extra` laid over it raw, as a hostile producer would: the encoder refuses them. */
 const envelope = (id: string, task: string, args: unknown[], extra: Record<string, unknown> = {}) =>
-  encodeEnvelope({ v: 1, id, task, args, queue: 'default', ...extra }).body;
+  JSON.stringify({
+    ...JSON.parse(encodeEnvelope({ v: 1, id, task, args, queue: 'default' }).body),
+    ...extra,
+  });
 
 const crashing = (behaviour: string, errorType: RegExp, state: 'FAILURE' | 'RETRY' = 'FAILURE') =>
   ((id: string): Case => ({
@@ -151,14 +155,14 @@ const KINDS: Record<string, (id: string, goodIds: string[]) => Case> = {
       envelope(id, 'prop.body', ['ok'], {
         beat: { scheduledAt: '2026-11-02T09:00:00Z', guard: { timezone: 'Not/AZone', daysOfMonth: [2] } },
       }),
-    /RangeError|ValidationError/,
+    /RangeError|ValidationError|EnvelopeError/,
   ),
   hugeExpansion: poison(
     (id) =>
       envelope(id, 'prop.body', ['ok'], {
         beat: { scheduledAt: new Date().toISOString(), expansion: { everySeconds: 1, count: 199_999 } },
       }),
-    /InvalidExpansion|ValidationError/,
+    /InvalidExpansion|ValidationError|EnvelopeError/,
   ),
   /**
    * A poison message reusing the id of a good task, of this batch (before or after it: the batch

@@ -84,7 +84,13 @@ describe('delayed tasks beyond 15 minutes, as one-time schedules in moto', () =>
       .catch((e) => e);
     expect(error).toBeInstanceOf(EnqueueError);
     expect((error as EnqueueError).failed).toEqual([
-      { index: 0, taskId: 'reused-1', permanent: true, reason: expect.stringMatching(/already scheduled/) },
+      {
+        index: 0,
+        taskId: 'reused-1',
+        permanent: true,
+        errorType: 'ScheduleConflict',
+        reason: expect.stringMatching(/already scheduled/),
+      },
     ]);
     expect((error as EnqueueError).cause).toBeInstanceOf(ScheduleConflict);
     expect((error as EnqueueError).cause).toMatchObject({ taskId: 'reused-1' });
