@@ -1,10 +1,17 @@
-"""moto_server, with one fix to the emulator's speed and none to its behaviour.
+"""moto_server, with one fix to the emulator's speed and one to its isolation.
 
 moto's TransactWriteItems deep-copies a whole table, for rollback, once for every item of the
 transaction that targets it: a 100-item claim against a table of a few thousand results copies
 that table 100 times and takes seconds. The copies are all taken before the first write, so they
-are identical; this launcher hands back the first copy for the rest. Rollback is unchanged. If
-moto's internals ever move, the server starts unpatched and says so.
+are identical; this launcher hands back the first copy for the rest. Rollback is unchanged.
+
+Isolation: moto serves requests on many threads, and a cancelled TransactWriteItems rolls back by
+putting back its copy of the whole table. A write another thread made in the meantime (a worker
+recording SUCCESS while a duplicate's claim is being cancelled) silently vanishes: the row reads
+as the claim left it, forever. DynamoDB's transactions are isolated; here every DynamoDB request
+takes one lock, so none runs inside another's transaction (moto runs one thread at a time anyway).
+
+If moto's internals ever move, the server starts unpatched and says so.
 """
 
 import copy
@@ -44,9 +51,23 @@ def _patch_transactions() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def _serialize_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self):
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action
+
+
 if __name__ == "__main__":
-    try:
-        _patch_transactions()
-    except Exception as error:  # noqa: BLE001 - any failure means: run moto as it is
-        print(f"celerity: moto transaction speed-up not applied ({error})", file=sys.stderr)
+    for patch, what in ((_patch_transactions, "transaction speed-up"), (_serialize_dynamodb, "transaction isolation")):
+        try:
+            patch()
+        except Exception as error:  # noqa: BLE001 - any failure means: run moto as it is
+            print(f"celerity: moto {what} not applied ({error})", file=sys.stderr)
     sys.exit(main())
