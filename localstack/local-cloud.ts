@@ -4,6 +4,7 @@ import { createWorkerRuntime } from '../shared/app.ts';
 import {
   type AwsClients,
   createAwsClients,
+  getAwsClients,
   type RequestCounter,
   resetAwsClients,
 } from '../shared/aws/index.ts';
@@ -270,6 +271,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     // With LATEST, a write is seen only once the poller holds an iterator.
     await Promise.all(streamWorkers.map((w) => w.poller.ready()));
+    if (applied) {
+      // The clients task bodies get from getAwsClients() (LabControl's tables, SES) are fenced too.
+      const shared = getAwsClients();
+      fenceAbandonedInvocations(shared.sqs, shared.dynamo, shared.scheduler, shared.ses);
+    }
     if ((options.clock ?? options.workers) !== false) clock = startClock(clients, resources, options, logs);
 
     let stopping: Promise<void> | undefined;
