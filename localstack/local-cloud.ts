@@ -53,6 +53,8 @@ export interface LocalCloudOptions {
   stackName?: string;
   /** An emulator already running; else `AWS_ENDPOINT_URL`, else moto started here. */
   endpoint?: string;
+  /** An emulator to run on and to stop with the local cloud (an orphan `npm run dev` adopts). */
+  emulator?: Emulator;
   /** @defaultValue `AWS_REGION`, else `us-east-1` */
   region?: string;
   /** Start a poller per event source mapping. @defaultValue true */
@@ -180,7 +182,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const template = options.template ?? (await stackTemplate(stackName));
-  const emulator = await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {});
+  const emulator =
+    options.emulator ?? (await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {}));
   const workers: LocalWorker[] = [];
   const streamWorkers: LocalStreamWorker[] = [];
   const logs = options.logDir ? createLogSink(options.logDir) : undefined;
