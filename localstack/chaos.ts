@@ -50,7 +50,10 @@ export interface ChaosFigures {
   invocations: number;
   /** Messages sent a second time with the same body. */
   duplicates: number;
-  /** Side effects beyond one per task, all inside abandoned invocations. */
+  /**
+   * Side effects beyond one per task (`total`), and the runs in abandoned invocations, by whose:
+   * the crashed body's own, or a batch-mate's. With one finished run per task the two agree.
+   */
   reRuns: { total: number; crashedBodies: number; batchMates: number };
   /** The highest `ApproximateReceiveCount` a body saw. */
   maxDeliveryCount: number;
@@ -80,7 +83,8 @@ export class ChaosDrill {
   readonly #plans = new Map<string, Plan>();
   /** Task id → the invocations its body ran its side effect in. */
   readonly #effects = new Map<string, string[]>();
-  readonly #crashed = new Map<string, 'before' | 'after'>();
+  /** Task id → where its body crashed its invocation, and in which invocation. */
+  readonly #crashed = new Map<string, { when: 'before' | 'after'; requestId: string }>();
   readonly #abandoned = new Map<string, BatchReport['outcome']>();
   #invocations = 0;
   #maxDelivery = 0;
@@ -116,9 +120,9 @@ export class ChaosDrill {
     if (invocation && !invocation.alive) return new Promise<never>(() => undefined);
     const plan = this.#plans.get(id);
     const crash = plan?.crash && !this.#crashed.has(id) ? plan.crash : undefined;
-    if (crash) this.#crashed.set(id, crash);
-    if (crash !== 'before')
-      this.#effects.set(id, [...(this.#effects.get(id) ?? []), invocation?.requestId ?? 'none']);
+    const requestId = invocation?.requestId ?? 'none';
+    if (crash) this.#crashed.set(id, { when: crash, requestId });
+    if (crash !== 'before') this.#effects.set(id, [...(this.#effects.get(id) ?? []), requestId]);
     if (crash) return crashInvocation(`chaos: task ${id} crashed ${crash} its side effect`);
     return 'done';
   };
@@ -186,16 +190,22 @@ export class ChaosDrill {
   ): Promise<ChaosFigures> {
     const problems: string[] = [];
     if (pending.size > 0) problems.push(`${pending.size} tasks never read SUCCESS, e.g. ${[...pending][0]}`);
-    let reRuns = 0;
+    // Every run in an abandoned invocation is a re-run to come: the crashed body's own (when it
+    // crashed after its side effect), or a batch-mate's that had finished before the crash.
+    const reRuns = { total: 0, crashedBodies: 0, batchMates: 0 };
     for (const id of ids) {
       const runs = this.#effects.get(id) ?? [];
       const finished = runs.filter((requestId) => !this.#abandoned.has(requestId));
       if (finished.length !== 1) {
         problems.push(`task ${id} ran its side effect ${finished.length} times in invocations that finished`);
       }
-      reRuns += runs.length - finished.length;
+      reRuns.total += runs.length - 1;
+      for (const requestId of runs.filter((r) => this.#abandoned.has(r))) {
+        if (this.#crashed.get(id)?.requestId === requestId) reRuns.crashedBodies++;
+        else reRuns.batchMates++;
+      }
     }
-    const crashes = [...this.#crashed.values()];
+    const crashes = [...this.#crashed.values()].map((c) => c.when);
     const crashedInvocations = [...this.#abandoned.values()].filter((o) => o === 'crash').length;
     if (crashedInvocations !== crashes.length) {
       problems.push(`${crashes.length} crashes, but ${crashedInvocations} invocations reported crashed`);
@@ -204,17 +214,17 @@ export class ChaosDrill {
       const left = await queueDepth(cloud.clients.sqs, url);
       if (left > 0) problems.push(`${left} messages left on ${url}`);
     }
-    const crashedBodies = crashes.filter((c) => c === 'after').length;
+    const after = crashes.filter((c) => c === 'after').length;
     return {
       tasks: ids.length,
       seconds: (Date.now() - started) / 1000,
       succeeded: ids.length - pending.size,
-      crashes: { beforeSideEffect: crashes.length - crashedBodies, afterSideEffect: crashedBodies },
+      crashes: { beforeSideEffect: crashes.length - after, afterSideEffect: after },
       crashedInvocations,
       timedOutInvocations: this.#abandoned.size - crashedInvocations,
       invocations: this.#invocations,
       duplicates: [...this.#plans.values()].filter((p) => p.duplicate).length,
-      reRuns: { total: reRuns, crashedBodies, batchMates: reRuns - crashedBodies },
+      reRuns,
       maxDeliveryCount: this.#maxDelivery,
       problems,
     };
