@@ -5,10 +5,12 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { type LocalCloud, startLocalCloud } from '../localstack/local-cloud.ts';
 import '../functions/tasks/index.ts';
+import { describeChaos } from '../localstack/chaos.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
 import { measureBeat } from './beat.ts';
 import { measureWorkerBundle } from './bundle.ts';
+import { measureChaos } from './chaos.ts';
 import { measureScheduleDelay } from './schedule-delay.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -122,6 +124,7 @@ const enqueue = await measureEnqueue();
 const drain = await measureDrain();
 const beat = await measureBeat(BEAT_DEFINITIONS);
 const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
+const chaos = await measureChaos(Number(process.env.BENCH_CHAOS_TASKS ?? 10_000));
 const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
 const perTask = drain.requestsTotal / drain.tasks;
 const split = Object.entries(drain.requests)
@@ -152,4 +155,7 @@ console.log(
 );
 console.log(
   `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
+);
+console.log(
+  `chaos through the local cloud (5 % of runs crash their invocation mid-task, 5 % of messages delivered twice): ${describeChaos(chaos)}`,
 );

@@ -3,31 +3,74 @@
  * writes `.celerity/local.json` for other tools (CLI, admin API), sends a few demo tasks and
  * prints each outcome as it lands, then serves until Ctrl-C.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { localStateOf } from '../cli/state.ts';
+import { isAlive, type LocalState, localStateOf, readState, STATE_FILE_ENV } from '../cli/state.ts';
 import { createPeriodicTaskStore } from '../shared/app.ts';
 import { PeriodicTaskExists } from '../shared/beat/index.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope, type TaskCall } from '../shared/producer/index.ts';
 import type { TaskResultRecord } from '../shared/results/record.ts';
 import { seedDemoData } from './demo-data.ts';
+import { adoptEmulator, type Emulator, motoAnswers } from './emulator.ts';
 import { type LocalCloud, startLocalCloud } from './local-cloud.ts';
 
 // CELERITY_STATE_FILE moves it (the CLI reads the same variable), e.g. for a second local cloud.
-const STATE_FILE = process.env.CELERITY_STATE_FILE || join(process.cwd(), '.celerity', 'local.json');
+const STATE_FILE = process.env[STATE_FILE_ENV] || join(process.cwd(), '.celerity', 'local.json');
 const STATE_DIR = dirname(STATE_FILE);
 const LOG_DIR = join(STATE_DIR, 'logs');
 /** Shows Beat at work within a minute of starting; remove it with `celerity beat remove`. */
 const HEARTBEAT = 'Demo heartbeat';
 const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
-/** What the CLI and admin API need to find the running local cloud (the CLI reads it back). */
+/**
+ * What the CLI and admin API need to find the running local cloud (the CLI reads it back), and
+ * the emulator's pid, so that a later run can find it if this one is killed without stopping it.
+ */
 function writeState(cloud: LocalCloud): void {
   mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(STATE_FILE, `${JSON.stringify(localStateOf(cloud), null, 2)}\n`);
+  const state = {
+    ...localStateOf(cloud),
+    ...(cloud.emulator.pid ? { emulatorPid: cloud.emulator.pid } : {}),
+  };
+  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/**
+ * What an earlier run left in the state file. Its process alive with its emulator answering: a
+ * second local cloud would silently take the CLI from it, so this run refuses. Its process gone
+ * (killed with SIGKILL, or the terminal closed) but its emulator still answering: that emulator
+ * holds the earlier run's queued tasks, results and periodic tasks, so this run takes it over.
+ */
+async function earlierEmulator(): Promise<Emulator | undefined> {
+  if (process.env.AWS_ENDPOINT_URL || !existsSync(STATE_FILE)) return undefined;
+  let earlier: LocalState & { emulatorPid?: number };
+  try {
+    earlier = readState(STATE_FILE);
+  } catch {
+    return undefined;
+  }
+  if (!(await motoAnswers(earlier.endpoint))) return undefined;
+  if (earlier.pid !== undefined && earlier.pid !== process.pid && isAlive(earlier.pid)) {
+    console.error(
+      `celerity dev: a local cloud is already running (pid ${earlier.pid}, ${earlier.endpoint}, state ${STATE_FILE}).\n` +
+        `  Stop it first (Ctrl-C in its terminal, or kill ${earlier.pid}), or run this one with another ${STATE_FILE_ENV}.`,
+    );
+    process.exit(1);
+  }
+  if (earlier.emulatorPid === undefined || !isAlive(earlier.emulatorPid)) {
+    console.log(
+      `celerity dev: ${earlier.endpoint} from an earlier run still answers, but its process is unknown: starting a new emulator (the earlier one is left as it is).`,
+    );
+    return undefined;
+  }
+  console.log(
+    `celerity dev: the emulator of an earlier run (pid ${earlier.emulatorPid}, ${earlier.endpoint}) outlived it; taking it over with its queued tasks, results and periodic tasks.\n` +
+      `  To start afresh instead: kill ${earlier.emulatorPid}, then npm run dev.`,
+  );
+  return adoptEmulator(earlier.endpoint, earlier.emulatorPid);
 }
 
 interface Tracked {
@@ -127,7 +170,9 @@ async function main(): Promise<void> {
   process.env.LOG_LEVEL ??= 'warn';
   const started = Date.now();
   console.log('celerity dev: starting the emulator and provisioning the stack template ...');
+  const emulator = await earlierEmulator();
   const cloud = await startLocalCloud({
+    ...(emulator ? { emulator } : {}),
     logLevel: process.env.LOG_LEVEL,
     logDir: LOG_DIR,
     onFire: (fire) => {

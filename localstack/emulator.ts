@@ -10,6 +10,8 @@ export interface Emulator {
   /** Whether this process started it (and so must stop it). */
   readonly owned: boolean;
   readonly kind: 'moto' | 'external';
+  /** The moto process (its group's leader), when this process owns it. */
+  readonly pid?: number;
   /** Forgets every resource (moto only; an external emulator is left as it is). */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -113,15 +115,66 @@ export async function startEmulator(
     endpoint,
     owned: true,
     kind: 'moto',
-    async reset() {
-      if ((await resetEmulator(endpoint)) !== 'moto') throw new Error(`could not reset moto at ${endpoint}`);
-    },
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
+    reset: () => resetMoto(endpoint),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       killGroup(child);
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
       if (child.exitCode === null) killGroup(child, 'SIGKILL');
+    },
+  };
+}
+
+async function resetMoto(endpoint: string): Promise<void> {
+  if ((await resetEmulator(endpoint)) !== 'moto') throw new Error(`could not reset moto at ${endpoint}`);
+}
+
+/** Whether a moto answers at `endpoint` (within a second). */
+export async function motoAnswers(endpoint: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+    return response.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A moto an earlier run started and left behind (`npm run dev` killed with SIGKILL never stops
+ * its emulator, which runs in its own process group): taken over with its data, and stopped,
+ * group and all, when this run stops it.
+ */
+export function adoptEmulator(endpoint: string, pid: number): Emulator {
+  return {
+    endpoint,
+    owned: true,
+    kind: 'moto',
+    pid,
+    reset: () => resetMoto(endpoint),
+    async stop() {
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, name);
+        } catch {
+          // Already gone.
+        }
+      };
+      signal('SIGTERM');
+      for (let waited = 0; waited < 5000 && processAlive(pid); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (processAlive(pid)) signal('SIGKILL');
     },
   };
 }

@@ -20,7 +20,17 @@ import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { type Emulator, startEmulator } from './emulator.ts';
-import { createLogSink, invocationEntry, type LogSink, type LogStream, readableLine } from './log-sink.ts';
+import { fenceAbandonedInvocations, silentWhenAbandoned } from './invocation-scope.ts';
+import { applyEnv, startStreamWorker } from './local-stream-worker.ts';
+import {
+  createLogSink,
+  invocationEntry,
+  invocationFields,
+  invocationLevel,
+  type LogSink,
+  type LogStream,
+  readableLine,
+} from './log-sink.ts';
 import {
   type LocalEventSourceMapping,
   type LocalFunction,
@@ -31,13 +41,7 @@ import {
 } from './provision.ts';
 import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler-clock.ts';
 import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
-import {
-  createStreamsClient,
-  type StreamBatchReport,
-  type StreamHandler,
-  StreamPoller,
-  type StreamPollerOptions,
-} from './stream-poller.ts';
+import type { StreamBatchReport, StreamPoller } from './stream-poller.ts';
 
 export const DEFAULT_STACK_NAME = 'CelerityLocal';
 const WORKER_ENTRY = 'functions/worker.ts';
@@ -49,6 +53,8 @@ export interface LocalCloudOptions {
   stackName?: string;
   /** An emulator already running; else `AWS_ENDPOINT_URL`, else moto started here. */
   endpoint?: string;
+  /** An emulator to run on and to stop with the local cloud (an orphan `npm run dev` adopts). */
+  emulator?: Emulator;
   /** @defaultValue `AWS_REGION`, else `us-east-1` */
   region?: string;
   /** Start a poller per event source mapping. @defaultValue true */
@@ -73,7 +79,19 @@ export interface LocalCloudOptions {
     maxConcurrency?: number;
     /** Idle long-poll wait; also the longest `stop()` waits for a receive. @defaultValue 2 */
     waitTimeSeconds?: number;
+    /**
+     * Every worker function's timeout, in place of the template's: when an invocation is given up,
+     * and so when a run's lease ends. Keep it below the visibility timeout, as the stack does.
+     */
+    functionTimeoutSeconds?: number;
+    /** Every SQS mapping's `BatchSize` (over 10 only with a batching window). */
+    batchSize?: number;
   };
+  /**
+   * Wraps each worker function's handler (fault tests: a function that throws, or answers
+   * oddly). The wrapper is called once per worker, when it starts.
+   */
+  wrapHandler?: (handler: SqsHandler, worker: { function: LocalFunction; queue: LocalQueue }) => SqsHandler;
   onBatch?: (worker: LocalWorker, report: BatchReport) => void;
   onStreamBatch?: (worker: LocalStreamWorker, report: StreamBatchReport) => void;
   /**
@@ -160,21 +178,12 @@ function functionConfig(environment: Record<string, string>): CelerityConfig {
   );
 }
 
-function applyEnv(values: Record<string, string | undefined>): Record<string, string | undefined> {
-  const previous: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(values)) {
-    previous[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  return previous;
-}
-
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const template = options.template ?? (await stackTemplate(stackName));
-  const emulator = await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {});
+  const emulator =
+    options.emulator ?? (await startEmulator(options.endpoint ? { endpoint: options.endpoint } : {}));
   const workers: LocalWorker[] = [];
   const streamWorkers: LocalStreamWorker[] = [];
   const logs = options.logDir ? createLogSink(options.logDir) : undefined;
@@ -209,6 +218,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     });
     const clients = createAwsClients({ endpoint: emulator.endpoint, region });
+    // The workers' runtimes send through these: an invocation given up must not record anything.
+    fenceAbandonedInvocations(clients.sqs, clients.dynamo, clients.scheduler);
     const resources = await provision(template, { clients, stackName, region });
     const workerFunctions = Object.values(resources.functions).filter((f) => f.entry === WORKER_ENTRY);
     const primary = workerFunctions.find((f) => f.environment[ConfigEnv.queues]);
@@ -263,6 +274,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     // With LATEST, a write is seen only once the poller holds an iterator.
     await Promise.all(streamWorkers.map((w) => w.poller.ready()));
+    if (applied) {
+      // The clients task bodies get from getAwsClients() (LabControl's tables, SES) are fenced too.
+      const shared = getAwsClients();
+      fenceAbandonedInvocations(shared.sqs, shared.dynamo, shared.scheduler, shared.ses);
+    }
     if ((options.clock ?? options.workers) !== false) clock = startClock(clients, resources, options, logs);
 
     let stopping: Promise<void> | undefined;
@@ -305,18 +321,21 @@ function startWorker(
 ): LocalWorker {
   const base = { component: 'worker', function: fn.name, route: queue.route };
   const level = options.logLevel ?? fn.environment.LOG_LEVEL;
+  const logger = logs ? logs.logger('worker', base, { terminalLevel: level }) : createLogger(base, { level });
   const runtime = createWorkerRuntime({
     config: functionConfig(fn.environment),
     clients,
-    logger: logs ? logs.logger('worker', base, { terminalLevel: level }) : createLogger(base, { level }),
+    logger: silentWhenAbandoned(logger),
   });
-  const handler: SqsHandler = (event, context): Promise<SQSBatchResponse> =>
+  const processBatch: SqsHandler = (event, context): Promise<SQSBatchResponse> =>
     runtime.processBatch(event.Records, {
       requestId: context.awsRequestId,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
+  const handler = options.wrapHandler?.(processBatch, { function: fn, queue }) ?? processBatch;
   const o = options.overrides ?? {};
   const window = o.maximumBatchingWindowSeconds ?? mapping.maximumBatchingWindowSeconds;
+  const batchSize = o.batchSize ?? mapping.batchSize;
   const worker: LocalWorker = {
     mapping,
     function: fn,
@@ -328,10 +347,10 @@ function startWorker(
       region,
       handler,
       functionName: fn.name,
-      timeoutSeconds: fn.timeoutSeconds,
+      timeoutSeconds: o.functionTimeoutSeconds ?? fn.timeoutSeconds,
       memoryMb: fn.memoryMb,
       // Lambda takes more than 10 records a batch only with a window: without one, 10 it is.
-      batchSize: window > 0 ? mapping.batchSize : Math.min(10, mapping.batchSize),
+      batchSize: window > 0 ? batchSize : Math.min(10, batchSize),
       maximumBatchingWindowSeconds: window,
       maxConcurrency: o.maxConcurrency ?? mapping.maximumConcurrency ?? 5,
       reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
@@ -339,134 +358,17 @@ function startWorker(
       ...(o.visibilityTimeoutSeconds !== undefined
         ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
         : {}),
-      ...(options.onBatch || logs
-        ? {
-            onBatch: (report: BatchReport) => {
-              if (logs) logs.append('worker', invocationEntry(base, report));
-              options.onBatch?.(worker, report);
-            },
-          }
-        : {}),
+      onBatch: (report: BatchReport) => {
+        // Records sent back to the queue are always said, on the terminal and in the file; a
+        // batch that went well is a line in the file only, as Lambda's REPORT line.
+        if (report.outcome !== 'success') {
+          logger[invocationLevel(report.outcome)]('invocation', invocationFields(report));
+        } else if (logs) logs.append('worker', invocationEntry(base, report));
+        options.onBatch?.(worker, report);
+      },
     }),
   };
   worker.poller.start();
-  return worker;
-}
-
-let loads = 0;
-
-/**
- * A function's exported handler, loaded as Lambda loads it: imported with the process environment
- * set to the function's (an entry builds its clients and config at import, from `getConfig()` and
- * `getAwsClients()`), which is put back afterwards. Each load is a fresh instance of the entry, so
- * a second local cloud in the same process does not get the first one's.
- */
-async function loadHandler(
-  fn: LocalFunction,
-  env: Record<string, string>,
-): Promise<{ handler: StreamHandler; requests: RequestCounter }> {
-  if (!fn.entry) throw new Error(`function ${fn.logicalId} has no celerity:entry metadata to load it from`);
-  const url = new URL(`../${fn.entry}`, import.meta.url);
-  url.searchParams.set('local-cloud', String(++loads));
-  const previous = applyEnv(env);
-  let module: Record<string, unknown>;
-  let requests: RequestCounter;
-  try {
-    resetAwsClients();
-    configure({});
-    // The clients the entry will get from getAwsClients() at import: made here to count its requests.
-    requests = getAwsClients().requests;
-    module = await import(url.href);
-  } catch (error) {
-    throw new Error(`could not load ${fn.entry} for function ${fn.logicalId}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  } finally {
-    applyEnv(previous);
-    resetAwsClients();
-    configure({});
-  }
-  const name = fn.handler ?? 'handler';
-  const handler = module[name];
-  if (typeof handler !== 'function') throw new Error(`${fn.entry} exports no function named ${name}`);
-  return { handler: (event, context) => handler(event, context), requests };
-}
-
-/** A stream mapping's function, imported from its entry, fed by a poller with the mapping's settings. */
-async function startStreamWorker(
-  mapping: LocalEventSourceMapping,
-  fn: LocalFunction,
-  table: LocalTable,
-  ctx: {
-    clients: AwsClients;
-    region: string;
-    resources: LocalResources;
-    options: LocalCloudOptions;
-    logs: LogSink | undefined;
-  },
-  endpoint: string,
-): Promise<LocalStreamWorker> {
-  const { clients, region, resources, options, logs } = ctx;
-  const level = options.logLevel ?? fn.environment.LOG_LEVEL;
-  const { handler, requests } = await loadHandler(fn, {
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: region,
-    ...fn.environment,
-    ...(level ? { LOG_LEVEL: level } : {}),
-  });
-  const base = { component: 'stream-poller', function: fn.name };
-  const logger = logs ? logs.logger('beat', base, { terminalLevel: level }) : createLogger(base, { level });
-  const destination = mapping.onFailure?.queueLogicalId
-    ? resources.queues[mapping.onFailure.queueLogicalId]
-    : undefined;
-  if (mapping.onFailure && !destination) {
-    logger.warn('the on-failure destination is not a queue here: discarded batches are only logged', {
-      destination: mapping.onFailure.destination,
-    });
-  }
-  let poller: StreamPoller;
-  try {
-    poller = new StreamPoller({
-      streams: createStreamsClient({ endpoint, region }, clients.requests),
-      streamArn: table.streamArn as string,
-      region,
-      handler,
-      functionName: fn.name,
-      functionArn: fn.arn,
-      timeoutSeconds: fn.timeoutSeconds,
-      memoryMb: fn.memoryMb,
-      startingPosition: mapping.startingPosition as StreamPollerOptions['startingPosition'],
-      batchSize: mapping.batchSize,
-      maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
-      reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
-      ...(mapping.filterCriteria ? { filterCriteria: mapping.filterCriteria } : {}),
-      ...(mapping.bisectBatchOnFunctionError !== undefined
-        ? { bisectBatchOnFunctionError: mapping.bisectBatchOnFunctionError }
-        : {}),
-      ...(mapping.maximumRetryAttempts !== undefined
-        ? { maximumRetryAttempts: mapping.maximumRetryAttempts }
-        : {}),
-      ...(mapping.maximumRecordAgeSeconds !== undefined
-        ? { maximumRecordAgeSeconds: mapping.maximumRecordAgeSeconds }
-        : {}),
-      ...(destination ? { onFailure: { sqs: clients.sqs, queueUrl: destination.url } } : {}),
-      logger,
-      ...(options.onStreamBatch || logs
-        ? {
-            onBatch: (report: StreamBatchReport) => {
-              if (logs)
-                logs.append('beat', invocationEntry({ component: 'beat-sync', function: fn.name }, report));
-              options.onStreamBatch?.(worker, report);
-            },
-          }
-        : {}),
-    });
-  } catch (error) {
-    // A filter or setting the local poller cannot honour exactly: say which mapping has it.
-    throw new Error(`mapping ${mapping.logicalId}: ${(error as Error).message}`, { cause: error });
-  }
-  const worker: LocalStreamWorker = { mapping, function: fn, table, poller, requests };
-  poller.start();
   return worker;
 }
 

@@ -87,24 +87,56 @@ export function createLogSink(dir: string): LogSink {
   };
 }
 
+/** The level an invocation's line is written at: a record left undone is never just `info`. */
+export function invocationLevel(
+  outcome: BatchReport['outcome'] | StreamBatchReport['outcome'],
+): 'info' | 'warn' | 'error' {
+  return outcome === 'success' ? 'info' : outcome === 'partial' ? 'warn' : 'error';
+}
+
+/** The task id a message body names, read loosely: a body too broken to run may still say whose it is. */
+function taskIdOf(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One line per invocation, like Lambda's REPORT line: the function's own entries say what each
- * task did, this says how the invocation went.
+ * task did, this says how the invocation went. When records go back to the queue it names them
+ * (message ids and the task ids their bodies carry) and says why.
  */
+export function invocationFields(report: BatchReport | StreamBatchReport): Record<string, unknown> {
+  const returned = 'returned' in report ? report.returned : [];
+  const taskIds = returned.map((r) => taskIdOf(r.body)).filter((id): id is string => id !== undefined);
+  const cause = 'cause' in report ? report.cause : undefined;
+  return {
+    requestId: report.requestId,
+    outcome: report.outcome,
+    ...(cause ? { cause } : report.error ? { error: report.error.message } : {}),
+    records: 'messageIds' in report ? report.messageIds.length : report.sequenceNumbers.length,
+    failed: report.failed.length,
+    durationMs: report.durationMs,
+    ...(returned.length > 0 ? { messageIds: returned.map((r) => r.messageId) } : {}),
+    ...(taskIds.length > 0 ? { taskIds } : {}),
+    ...(report.outcome === 'crash' || report.outcome === 'timeout'
+      ? { note: 'the in-process run may go on; nothing it sends or logs from now on counts' }
+      : {}),
+  };
+}
+
 export function invocationEntry(
   base: Record<string, unknown>,
   report: BatchReport | StreamBatchReport,
 ): Record<string, unknown> {
   return {
-    level: report.outcome === 'success' ? 'info' : 'error',
+    level: invocationLevel(report.outcome),
     message: 'invocation',
     ...base,
-    requestId: report.requestId,
-    outcome: report.outcome,
-    records: 'messageIds' in report ? report.messageIds.length : report.sequenceNumbers.length,
-    failed: report.failed.length,
-    durationMs: report.durationMs,
-    ...(report.error ? { error: report.error.message } : {}),
+    ...invocationFields(report),
   };
 }
 
@@ -128,7 +160,19 @@ export function readableLine(line: string): string {
   const where = [entry.component, entry.route].filter(Boolean).join('/');
   const fields = Object.entries(entry)
     .filter(([key]) => !LEAD_FIELDS.has(key) && key !== 'route')
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .map(([key, value]) => `${key}=${readableValue(value)}`)
     .join(' ');
   return `${time} ${level} ${where ? `[${where}] ` : ''}${String(entry.message ?? '')}${fields ? `  ${fields}` : ''}`;
+}
+
+/** How many items of a list a terminal line shows; the file keeps them all. */
+const LIST_SHOWN = 10;
+
+function readableValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) {
+    const more = value.length > LIST_SHOWN ? ` (+${value.length - LIST_SHOWN} more)` : '';
+    return `${value.slice(0, LIST_SHOWN).join(',')}${more}`;
+  }
+  return JSON.stringify(value);
 }

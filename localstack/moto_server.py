@@ -64,12 +64,9 @@ def _serialize_dynamodb() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        _serialize_dynamodb()
-    except Exception as error:  # noqa: BLE001 - DynamoDB then runs as moto ships it
-        print(f"celerity: moto DynamoDB requests not serialized ({error})", file=sys.stderr)
-    try:
-        _patch_transactions()
-    except Exception as error:  # noqa: BLE001 - any failure means: run moto as it is
-        print(f"celerity: moto transaction speed-up not applied ({error})", file=sys.stderr)
+    for patch, what in ((_patch_transactions, "transaction speed-up"), (_serialize_dynamodb, "transaction isolation")):
+        try:
+            patch()
+        except Exception as error:  # noqa: BLE001 - any failure means: run moto as it is
+            print(f"celerity: moto {what} not applied ({error})", file=sys.stderr)
     sys.exit(main())

@@ -97,3 +97,15 @@ export function reportedFailures(response: unknown, records: readonly SQSRecord[
   }
   return [...failed];
 }
+
+/** Why a returned response left records undone: it named them, or Lambda could not read it. */
+export function partialCause(response: unknown, failed: readonly string[], size: number): string {
+  const named = (response as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
+  const ids = new Set(failed);
+  const readable =
+    Array.isArray(named) &&
+    named.every((item) => ids.has((item as { itemIdentifier?: unknown } | null)?.itemIdentifier as string));
+  return readable
+    ? `the function returned ${failed.length} of ${size} records as batchItemFailures`
+    : 'the response was not a valid partial batch response (an identifier missing or not in the batch), so the whole batch failed';
+}

@@ -7,8 +7,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { lambdaContext, reportedFailures, toSqsRecord } from './sqs-event.ts';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { LocalInvocation } from './invocation-scope.ts';
+import { lambdaContext, partialCause, reportedFailures, toSqsRecord } from './sqs-event.ts';
 
 /** A function as Lambda calls it: what `functions/worker.ts` exports, or a test's stand-in. */
 export type SqsHandler = (
@@ -55,7 +56,15 @@ export interface BatchReport {
   messageIds: string[];
   /** Records the run did not finish; they come back after the visibility timeout. */
   failed: string[];
-  outcome: 'success' | 'partial' | 'error' | 'timeout';
+  /** The records of `failed`, as the function was given them (their bodies say which tasks). */
+  returned: SQSRecord[];
+  /**
+   * `crash`: the invocation was abandoned mid-run, as when its container dies (`crashInvocation`);
+   * `timeout`: it ran past the function timeout. Either way nothing it does later counts.
+   */
+  outcome: 'success' | 'partial' | 'error' | 'timeout' | 'crash';
+  /** Why records were returned, in a sentence: the error, the timeout, the crash's reason. */
+  cause?: string;
   error?: Error;
   startedAt: number;
   durationMs: number;
@@ -71,6 +80,8 @@ export interface PollerStats {
   deleted: number;
   handlerErrors: number;
   timeouts: number;
+  /** Invocations abandoned mid-run (`crashInvocation`). */
+  crashes: number;
   receives: number;
   /** Messages received but never handed to a handler (at stop), made visible again. */
   released: number;
@@ -101,6 +112,7 @@ export class SqsPoller {
     deleted: 0,
     handlerErrors: 0,
     timeouts: 0,
+    crashes: 0,
     receives: 0,
     released: 0,
     inFlight: 0,
@@ -274,45 +286,13 @@ export class SqsPoller {
     this.#stats.invocations++;
     this.#stats.records += records.length;
     const timeoutMs = this.#o.timeoutSeconds * 1000;
-    let outcome: BatchReport['outcome'] = 'success';
-    let error: Error | undefined;
-    let failed: string[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const response = await Promise.race([
-        this.#o.handler(
-          { Records: records },
-          lambdaContext({
-            requestId,
-            deadline: startedAt + timeoutMs,
-            functionName: this.#o.functionName,
-            region: this.#o.region,
-            memoryMb: this.#o.memoryMb,
-          }),
-        ),
-        timedOut,
-      ]);
-      if (response === 'timeout') {
-        // Lambda would end the run here; in-process the body may go on, but its outcome no longer counts.
-        outcome = 'timeout';
-        failed = records.map((r) => r.messageId);
-      } else if (this.#o.reportBatchItemFailures) {
-        failed = reportedFailures(response, records);
-        if (failed.length > 0) outcome = 'partial';
-      }
-    } catch (thrown) {
-      outcome = 'error';
-      error = thrown instanceof Error ? thrown : new Error(String(thrown));
-      failed = records.map((r) => r.messageId);
-    } finally {
-      clearTimeout(timer);
-    }
+    const invocation = new LocalInvocation(requestId, this.#o.functionName, startedAt + timeoutMs);
+    const ended = await this.#run(invocation, records, startedAt, timeoutMs);
+    const { outcome, failed } = ended;
     if (generation !== this.#generation) return; // the poller was killed: its deletes never happen
     if (outcome === 'error') this.#stats.handlerErrors++;
     if (outcome === 'timeout') this.#stats.timeouts++;
+    if (outcome === 'crash') this.#stats.crashes++;
     this.#stats.failedRecords += failed.length;
     const keep = new Set(failed);
     await this.#delete(batch.filter((m) => !keep.has(m.MessageId as string)));
@@ -321,13 +301,70 @@ export class SqsPoller {
       functionName: this.#o.functionName,
       queueArn: this.#o.queueArn,
       messageIds: records.map((r) => r.messageId),
-      failed,
-      outcome,
-      ...(error ? { error } : {}),
+      ...ended,
+      returned: records.filter((r) => keep.has(r.messageId)),
       startedAt,
       durationMs: Date.now() - startedAt,
       concurrency,
     });
+  }
+
+  /** One invocation, to its return, throw, timeout or crash; which records it leaves undone. */
+  async #run(
+    invocation: LocalInvocation,
+    records: SQSRecord[],
+    startedAt: number,
+    timeoutMs: number,
+  ): Promise<Pick<BatchReport, 'outcome' | 'failed' | 'cause' | 'error'>> {
+    const all = records.map((r) => r.messageId);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timedOut = new Promise<{ kind: 'timeout' }>((resolve) => {
+        timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
+      });
+      const context = lambdaContext({
+        requestId: invocation.requestId,
+        deadline: startedAt + timeoutMs,
+        functionName: this.#o.functionName,
+        region: this.#o.region,
+        memoryMb: this.#o.memoryMb,
+      });
+      const ended = await Promise.race([
+        invocation
+          .run(() => this.#o.handler({ Records: records }, context))
+          .then((response) => ({ kind: 'returned' as const, response })),
+        timedOut,
+        invocation.crashed.then((reason) => ({ kind: 'crash' as const, reason })),
+      ]);
+      if (ended.kind === 'crash') {
+        return { outcome: 'crash', failed: all, cause: `the invocation crashed: ${ended.reason}` };
+      }
+      // An answer that comes after the timeout (the event loop was blocked past it) never reached
+      // Lambda: the run was stopped first. In-process the body may go on: it is fenced off from AWS.
+      if (ended.kind === 'timeout' || Date.now() > invocation.deadline)
+        return this.#timedOut(invocation, all);
+      if (!this.#o.reportBatchItemFailures) return { outcome: 'success', failed: [] };
+      const failed = reportedFailures(ended.response, records);
+      if (failed.length === 0) return { outcome: 'success', failed };
+      return { outcome: 'partial', failed, cause: partialCause(ended.response, failed, records.length) };
+    } catch (thrown) {
+      if (Date.now() > invocation.deadline) return this.#timedOut(invocation, all);
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      return {
+        outcome: 'error',
+        failed: all,
+        error,
+        cause: `the handler threw ${error.name}: ${error.message}`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #timedOut(invocation: LocalInvocation, all: string[]): Pick<BatchReport, 'outcome' | 'failed' | 'cause'> {
+    const cause = `Task timed out after ${this.#o.timeoutSeconds.toFixed(2)} seconds`;
+    invocation.abandon('timeout', cause);
+    return { outcome: 'timeout', failed: all, cause };
   }
 
   async #delete(messages: Message[]): Promise<void> {

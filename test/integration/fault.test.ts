@@ -1,5 +1,5 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueDepth } from '../../localstack/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { useEmulator } from '../support/emulator.ts';
@@ -32,17 +32,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-async function depth(url: string): Promise<number> {
-  const { Attributes = {} } = await cloud.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
-  );
-}
+const depth = (url: string) => queueDepth(cloud.clients.sqs, url);
 
 describe('fault: the worker poller killed and restarted mid-batch', () => {
   it(`${TASKS} tasks all end SUCCESS exactly once: none lost, none run twice`, async () => {

@@ -7,6 +7,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvocationAbandoned } from '../../localstack/errors.ts';
+import { crashInvocation, fenceAbandonedInvocations } from '../../localstack/invocation-scope.ts';
 import { type BatchReport, SqsPoller, type SqsPollerOptions } from '../../localstack/sqs-poller.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import { useEmulator } from '../support/emulator.ts';
@@ -18,6 +20,8 @@ const pollers: SqsPoller[] = [];
 
 beforeAll(() => {
   clients = createAwsClients({ endpoint, region: REGION });
+  // As the local cloud does: what an abandoned invocation sends never goes out.
+  fenceAbandonedInvocations(clients.sqs);
 });
 
 afterEach(async () => {
@@ -360,5 +364,49 @@ describe('SqsPoller against moto', () => {
     await send(queue.url, ['slow']);
     await until(() => reports.length === 2, 10_000);
     expect(reports.map((r) => r.outcome)).toEqual(['timeout', 'success']);
+  });
+
+  it('counts an answer that comes after the timeout (a blocked event loop) as a timeout', async () => {
+    const queue = await makeQueue({ visibility: 1 });
+    const { reports } = poller(
+      queue,
+      async (event) => {
+        // Blocks past the timeout, so the poller's timer cannot fire before the answer is ready.
+        if (event.Records[0]?.attributes.ApproximateReceiveCount === '1') {
+          for (const end = Date.now() + 1500; Date.now() < end; );
+        }
+        return undefined;
+      },
+      { timeoutSeconds: 1 },
+    );
+    await send(queue.url, ['blocking']);
+    await until(() => reports.length === 2, 10_000);
+    expect(reports.map((r) => r.outcome)).toEqual(['timeout', 'success']);
+  });
+
+  it('gives up a crashed invocation at once: nothing deleted, and nothing it sends later goes out', async () => {
+    const queue = await makeQueue({ visibility: 1 });
+    let late: unknown;
+    const { reports } = poller(queue, async (event) => {
+      if (event.Records[0]?.attributes.ApproximateReceiveCount === '1') {
+        // Code of the dead invocation that still runs in-process: its request must be refused.
+        setTimeout(() => {
+          clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url })).then(
+            () => (late = 'sent'),
+            (error: unknown) => (late = error),
+          );
+        }, 100);
+        await crashInvocation('the test pulled the plug');
+      }
+      return undefined;
+    });
+    await send(queue.url, ['fragile']);
+    await until(() => reports.length === 2);
+    expect(reports.map((r) => r.outcome)).toEqual(['crash', 'success']);
+    expect(reports[0]?.cause).toBe('the invocation crashed: the test pulled the plug');
+    expect(reports[0]?.returned.map((r) => r.body)).toEqual(['fragile']);
+    await until(() => late !== undefined);
+    expect(late).toBeInstanceOf(InvocationAbandoned);
+    expect(await queue.depth()).toEqual({ visible: 0, hidden: 0 });
   });
 });
