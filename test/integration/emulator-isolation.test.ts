@@ -68,4 +68,36 @@ describe('the emulator (moto through localstack/moto_server.py)', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it('rolls a cancelled transaction back whole: changed items restored, new ones gone, nothing else touched', async () => {
+    // The launcher replaces moto's whole-table copy with an undo log of the items named.
+    await clients.dynamo.send(new PutCommand({ TableName: TABLE, Item: { id: 'kept', v: 1 } }));
+    const error = await clients.dynamo
+      .send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: TABLE, Item: { id: 'kept', v: 2 } } },
+            { Put: { TableName: TABLE, Item: { id: 'born', v: 3 } } },
+            { Delete: { TableName: TABLE, Key: { id: 'filler-7' } } },
+            {
+              Update: {
+                TableName: TABLE,
+                Key: { id: 'absent' },
+                UpdateExpression: 'SET v = :v',
+                ConditionExpression: 'attribute_exists(id)',
+                ExpressionAttributeValues: { ':v': 9 },
+              },
+            },
+          ],
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransactionCanceledException);
+    const read = async (id: string) =>
+      (await clients.dynamo.send(new GetCommand({ TableName: TABLE, Key: { id } }))).Item;
+    expect(await read('kept')).toEqual({ id: 'kept', v: 1 });
+    expect(await read('born')).toBeUndefined();
+    expect(await read('absent')).toBeUndefined();
+    expect(await read('filler-7')).toEqual({ id: 'filler-7', pad: 'x'.repeat(200) });
+  });
 });
