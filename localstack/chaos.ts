@@ -66,8 +66,8 @@ interface Plan {
   duplicate?: { delaySeconds: number };
 }
 
-/** A small seeded generator (mulberry32), so a failing drill can be run again as it was. */
-function seeded(seed: number): () => number {
+/** A small seeded generator (mulberry32), so a failing drill (or test) can be run again as it was. */
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

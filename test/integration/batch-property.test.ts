@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { seeded } from '../../localstack/chaos.ts';
 import { createResultStore, createWorkerRuntime } from '../../shared/app.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -23,18 +24,6 @@ useEmulator();
 
 const SEED = Number(process.env.PROPERTY_SEED ?? 20_261_201);
 const BATCHES = 200;
-
-/** mulberry32: small, seeded, good enough to pick cases. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const runs = new Map<string, number>();
 const registry = new TaskRegistry();
@@ -208,7 +197,7 @@ beforeAll(async () => {
 
 describe('batch isolation, as a property (finding 1)', () => {
   it(`${BATCHES} random batches of good, poison, hostile and crashing records (seed ${SEED})`, async () => {
-    const next = random(SEED);
+    const next = seeded(SEED);
     const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)] as T;
     const goodIds: string[] = [];
     const seenKinds = new Set<string>();
