@@ -145,6 +145,7 @@ export class Producer {
         field: `envelopes[${index}]`,
         input: () => item.envelope,
         delaySeconds: item.delaySeconds,
+        built: true,
       })),
       now,
     );
@@ -152,7 +153,13 @@ export class Producer {
   }
 
   async #prepareAll(
-    items: readonly { index: number; field: string; input: () => EnvelopeInput; delaySeconds?: number }[],
+    items: readonly {
+      index: number;
+      field: string;
+      input: () => EnvelopeInput;
+      delaySeconds?: number;
+      built?: boolean;
+    }[],
     now: number,
   ): Promise<{ prepared: Prepared[]; refused: Refused[] }> {
     const prepared: Prepared[] = [];
@@ -162,7 +169,9 @@ export class Producer {
         let input: EnvelopeInput | undefined;
         try {
           input = item.input();
-          prepared.push(await this.#prepare(input, item.index, now, item.field, item.delaySeconds));
+          prepared.push(
+            await this.#prepare(input, item.index, now, item.field, item.delaySeconds, item.built),
+          );
         } catch (error) {
           const taskId = typeof input?.id === 'string' ? input.id : '';
           refused.push({ index: item.index, taskId, error: error as Error });
@@ -178,6 +187,7 @@ export class Producer {
     now: number,
     field: string,
     delayOverride?: number,
+    built = false,
   ): Promise<Prepared> {
     const task = this.#registry?.get(input.task);
     const queue =
@@ -195,7 +205,10 @@ export class Producer {
         `must be a finite number of seconds, not ${delayOverride}`,
       );
     }
-    const { envelope, body } = encodeEnvelope({ origin: this.#origin, ...input, queue });
+    // An envelope already built (a worker's eta re-send or retry) keeps its sender's origin, even none.
+    const { envelope, body } = encodeEnvelope(
+      built ? { ...input, queue } : { origin: this.#origin, ...input, queue },
+    );
     const limit = await this.#maxMessageSize(target.url);
     const bytes = Buffer.byteLength(body);
     if (bytes > limit) throw new MessageTooLarge(envelope.task, bytes, limit);

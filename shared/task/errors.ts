@@ -64,3 +64,19 @@ export class NotRegistered extends CelerityError {
     this.taskName = taskName;
   }
 }
+
+/**
+ * A call passed keyword arguments its task does not take: Celery's `TypeError: ... got an
+ * unexpected keyword argument 'x'`, recorded under that name so Celery users recognise it.
+ */
+export class UnexpectedKeywordArgument extends CelerityError {
+  readonly keywords: readonly string[];
+
+  constructor(task: string, keywords: readonly string[]) {
+    super(
+      `${task}() got an unexpected keyword argument ${keywords.map((k) => JSON.stringify(k)).join(', ')}`,
+    );
+    this.name = 'TypeError';
+    this.keywords = keywords;
+  }
+}

@@ -36,3 +36,11 @@ export class InvalidExpansion extends CelerityError {
     this.name = 'InvalidExpansion';
   }
 }
+
+/** A task returned NaN or ±Infinity somewhere in its result: JSON has no such numbers. */
+export class ResultNotSerializable extends CelerityError {
+  constructor(where: string, value: number) {
+    super(`result is not JSON-serializable: ${String(value)} at ${where} (JSON has no NaN or Infinity)`);
+    this.name = 'ResultNotSerializable';
+  }
+}

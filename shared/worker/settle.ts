@@ -2,7 +2,7 @@ import type { Logger } from '../log.ts';
 import { ResultTooLarge } from '../results/errors.ts';
 import { MAX_RESULT_BYTES } from '../results/record.ts';
 import { TaskState } from '../task/states.ts';
-import { InvalidRetryDelay } from './errors.ts';
+import { InvalidRetryDelay, ResultNotSerializable } from './errors.ts';
 import { describeError, type RunOutcome } from './execute.ts';
 import type { PendingCompletion } from './ledger.ts';
 import { outcomeRow, type Resend, type Work } from './work.ts';
@@ -44,8 +44,11 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
   if (outcome.kind === 'success') {
     let result: string | undefined;
     try {
-      result = task.options.ignoreResult ? undefined : JSON.stringify(outcome.result ?? null);
+      result = task.options.ignoreResult
+        ? undefined
+        : JSON.stringify(outcome.result ?? null, refuseNonFinite);
     } catch (error) {
+      if (error instanceof ResultNotSerializable) return failed(error);
       return failed(
         new TypeError(`result is not JSON-serializable: ${describeError(error).traceback.split('\n')[0]}`),
       );
@@ -98,6 +101,16 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
       }),
     },
   };
+}
+
+/**
+ * JSON.stringify writes NaN and ±Infinity as `null`, which would store a SUCCESS whose value is
+ * not what the task returned; Celery's json serializer refuses them, and so does this.
+ */
+function refuseNonFinite(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    throw new ResultNotSerializable(key === '' ? 'the result' : `key ${JSON.stringify(key)}`, value);
+  return value;
 }
 
 /** A run put off (rate limit, window passed, no time left in the invocation): sent again, its row back to waiting. */
