@@ -13,6 +13,7 @@ import {
 import type { TaskView } from '../../shared/ops/tasks.ts';
 import type { TaskCall } from '../../shared/producer/call.ts';
 import type { TaskSummary } from '../../shared/results/indexes.ts';
+import { MAX_LIMIT } from '../../shared/results/listing.ts';
 import { defaultRegistry } from '../../shared/task/registry.ts';
 import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -193,7 +194,7 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
     .option('--name <task>', 'only runs of this task')
     .option('--since <when>', 'created since: 30s, 15m, 2h, 7d, or an ISO date-time')
     .option('--until <when>', 'created before: a span back from now or an ISO date-time')
-    .option('--limit <n>', 'at most this many rows', '20')
+    .option('--limit <n>', `at most this many rows, 1 to ${MAX_LIMIT}`, '20')
     .option('--cursor <cursor>', 'the next page, as a previous --json listing returned it')
     .action(
       app.action(
@@ -210,7 +211,7 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
             ...(options.name ? { taskName: options.name } : {}),
             ...(options.since ? { since: parseSince('--since', options.since) } : {}),
             ...(options.until ? { until: parseSince('--until', options.until) } : {}),
-            limit: parseNumber('--limit', options.limit, { min: 1, max: 1000, integer: true }),
+            limit: parseNumber('--limit', options.limit, { min: 1, max: MAX_LIMIT, integer: true }),
             ...(options.cursor ? { cursor: options.cursor } : {}),
           };
           const { ctx } = await app.target();
@@ -290,10 +291,10 @@ export function registerInspect(program: Command, app: CliApp, extra: (inspect: 
   inspect
     .command('active')
     .description('tasks a worker is running right now')
-    .option('--limit <n>', 'at most this many', '100')
+    .option('--limit <n>', `at most this many, 1 to ${MAX_LIMIT}`, '100')
     .action(
       app.action(async (options: { limit: string }) => {
-        const limit = parseNumber('--limit', options.limit, { min: 1, max: 1000, integer: true });
+        const limit = parseNumber('--limit', options.limit, { min: 1, max: MAX_LIMIT, integer: true });
         const { ctx } = await app.target();
         const items = await activeTasks(ctx, { limit });
         app.output(items, () => (items.length ? taskTable(items) : 'no active tasks'));

@@ -40,13 +40,15 @@ interface Lane {
 
 /** Reads per lane per page at most: a filter that drops most rows cannot make a listing run on. */
 const MAX_READS_PER_LANE = 10;
-const MAX_LIMIT = 1000;
+/** The largest page a listing returns: the CLI states it in `--help` and refuses more. */
+export const MAX_LIMIT = 1000;
 
 /**
  * A page of task summaries, newest first, from the results table's indexes. With a task name it
  * reads that name's partition; otherwise one partition per state, merged by time. Every lane is
- * read until it holds a page or ends, so the merge never skips a newer row in a lane not yet read,
- * and the cursor keeps each lane's own position.
+ * read until it holds a page, ends, or spends its reads; the cursor keeps each lane's own position.
+ * A page may be short or empty (a filter dropped the rows read) but then its cursor has moved on;
+ * the last page has no cursor.
  */
 export async function listTasks(
   dynamo: DynamoDBDocumentClient,
@@ -82,16 +84,28 @@ export async function listTasks(
 
   await Promise.all(lanes.map((lane) => fill(dynamo, table, lane, query, limit, now)));
 
+  // A lane not read to its end may still hold rows newer than another lane's buffered ones, down
+  // to its frontier (the last row it read): only rows at or above every open frontier are safe to
+  // show, so pages stay newest first across lanes.
+  const frontier =
+    lanes
+      .map((lane) => (lane.start ? String(lane.start[RESULT_INDEXES[lane.index].sortKey] ?? '') : ''))
+      .sort()
+      .at(-1) ?? '';
   const merged = lanes
     .flatMap((lane, laneIndex) => lane.buffer.map((item, position) => ({ item, laneIndex, position })))
+    .filter(({ item }) => (item.dateCreated ?? '') >= frontier)
     .sort((a, b) => (b.item.dateCreated ?? '').localeCompare(a.item.dateCreated ?? ''))
     .slice(0, limit);
   const taken = lanes.map(() => -1);
   for (const { laneIndex, position } of merged) taken[laneIndex] = Math.max(taken[laneIndex] ?? -1, position);
+  // Each lane goes on after what it showed. A lane that read only filtered-out rows goes on from
+  // its frontier, never from where this page began: that is what makes an empty page progress
+  // (the lane with the highest frontier always has an empty buffer when nothing was shown).
   const next = lanes.map((lane, i) => {
     const last = taken[i] ?? -1;
-    if (last < 0) return lane.buffer.length === 0 && lane.start === null ? null : lane.origin;
-    if (last === lane.buffer.length - 1 && lane.start === null) return null;
+    if (last === lane.buffer.length - 1) return lane.start;
+    if (last < 0) return lane.origin;
     return keyOf(lane, lane.buffer[last] as TaskSummary);
   });
   const more = next.some((start) => start !== null);
@@ -142,7 +156,7 @@ async function fill(
   }
   for (
     let reads = 0;
-    lane.start !== null && lane.buffer.length < limit && reads < MAX_READS_PER_LANE;
+    lane.start !== null && lane.buffer.length <= limit && reads < MAX_READS_PER_LANE;
     reads++
   ) {
     const page = await dynamo.send(
@@ -154,7 +168,9 @@ async function fill(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ScanIndexForward: false,
-        Limit: limit - lane.buffer.length,
+        // One row past the page: a lane that holds it is known not to end here, so a listing whose
+        // rows fill its last page exactly needs no empty page after it.
+        Limit: limit + 1 - lane.buffer.length,
         ...(lane.start ? { ExclusiveStartKey: lane.start } : {}),
       }),
     );

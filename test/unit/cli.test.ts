@@ -116,6 +116,7 @@ describe('the command line, in process (no target needed)', () => {
         '--from-file: cannot read',
       ],
       [['tasks', '--limit', 'ten'], '--limit: must be a whole number'],
+      [['tasks', '--limit', '1001'], '--limit: must be a whole number from 1 to 1000 (got 1001)'],
       [['purge', 'default'], '--yes: refusing to purge queue default'],
       [['dlq', 'redrive', 'default', '--strategy', 'teleport'], '--strategy: must be move-task or copy'],
       [['dlq', 'redrive', 'scheduler', '--strategy', 'copy'], "--strategy: only for a route's DLQ"],
@@ -171,6 +172,16 @@ describe('the command line, in process (no target needed)', () => {
       expect(result.code, argv.join(' ')).toBe(2);
       expect(result.stderr, argv.join(' ')).toContain(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it("states the --limit bounds in the listing commands' help", async () => {
+    for (const argv of [
+      ['tasks', '--help'],
+      ['inspect', 'active', '--help'],
+    ]) {
+      const result = await cli(...argv);
+      expect(result.stdout, argv.join(' ')).toMatch(/--limit <n>\s+at most this many( rows)?, 1 to 1000/);
     }
   });
 
