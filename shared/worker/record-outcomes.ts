@@ -1,5 +1,3 @@
-import { EnvelopeError, MessageTooLarge } from '../envelope/errors.ts';
-import { ValidationError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
@@ -78,45 +76,26 @@ export async function resendAll(
 }
 
 /**
- * One call for the set; if the producer refuses the set as a whole (it checks every entry before
- * sending any), each entry is tried alone, so one bad entry cannot hold back the rest.
+ * One call for the set. The producer judges each entry on its own and lists the ones that did not
+ * go in an `EnqueueError`; anything else it throws is no entry's fault, so every entry comes back.
  */
 async function send(producer: Producer, resends: readonly Resend[]): Promise<Map<number, Unsent>> {
   const unsent = new Map<number, Unsent>();
-  const entries = resends.map(({ envelope, delaySeconds }) => ({ envelope, delaySeconds }));
   try {
-    await producer.sendEnvelopes(entries);
-    return unsent;
+    await producer.sendEnvelopes(resends.map(({ envelope, delaySeconds }) => ({ envelope, delaySeconds })));
   } catch (error) {
     if (error instanceof EnqueueError) {
-      for (const entry of error.failed) {
-        unsent.set(entry.index, {
-          permanent: entry.permanent,
-          errorType: entry.errorType,
-          reason: entry.reason,
-        });
-      }
-      return unsent;
-    }
-    if (entries.length === 1) {
-      unsent.set(0, classify(error));
-      return unsent;
+      for (const { index, permanent, errorType, reason } of error.failed)
+        unsent.set(index, { permanent, errorType, reason });
+    } else {
+      const { errorType } = describeError(error);
+      const reason = safeText(error instanceof Error ? error.message : error);
+      resends.forEach((_, index) => {
+        unsent.set(index, { permanent: false, errorType, reason });
+      });
     }
   }
-  await Promise.all(
-    resends.map(async (resend, index) => {
-      for (const [, why] of await send(producer, [resend])) unsent.set(index, why);
-    }),
-  );
   return unsent;
-}
-
-function classify(error: unknown): Unsent {
-  const { errorType } = describeError(error);
-  const reason = error instanceof Error ? safeText(error.message) : safeText(error);
-  const permanent =
-    error instanceof ValidationError || error instanceof MessageTooLarge || error instanceof EnvelopeError;
-  return { permanent, errorType, reason };
 }
 
 /**
