@@ -6,6 +6,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { chunkBySize, mapLimit } from '../batches.ts';
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
 import { ENVELOPE_BOUNDS } from '../envelope/bounds.ts';
 import { encodeEnvelope } from '../envelope/codec.ts';
@@ -15,7 +16,6 @@ import { ValidationError } from '../errors.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { routeTask } from '../task/routing.ts';
 import { validateArgs } from '../task/validate-args.ts';
-import { chunkBatches, runPool } from './batching.ts';
 import { callToEnvelope, type TaskCall } from './call.ts';
 import { EnqueueError, type EnqueueFailure, ScheduleConflict, type SentTask } from './errors.ts';
 import { createOneTimeSchedule } from './one-time-schedule.ts';
@@ -23,6 +23,8 @@ import { createOneTimeSchedule } from './one-time-schedule.ts';
 /** SQS's longest per-message delay; anything later goes through a one-time schedule. */
 export const MAX_SQS_DELAY_SECONDS = 900;
 const SEND_ATTEMPTS = 3;
+/** SQS takes at most ten entries in one SendMessageBatch. */
+const SQS_BATCH = 10;
 
 export interface ProducerOptions {
   config: CelerityConfig;
@@ -288,7 +290,7 @@ export class Producer {
     }
     for (const items of byQueue.values()) {
       const limit = await this.#maxMessageSize((items[0] as Prepared).target.url);
-      for (const batch of chunkBatches(items, limit)) {
+      for (const batch of chunkBySize(items, (item) => Buffer.byteLength(item.body), SQS_BATCH, limit)) {
         jobs.push(async () => {
           const unsent = await this.#sendBatch(batch);
           for (const item of batch) {
@@ -299,7 +301,7 @@ export class Producer {
         });
       }
     }
-    await runPool(jobs, this.#concurrency);
+    await mapLimit(jobs, this.#concurrency, (job) => job());
     return results;
   }
 

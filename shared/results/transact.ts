@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { chunkBySize } from '../batches.ts';
 
 type TransactItem = NonNullable<
   ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
@@ -31,20 +32,12 @@ export async function transactWriteEach(
   sizes: readonly number[],
 ): Promise<TransactOutcome[]> {
   const outcomes: (TransactOutcome | undefined)[] = new Array(items.length);
-  const chunks: number[][] = [];
-  let chunk: number[] = [];
-  let bytes = 0;
-  items.forEach((_, index) => {
-    const size = sizes[index] ?? 0;
-    if (chunk.length === MAX_ITEMS || (chunk.length > 0 && bytes + size > MAX_BYTES)) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(index);
-    bytes += size;
-  });
-  if (chunk.length) chunks.push(chunk);
+  const chunks = chunkBySize(
+    items.map((_, index) => index),
+    (index) => sizes[index] ?? 0,
+    MAX_ITEMS,
+    MAX_BYTES,
+  );
 
   await Promise.all(chunks.map((indexes) => writeChunk(dynamo, items, indexes, outcomes)));
   return outcomes.map((o) => o ?? { ok: false, reason: 'error', message: 'not attempted' });

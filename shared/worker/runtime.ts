@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { mapLimit } from '../batches.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -11,7 +12,6 @@ import { admitRecord } from './admit.ts';
 import { claimBatch } from './claim.ts';
 import { describeError, executeTask, type RunOutcome, safeText, taskRequest } from './execute.ts';
 import { BatchLedger } from './ledger.ts';
-import { mapLimit } from './map-limit.ts';
 import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
 import type { PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
