@@ -117,6 +117,15 @@ export class Producer {
    * listed in an `EnqueueError`, beside those that went.
    */
   async sendMany(calls: readonly TaskCall[]): Promise<SentTask[]> {
+    return this.#finish(await this.#prepareCalls(calls), []);
+  }
+
+  /** Checks calls as `sendMany` would and sends nothing: throws what `sendMany` would refuse. */
+  async check(calls: readonly TaskCall[]): Promise<void> {
+    await this.#prepareCalls(calls);
+  }
+
+  async #prepareCalls(calls: readonly TaskCall[]): Promise<Prepared[]> {
     const now = Date.now();
     const { prepared, refused } = await this.#prepareAll(
       calls.map((call, index) => ({
@@ -127,7 +136,7 @@ export class Producer {
       now,
     );
     if (refused.length > 0) throw refusalError(refused);
-    return this.#finish(prepared, []);
+    return prepared;
   }
 
   /**
