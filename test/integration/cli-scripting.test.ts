@@ -223,16 +223,20 @@ describe('a far eta, waiting and files, in words a user can act on (issue #9 fin
 
   it('--from-file names the line of a call the task refuses, and sends nothing', async () => {
     const file = join(local.dir, 'refused.jsonl');
-    writeFileSync(file, `${JSON.stringify({ args: [1, 2] })}\n\n${JSON.stringify({ args: ['two', 3] })}\n`);
+    // 150 good calls first: more than one chunk of 100, which used to go before line 152 was read.
+    const good = Array.from({ length: 150 }, (_, i) => JSON.stringify({ args: [i, 2] }));
+    writeFileSync(file, `${good.join('\n')}\n\n${JSON.stringify({ args: ['two', 3] })}\n`);
     const array = join(local.dir, 'refused.json');
     writeFileSync(array, `[\n  {"args": [1, 2]},\n  {"args": [1]}\n]\n`);
     const [lines, elements] = await Promise.all([
-      local.cli(['call', 'apps.demo.tasks.add', '--from-file', file]),
+      local.cli(['call', 'apps.demo.tasks.add', '--from-file', file, '--countdown', '900']),
       local.cli(['call', 'apps.demo.tasks.add', '--from-file', array]),
     ]);
     expect(lines.code).toBe(2);
-    expect(lines.stderr).toContain(`--from-file ${file} line 3: --args[0]: Invalid input: expected number`);
+    expect(lines.stderr).toContain(`--from-file ${file} line 152: --args[0]: Invalid input: expected number`);
     expect(lines.stderr).toContain('(nothing was sent)');
+    const depths = (await local.cli(['inspect', 'queues', '--json'])).json().queues as { delayed: number }[];
+    expect(depths.map((q) => q.delayed)).toEqual(depths.map(() => 0));
     expect(elements.code).toBe(2);
     expect(elements.stderr).toContain(`--from-file ${array} line 3 (item 1): `);
     const listed = await local.cli(['tasks', '--name', 'apps.demo.tasks.add', '--json']);
