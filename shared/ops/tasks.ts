@@ -1,3 +1,4 @@
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import type { TaskCall } from '../producer/call.ts';
 import { ResultTimeout, type SentTask } from '../producer/errors.ts';
@@ -94,7 +95,11 @@ const WAITING_STATES: ReadonlySet<TaskState> = new Set([TaskState.PENDING, TaskS
 export async function getTaskResult(ctx: OpsContext, taskId: string): Promise<TaskView> {
   const record = await resultStore(ctx).get(taskId);
   if (record && !WAITING_STATES.has(record.status)) return taskView(record);
-  const sends = await scheduledSendsOf(ctx, taskId);
+  // Reading a result needs no Scheduler permission: without it, a row reads as it is.
+  const sends = await scheduledSendsOf(ctx, taskId).catch((error: unknown) => {
+    if (isAwsError(error, 'AccessDeniedException')) return [];
+    throw error;
+  });
   const scheduled = sends[sends.length - 1];
   if (record) return { ...taskView(record), ...(scheduled ? { scheduled } : {}) };
   if (!scheduled) {
