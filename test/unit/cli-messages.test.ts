@@ -1,11 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { patchFromOptions } from '../../cli/commands/beat-options.ts';
 import { parseCallLines } from '../../cli/parse.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
-const { dir } = useNoTarget();
+useNoTarget();
 
 describe('--from-file names the line of every error (issue #9 finding 7)', () => {
   it('names the line and index of each element of a whole-array file', () => {
@@ -92,8 +90,6 @@ describe('beat update (issue #9 finding 7)', () => {
   });
 
   it('needs a target only once the flags are good', async () => {
-    const file = join(dir, 'x');
-    writeFileSync(file, '');
     const result = await cliInProcess(['beat', 'update', 'nightly', '--description', 'x']);
     expect(result.code).toBe(4);
   });
