@@ -1,6 +1,6 @@
-import { timeZoneProblem } from '../beat/zoned-time.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import * as z from '../schema.ts';
+import { timeZoneProblem } from '../time/zone.ts';
 import { ConfigEnv } from './env.ts';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
