@@ -9,7 +9,8 @@
  *   producer  shared/producer/     beat  shared/beat/ (beside producer and results)
  *   results   shared/results/
  *   worker    shared/worker/
- *   app       shared/app.ts, shared/app-client.ts, shared/index.ts, and the Celery-facing task
+ *   app       shared/app.ts (with app-producer.ts, app-worker.ts, app-beat.ts: the wiring, split
+ *             by who needs it), shared/index.ts, and the Celery-facing task
  *             API shared/task/define.ts + shared/task/index.ts (Celery's `app.task`: a task that
  *             sends itself needs the producer and the result store, as Celery's binds to its app)
  *   ops       shared/ops/
@@ -26,7 +27,7 @@ const PRODUCER = '^shared/producer/';
 const BEAT = '^shared/beat/';
 const RESULTS = '^shared/results/';
 const WORKER = '^shared/worker/';
-const APP = `^shared/(app\\.ts|app-client\\.ts|index\\.ts)$|${TASK_API}`;
+const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}`;
 const OPS = '^shared/ops/';
 
 /** One rule per layer: `from` (the layer) must not reach `to` (everything above it). */
