@@ -2,14 +2,9 @@ import { asyncResult, getProducer } from '../app-producer.ts';
 import { getConfig } from '../config/config.ts';
 import type { AsyncResult } from '../producer/async-result.ts';
 import type { TaskCall } from '../producer/call.ts';
+import { runEager } from '../worker/eager.ts';
 import { type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions } from './options.ts';
 import { defaultRegistry, type RegisteredTask, type TaskHandler, type TaskRegistry } from './registry.ts';
-
-/**
- * The eager runner (Celery's `task_always_eager`) is the worker's execution, loaded only when a
- * test turns eager mode on: a service that sends tasks does not carry the worker.
- */
-const eager = () => import('../worker/eager.ts');
 
 /** `applyAsync`'s options: Celery's `apply_async` keywords, camelCased. */
 export type ApplyOptions<A extends unknown[]> = Omit<TaskCall, 'task' | 'args'> & { args?: A };
@@ -34,7 +29,7 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
   /** Sends the task with every option of Celery's `apply_async`. */
   async applyAsync(options: ApplyOptions<A> = {}): Promise<AsyncResult<Awaited<R>>> {
     const call = this.s(options);
-    if (getConfig().alwaysEager) return (await eager()).runEager<Awaited<R>>(this as RegisteredTask, call);
+    if (getConfig().alwaysEager) return runEager<Awaited<R>>(this as RegisteredTask, call);
     const sent = await getProducer().send(call);
     return asyncResult<Awaited<R>>(sent.taskId);
   }
@@ -81,7 +76,6 @@ export function defineTask<A extends unknown[], R>(
 /** Sends many calls, of any tasks, with `SendMessageBatch` (Celery's `group(...).apply_async()`). */
 export async function sendMany<R = unknown>(calls: readonly TaskCall[]): Promise<AsyncResult<R>[]> {
   if (getConfig().alwaysEager) {
-    const { runEager } = await eager();
     const results: AsyncResult<R>[] = [];
     for (const call of calls) results.push(await runEager<R>(defaultRegistry.require(call.task), call));
     return results;
