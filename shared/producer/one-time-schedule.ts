@@ -8,6 +8,7 @@ import {
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
 import { isAwsError } from '../aws/errors.ts';
+import { atExpression } from '../time/at.ts';
 import { ScheduleConflict } from './errors.ts';
 
 export interface SchedulerTarget {
@@ -37,10 +38,7 @@ export function oneTimeScheduleName(taskId: string, retries: number): string {
   return `${PREFIX}${readable}-${hash}${attempt}`;
 }
 
-/** `at()` takes local date-time text with no zone; the schedule's timezone is UTC. */
-export function atExpression(when: Date): string {
-  return `at(${new Date(Math.ceil(when.getTime() / 1000) * 1000).toISOString().slice(0, 19)})`;
-}
+export { atExpression };
 
 /** The envelope's identity: what it runs, not when it was sent or for when it asks. */
 function sameTask(a: string | undefined, b: string): boolean {
