@@ -74,7 +74,7 @@ describe.skipIf(missing !== undefined && !ci)('the Python producer of docs/examp
       'apps.demo.tasks.add',
     ];
     const program = `import sys, json; sys.path.insert(0, ${JSON.stringify(join(SCRIPT, '..'))}); import python_producer as p; print(json.dumps({n: p.route(n) for n in ${JSON.stringify(names)}}))`;
-    const probeRoutes = spawnSync(PYTHON, ['-c', program], { encoding: 'utf8' });
+    const probeRoutes = spawnSync(PYTHON, ['-B', '-c', program], { encoding: 'utf8' });
     expect(probeRoutes.stderr).toBe('');
     expect(JSON.parse(probeRoutes.stdout)).toEqual({
       [names[0] as string]: TASK_ROUTES['apps.studies.tasks.process_large_file'],
