@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { ClaimOutcome, ResultStore } from '../results/store.ts';
+import { READY_STATES } from '../task/states.ts';
 import { describeError } from './execute.ts';
 import type { BatchLedger } from './ledger.ts';
 import type { Work } from './work.ts';
@@ -61,8 +62,10 @@ export async function claimBatch(
 
 /**
  * A message for another task (or other args) under an id whose row is a different task's: it is
- * not run, and the first task's row keeps its result. The reuse is logged as an ERROR naming both
- * and noted on that row (`idReused`), where whoever sent it looks for its result.
+ * not run, and the first task's row keeps its result. The reuse is logged as an ERROR naming both.
+ * Once the first task has finished, the reuse is noted on its row (`idReused`), where whoever sent
+ * it looks for its result, and the message is done with; until then the note would be lost to the
+ * first task's next write, so the message goes back to its queue and is reported again later.
  */
 async function reportReuse(
   store: ResultStore,
@@ -72,6 +75,7 @@ async function reportReuse(
   ledger: BatchLedger,
 ): Promise<void> {
   const { id, task, origin } = w.envelope;
+  const finished = READY_STATES.has(outcome.status);
   log.error('task id reused by a different message: not run; the first task keeps the id', {
     taskId: id,
     task,
@@ -81,7 +85,14 @@ async function reportReuse(
     firstTask: outcome.taskName,
     firstStatus: outcome.status,
     firstDigest: outcome.digest,
+    outcome: finished
+      ? "noted on the first task's row (idReused)"
+      : 'returned to its queue until the first task finishes',
   });
+  if (!finished) {
+    ledger.giveBack(w.record.messageId, `task id ${id} is held by a different task (${outcome.status})`);
+    return;
+  }
   const note =
     `${new Date().toISOString()}: message ${w.record.messageId} (task ${task}, digest ` +
     `${w.row.envelopeDigest?.slice(0, 12)}, from ${origin ?? 'an unnamed sender'}) reused this id for a ` +
