@@ -42,8 +42,8 @@ export function boundedText(chars: number, bytes: number = chars) {
   );
 }
 
-/** Task ids: what a UUID, Beat's execution ids and most hand-made ids are made of. */
-export const ID_PATTERN = /^[\w.:-]+$/;
+/** Task ids: what a UUID, Beat's execution ids and most hand-made ids are made of (ASCII, so every regex dialect agrees). */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
 /**
  * The longest id, in UTF-8 bytes, under which a refused message's failure is still recorded
