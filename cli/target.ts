@@ -2,6 +2,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
 import { type CelerityConfig, getConfig, resolveConfig } from '../shared/config/config.ts';
 import { ConfigEnv } from '../shared/config/env.ts';
+import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { TargetUnreachable, UsageError } from './errors.ts';
@@ -135,26 +136,19 @@ async function stackTarget(stackName: string): Promise<Target> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
   const cfn = new CloudFormationClient(settings);
-  let outputs: Record<string, string>;
   try {
     const { Stacks = [] } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks[0];
     if (!stack) throw new Error('no such stack');
-    outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-    const described = Object.fromEntries(
-      (stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.Description ?? '']),
+    const outputs = readStackOutputs(
+      Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
     );
-    const environment = stackEnvironment(outputs, described);
     const clients = createAwsClients();
-    const logGroups = (prefix: string) =>
-      Object.entries(outputs)
-        .filter(([key]) => key.startsWith(prefix))
-        .map(([, value]) => value);
     return {
       kind: 'stack',
       where: stackWhere(stackName, stack.StackId, settings.region),
       ctx: {
-        config: configFrom(environment),
+        config: configFrom(environmentOfOutputs(outputs)),
         clients,
         registry: defaultRegistry,
         failureQueues: stackFailureQueues(outputs),
@@ -163,8 +157,8 @@ async function stackTarget(stackName: string): Promise<Target> {
       logs: {
         kind: 'cloudwatch',
         client: new CloudWatchLogsClient(settings),
-        worker: logGroups('WorkerLogGroupName'),
-        beat: logGroups('BeatSyncLogGroupName'),
+        worker: Object.values(outputs.routes).flatMap((r) => (r.workerLogGroup ? [r.workerLogGroup] : [])),
+        beat: outputs.values.beatSyncLogGroup ? [outputs.values.beatSyncLogGroup] : [],
       },
     };
   } catch (error) {
@@ -187,48 +181,13 @@ export function stackWhere(name: string, stackId: string | undefined, region: st
 }
 
 /** The failure queues that are no route's DLQ, from the stack's outputs. */
-export function stackFailureQueues(outputs: Record<string, string>): OpsContext['failureQueues'] {
-  const scheduler = outputs.SchedulerDlqUrl;
-  const beatSync = outputs.BeatSyncFailureQueueUrl;
+export function stackFailureQueues({ values }: StackOutputs): OpsContext['failureQueues'] {
+  const scheduler = values.schedulerDlqUrl;
+  const beatSync = values.beatSyncFailureQueueUrl;
   return {
     ...(scheduler
-      ? {
-          scheduler: { url: scheduler, ...(outputs.SchedulerDlqArn ? { arn: outputs.SchedulerDlqArn } : {}) },
-        }
+      ? { scheduler: { url: scheduler, ...(values.schedulerDlqArn ? { arn: values.schedulerDlqArn } : {}) } }
       : {}),
     ...(beatSync ? { beatSync: { url: beatSync } } : {}),
   };
-}
-
-/**
- * Stack outputs → the CELERITY_* environment. Route names come from the queue outputs'
- * descriptions (`URL of the <route> task queue`), since output ids are PascalCased.
- */
-export function stackEnvironment(
-  outputs: Record<string, string>,
-  descriptions: Record<string, string> = {},
-): Record<string, string> {
-  const queues: Record<string, { url: string; arn: string }> = {};
-  for (const [key, url] of Object.entries(outputs)) {
-    const suffix = /^QueueUrl(.+)$/.exec(key)?.[1];
-    if (!suffix) continue;
-    const arn = outputs[`QueueArn${suffix}`];
-    if (!arn) continue;
-    const route =
-      /^URL of the (.+) task queue$/.exec(descriptions[key] ?? '')?.[1] ??
-      suffix[0]?.toLowerCase() + suffix.slice(1);
-    queues[route] = { url, arn };
-  }
-  const env: Record<string, string> = { [ConfigEnv.queues]: JSON.stringify(queues) };
-  const take = (variable: string, output: string) => {
-    if (outputs[output]) env[variable] = outputs[output] as string;
-  };
-  take(ConfigEnv.resultsTable, 'ResultsTableName');
-  take(ConfigEnv.rateLimitTable, 'RateLimitTableName');
-  take(ConfigEnv.schedulerGroup, 'SchedulerGroupName');
-  take(ConfigEnv.schedulerRoleArn, 'SchedulerRoleArn');
-  take(ConfigEnv.schedulerDeadLetterArn, 'SchedulerDlqArn');
-  take(ConfigEnv.periodicTasksTable, 'PeriodicTasksTableName');
-  take(ConfigEnv.periodicScheduleGroup, 'PeriodicScheduleGroupName');
-  return env;
 }

@@ -68,11 +68,5 @@ export function workerTimeoutSeconds(tasks: readonly RegisteredTask[]): number {
   return Math.min(Math.ceil(limit) + INVOCATION_OVERHEAD_SECONDS, LAMBDA_MAX_TIMEOUT_SECONDS);
 }
 
-/** `notifications` → `Notifications`, `bulk-mail` → `BulkMail`: for output names and ids. */
-export function pascalCase(route: string): string {
-  return route
-    .split(/[-_]/)
-    .filter(Boolean)
-    .map((part) => part[0]?.toUpperCase() + part.slice(1))
-    .join('');
-}
+/** A route's name as a construct id, as its outputs' keys spell it. */
+export { routeKey as pascalCase } from '../shared/config/stack-outputs.ts';

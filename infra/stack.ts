@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigEnv } from '../shared/config/env.ts';
+import { type RouteOutputKind, routeOutputKey, StackOutput } from '../shared/config/stack-outputs.ts';
 import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
 import { Beat } from './constructs/beat.ts';
@@ -154,28 +155,34 @@ export class CelerityStack extends Stack {
     acknowledgeNagFindings(this);
   }
 
-  /** Plain, export-free names: the CLI reads them with DescribeStacks. */
+  /** Plain, export-free names, as `shared/config/stack-outputs.ts` says: the CLI reads them with DescribeStacks. */
   private addOutputs(): void {
+    new CfnOutput(this, StackOutput.routes, {
+      value: JSON.stringify([...this.taskQueues.keys()]),
+      description: 'The route queues, by name (JSON)',
+    });
     for (const [route, taskQueue] of this.taskQueues) {
-      const name = pascalCase(route);
-      const output = (id: string, value: string, description: string) =>
-        new CfnOutput(this, `${id}${name}`, { value, description });
-      output('QueueUrl', taskQueue.queue.queueUrl, `URL of the ${route} task queue`);
-      output('QueueArn', taskQueue.queue.queueArn, `ARN of the ${route} task queue`);
-      output('DlqUrl', taskQueue.deadLetterQueue.queueUrl, `URL of the ${route} dead-letter queue`);
-      output('WorkerFunctionName', taskQueue.worker.functionName, `Worker Lambda of the ${route} queue`);
-      output('WorkerLogGroupName', taskQueue.logGroup.logGroupName, `Log group of the ${route} worker`);
+      const output = (kind: RouteOutputKind, value: string, description: string) =>
+        new CfnOutput(this, routeOutputKey(kind, route), { value, description });
+      output('queueUrl', taskQueue.queue.queueUrl, `URL of the ${route} task queue`);
+      output('queueArn', taskQueue.queue.queueArn, `ARN of the ${route} task queue`);
+      output('dlqUrl', taskQueue.deadLetterQueue.queueUrl, `URL of the ${route} dead-letter queue`);
+      output('dlqArn', taskQueue.deadLetterQueue.queueArn, `ARN of the ${route} dead-letter queue`);
+      output('workerFunction', taskQueue.worker.functionName, `Worker Lambda of the ${route} queue`);
+      output('workerLogGroup', taskQueue.logGroup.logGroupName, `Log group of the ${route} worker`);
     }
-    new CfnOutput(this, 'ResultsTableName', { value: this.results.resultsTable.tableName });
-    new CfnOutput(this, 'RateLimitTableName', { value: this.results.rateLimitTable.tableName });
-    new CfnOutput(this, 'SchedulerGroupName', { value: this.delays.scheduleGroup.scheduleGroupName });
-    new CfnOutput(this, 'SchedulerRoleArn', { value: this.delays.role.roleArn });
-    new CfnOutput(this, 'SchedulerDlqUrl', { value: this.delays.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'SchedulerDlqArn', { value: this.delays.deadLetterQueue.queueArn });
-    new CfnOutput(this, 'PeriodicTasksTableName', { value: this.beat.table.tableName });
-    new CfnOutput(this, 'PeriodicScheduleGroupName', { value: this.beat.scheduleGroup.scheduleGroupName });
-    new CfnOutput(this, 'BeatSyncFunctionName', { value: this.beat.syncFunction.functionName });
-    new CfnOutput(this, 'BeatSyncLogGroupName', { value: this.beat.logGroup.logGroupName });
-    new CfnOutput(this, 'BeatSyncFailureQueueUrl', { value: this.beat.failureQueue.queueUrl });
+    const output = (name: keyof typeof StackOutput, value: string) =>
+      new CfnOutput(this, StackOutput[name], { value });
+    output('resultsTable', this.results.resultsTable.tableName);
+    output('rateLimitTable', this.results.rateLimitTable.tableName);
+    output('schedulerGroup', this.delays.scheduleGroup.scheduleGroupName);
+    output('schedulerRoleArn', this.delays.role.roleArn);
+    output('schedulerDlqUrl', this.delays.deadLetterQueue.queueUrl);
+    output('schedulerDlqArn', this.delays.deadLetterQueue.queueArn);
+    output('periodicTasksTable', this.beat.table.tableName);
+    output('periodicScheduleGroup', this.beat.scheduleGroup.scheduleGroupName);
+    output('beatSyncFunction', this.beat.syncFunction.functionName);
+    output('beatSyncLogGroup', this.beat.logGroup.logGroupName);
+    output('beatSyncFailureQueueUrl', this.beat.failureQueue.queueUrl);
   }
 }

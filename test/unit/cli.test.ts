@@ -14,7 +14,6 @@ import {
   parseSince,
   parseStates,
 } from '../../cli/parse.ts';
-import { stackEnvironment } from '../../cli/target.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { NotFound } from '../../shared/ops/errors.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
@@ -257,32 +256,5 @@ describe('formatting', () => {
     expect(line).toBe(
       '09:00:05.120  INFO   worker  task succeeded  taskId=t-1  task=apps.demo.tasks.add  runtimeMs=12  route=default',
     );
-  });
-});
-
-describe('stack outputs', () => {
-  it('become the environment a worker is given, routes named from the descriptions', () => {
-    const env = stackEnvironment(
-      {
-        QueueUrlNotifications: 'https://sqs/notifications',
-        QueueArnNotifications: 'arn:aws:sqs:eu-west-1:1:notifications',
-        ResultsTableName: 'results',
-        PeriodicTasksTableName: 'periodic',
-        PeriodicScheduleGroupName: 'group',
-        SchedulerGroupName: 'delays',
-        SchedulerRoleArn: 'arn:role',
-      },
-      { QueueUrlNotifications: 'URL of the notifications task queue' },
-    );
-    expect(JSON.parse(env.CELERITY_QUEUES as string)).toEqual({
-      notifications: { url: 'https://sqs/notifications', arn: 'arn:aws:sqs:eu-west-1:1:notifications' },
-    });
-    expect(env).toMatchObject({
-      CELERITY_RESULTS_TABLE: 'results',
-      CELERITY_PERIODIC_TASKS_TABLE: 'periodic',
-      CELERITY_PERIODIC_SCHEDULE_GROUP: 'group',
-      CELERITY_SCHEDULER_GROUP: 'delays',
-      CELERITY_SCHEDULER_ROLE_ARN: 'arn:role',
-    });
   });
 });

@@ -4,6 +4,7 @@ import { LabControlEnv, ROUTE_QUEUES, TASK_ROUTES } from '../../functions/tasks/
 import { CelerityComponent, CelerityMetadata } from '../../infra/constructs/function.ts';
 import { synthTemplate } from '../../infra/synth.ts';
 import { ConfigEnv } from '../../shared/config/env.ts';
+import { environmentOfOutputs, readStackOutputs } from '../../shared/config/stack-outputs.ts';
 import { defaultRegistry, routeTask } from '../../shared/task/index.ts';
 import { INVOCATION_OVERHEAD_SECONDS, resolveTaskOptions } from '../../shared/task/options.ts';
 
@@ -149,15 +150,53 @@ describe('the Celerity stack template', () => {
     );
   });
 
-  it('names its outputs plainly, with no exports', () => {
-    const outputs = template.toJSON().Outputs as Record<string, { Export?: unknown }>;
-    const names = ['ResultsTableName', 'RateLimitTableName', 'SchedulerGroupName', 'SchedulerRoleArn'];
-    for (const route of ROUTE_QUEUES) {
-      const suffix = route[0]?.toUpperCase() + route.slice(1);
-      names.push(`QueueUrl${suffix}`, `DlqUrl${suffix}`, `WorkerLogGroupName${suffix}`);
-    }
-    for (const name of names) expect(outputs[name], name).toBeDefined();
+  it('names its outputs plainly, with no exports, and the CLI reads every route and resource back', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
     for (const output of Object.values(outputs)) expect(output.Export).toBeUndefined();
+    // What DescribeStacks would give, with each reference standing for the resource it names.
+    const stand = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+      if (v.Ref) return `ref:${v.Ref}`;
+      if (v['Fn::GetAtt']) return `${v['Fn::GetAtt'][1]}:${v['Fn::GetAtt'][0]}`;
+      return JSON.stringify(value);
+    };
+    const read = readStackOutputs(
+      Object.fromEntries(Object.entries(outputs).map(([key, o]) => [key, stand(o.Value)])),
+    );
+    expect(Object.keys(read.routes).sort()).toEqual([...ROUTE_QUEUES].sort());
+    for (const route of ROUTE_QUEUES) {
+      const [queueId] = byMetadata('AWS::SQS::Queue', CelerityMetadata.route, route);
+      const [dlqId] = byMetadata('AWS::SQS::Queue', CelerityMetadata.dlqOf, route);
+      const [workerId] = byMetadata('AWS::Lambda::Function', CelerityMetadata.route, route);
+      expect(read.routes[route]).toMatchObject({
+        queueUrl: `ref:${queueId}`,
+        queueArn: `Arn:${queueId}`,
+        dlqUrl: `ref:${dlqId}`,
+        dlqArn: `Arn:${dlqId}`,
+        workerFunction: `ref:${workerId}`,
+      });
+      expect(read.routes[route]?.workerLogGroup).toMatch(/^ref:/);
+    }
+    const [periodicId] = byMetadata(
+      'AWS::DynamoDB::Table',
+      CelerityMetadata.component,
+      CelerityComponent.periodicTasks,
+    );
+    const [syncId] = byMetadata(
+      'AWS::Lambda::Function',
+      CelerityMetadata.component,
+      CelerityComponent.beatSync,
+    );
+    expect(read.values).toMatchObject({
+      periodicTasksTable: `ref:${periodicId}`,
+      beatSyncFunction: `ref:${syncId}`,
+    });
+    // Every resource location a worker is given, the CLI finds among the outputs.
+    const env = environmentOfOutputs(read);
+    const { timezone: _zone, workerConcurrency: _concurrency, ...locations } = ConfigEnv;
+    expect(Object.keys(env).sort()).toEqual(Object.values(locations).sort());
+    expect(Object.keys(JSON.parse(env[ConfigEnv.queues] as string)).sort()).toEqual([...ROUTE_QUEUES].sort());
   });
 
   describe('IAM', () => {
