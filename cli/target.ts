@@ -1,7 +1,6 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
-import { type CelerityConfig, getConfig, resolveConfig } from '../shared/config/config.ts';
-import { ConfigEnv } from '../shared/config/env.ts';
+import { type CelerityConfig, functionConfig } from '../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
@@ -41,23 +40,9 @@ export interface TargetOptions {
 
 export const DEFAULT_STACK = 'Celerity';
 
-/** The app's own settings (routes, default queue, ...) from its `configure()` calls. */
-function appSettings(): Partial<CelerityConfig> {
-  const app = getConfig();
-  return {
-    taskRoutes: app.taskRoutes,
-    defaultQueue: app.defaultQueue,
-    resultExpires: app.resultExpires,
-    poisonRetryDelay: app.poisonRetryDelay,
-    timezone: app.timezone,
-  };
-}
-
-/** The resource locations, as a worker's environment gives them, over the app's settings. */
+/** The resource locations, as a worker's environment gives them, with the app's settings. */
 export function configFrom(environment: Record<string, string | undefined>): CelerityConfig {
-  const only = Object.fromEntries(Object.values(ConfigEnv).map((key) => [key, environment[key]]));
-  const { timezone, ...settings } = appSettings();
-  return resolveConfig(environment[ConfigEnv.timezone] ? settings : { ...settings, timezone }, only);
+  return functionConfig(environment);
 }
 
 export async function resolveTarget(

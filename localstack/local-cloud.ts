@@ -8,13 +8,7 @@ import {
   type RequestCounter,
   resetAwsClients,
 } from '../shared/aws/index.ts';
-import {
-  type CelerityConfig,
-  ConfigEnv,
-  configure,
-  getConfig,
-  resolveConfig,
-} from '../shared/config/index.ts';
+import { type CelerityConfig, ConfigEnv, configure, functionConfig } from '../shared/config/index.ts';
 import { createLogger, setLogWriter } from '../shared/log.ts';
 import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
@@ -159,23 +153,6 @@ export interface LocalCloud {
 async function stackTemplate(stackName: string): Promise<unknown> {
   const { synthTemplate } = await import('../infra/synth.ts');
   return synthTemplate({ bundling: false, stackName });
-}
-
-/**
- * The app's settings (routes, default queue, result expiry) from `configure()` calls such as the
- * tasks module's, combined with the locations a function is given in its environment.
- */
-function functionConfig(environment: Record<string, string>): CelerityConfig {
-  const app = getConfig();
-  return resolveConfig(
-    {
-      taskRoutes: app.taskRoutes,
-      defaultQueue: app.defaultQueue,
-      resultExpires: app.resultExpires,
-      poisonRetryDelay: app.poisonRetryDelay,
-    },
-    environment,
-  );
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {

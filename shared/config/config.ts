@@ -6,10 +6,9 @@ import { ConfigEnv } from './env.ts';
 const nonEmpty = () => z.string().check(z.minLength(1));
 const queueTarget = z.strictObject({ url: nonEmpty(), arn: nonEmpty() });
 
-const configSchema = z.strictObject({
+/** Where the stack put things: a function is told them in its environment (see `ConfigEnv`). */
+const resourceLocationsShape = {
   queues: z.record(nonEmpty(), queueTarget),
-  defaultQueue: nonEmpty(),
-  taskRoutes: z.record(nonEmpty(), nonEmpty()),
   resultsTable: z.optional(nonEmpty()),
   rateLimitTable: z.optional(nonEmpty()),
   scheduler: z.optional(
@@ -20,6 +19,12 @@ const configSchema = z.strictObject({
     }),
   ),
   beat: z.optional(z.strictObject({ table: nonEmpty(), groupName: nonEmpty() })),
+};
+
+/** What the app decides (Celery's `app.conf`): its `configure()` calls set them. */
+const appSettingsShape = {
+  defaultQueue: nonEmpty(),
+  taskRoutes: z.record(nonEmpty(), nonEmpty()),
   timezone: z.string().check(
     // 'UTC' (the default) is always a zone: checking it would load ICU's zone data, about 35 ms of
     // every cold start, before any task needs a zone.
@@ -32,11 +37,19 @@ const configSchema = z.strictObject({
   resultExpires: z.int().check(z.positive()),
   poisonRetryDelay: z.int().check(z.minimum(0), z.maximum(43_200)),
   workerConcurrency: z.optional(z.int().check(z.positive(), z.maximum(10_000))),
-});
+};
+
+const configSchema = z.strictObject({ ...resourceLocationsShape, ...appSettingsShape });
+const resourceLocationsSchema = z.strictObject(resourceLocationsShape);
+const appSettingsSchema = z.strictObject(appSettingsShape);
+
+export type ResourceLocations = z.infer<typeof resourceLocationsSchema>;
+export type AppSettings = z.infer<typeof appSettingsSchema>;
 
 export type QueueTarget = z.infer<typeof queueTarget>;
 
-export type CelerityConfig = z.infer<typeof configSchema>;
+/** The app's settings and the resource locations, as one process uses them. */
+export type CelerityConfig = AppSettings & ResourceLocations;
 
 /** What `configure()` accepts: any subset of the configuration. Unknown keys are refused. */
 export type CelerityConfigInput = Partial<CelerityConfig>;
@@ -113,6 +126,46 @@ export function resolveConfig(
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw fromZodIssues('config', parsed.error.issues);
   return parsed.data;
+}
+
+/**
+ * The app settings a function's configuration takes from the app, as a deployed function takes
+ * them from the `configure()` calls of the tasks module it bundles. The CLI and the local cloud,
+ * which make a function's configuration from its environment, hand on these and only these.
+ * `alwaysEager` and `eagerPropagates` are the calling process's own (its tests'); `workerConcurrency`
+ * is a route's, from its function's environment.
+ */
+export const HANDED_ON_SETTINGS = [
+  'taskRoutes',
+  'defaultQueue',
+  'timezone',
+  'resultExpires',
+  'poisonRetryDelay',
+] as const satisfies readonly (keyof AppSettings)[];
+
+/** The settings the stack may also give a function as environment variables. */
+const SETTING_ENV: Partial<Record<keyof AppSettings, string>> = {
+  timezone: ConfigEnv.timezone,
+  workerConcurrency: ConfigEnv.workerConcurrency,
+};
+
+/**
+ * A function's configuration: the resource locations of its environment (a stack's outputs, the
+ * local cloud's template) with the app's `HANDED_ON_SETTINGS`. A setting the environment gives
+ * (the stack sets `CELERITY_TIMEZONE` for every function) keeps the environment's value.
+ */
+export function functionConfig(
+  environment: Readonly<Record<string, string | undefined>>,
+  app: CelerityConfig = getConfig(),
+): CelerityConfig {
+  const settings = Object.fromEntries(
+    HANDED_ON_SETTINGS.filter((name) => {
+      const variable = SETTING_ENV[name];
+      return !(variable && environment[variable]);
+    }).map((name) => [name, app[name]]),
+  );
+  const given = Object.fromEntries(Object.values(ConfigEnv).map((key) => [key, environment[key]]));
+  return resolveConfig(settings, given);
 }
 
 let current: CelerityConfig | undefined;

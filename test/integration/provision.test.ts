@@ -2,12 +2,18 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client
 import { GetScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { configFrom } from '../../cli/target.ts';
 import { synthTemplate } from '../../infra/synth.ts';
 import { startLocalCloud } from '../../localstack/local-cloud.ts';
 import { provision } from '../../localstack/provision.ts';
 import { physicalName } from '../../localstack/template.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
-import { resolveConfig } from '../../shared/config/index.ts';
+import {
+  type CelerityConfig,
+  configure,
+  HANDED_ON_SETTINGS,
+  resolveConfig,
+} from '../../shared/config/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 
 const REGION = 'us-east-1';
@@ -237,6 +243,32 @@ describe('provisioning a hand-written template', () => {
     expect(physicalName('Stack', long, 'AWS::SQS::Queue', true)).toBe(queue);
     expect(physicalName('Other', long, 'AWS::SQS::Queue', true)).not.toBe(queue);
     expect(physicalName('S'.repeat(100), long, 'AWS::Lambda::Function').length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('the app settings a function is handed (HANDED_ON_SETTINGS)', () => {
+  it('are the same in the local cloud and the CLI: the timezone too, where the environment names none', async () => {
+    // The fixture's worker environment has no CELERITY_TIMEZONE: the app's timezone must reach both.
+    configure({ timezone: 'Europe/London', resultExpires: 600, poisonRetryDelay: 30 });
+    const cloud = await startLocalCloud({
+      template: fixture,
+      stackName: 'Settings',
+      endpoint,
+      logLevel: 'silent',
+      applyToProcess: false,
+    });
+    try {
+      const fromCli = configFrom(cloud.workers[0]?.function.environment ?? {});
+      for (const config of [cloud.config, fromCli]) {
+        expect(config).toMatchObject({ timezone: 'Europe/London', resultExpires: 600, poisonRetryDelay: 30 });
+      }
+      const settings = (config: CelerityConfig) =>
+        Object.fromEntries(HANDED_ON_SETTINGS.map((name) => [name, config[name]]));
+      expect(settings(cloud.config)).toEqual(settings(fromCli));
+    } finally {
+      await cloud.stop();
+      configure({ timezone: 'UTC', resultExpires: 86_400, poisonRetryDelay: 15 });
+    }
   });
 });
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopback, locateStateFile } from '../../cli/state.ts';
-import { stackFailureQueues, stackWhere } from '../../cli/target.ts';
+import { configFrom, stackFailureQueues, stackWhere } from '../../cli/target.ts';
+import { configure } from '../../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, routeOutputKey } from '../../shared/config/stack-outputs.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
@@ -204,5 +205,27 @@ describe('stack outputs, read as the stack writes them (shared/config/stack-outp
   it('of a stack deployed before RouteQueues still give its one-word routes', () => {
     const { RouteQueues: _listed, ...older } = outputs;
     expect(Object.keys(readStackOutputs(older).routes)).toEqual(['notifications', 'bulkEmail']);
+  });
+});
+
+describe("a target's configuration (functionConfig)", () => {
+  it("takes the app's handed-on settings, keeps what the environment sets, and none of the caller's eager mode", () => {
+    configure({ alwaysEager: true, timezone: 'Europe/London', resultExpires: 600 });
+    try {
+      const config = configFrom({
+        CELERITY_QUEUES: '{}',
+        CELERITY_TIMEZONE: 'Asia/Tokyo',
+        CELERITY_WORKER_CONCURRENCY: '3',
+        UNRELATED: 'x',
+      });
+      expect(config).toMatchObject({
+        timezone: 'Asia/Tokyo',
+        workerConcurrency: 3,
+        resultExpires: 600,
+        alwaysEager: false,
+      });
+    } finally {
+      configure({ alwaysEager: false, timezone: 'UTC', resultExpires: 86_400 });
+    }
   });
 });
