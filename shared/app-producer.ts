@@ -3,6 +3,7 @@ import { type CelerityConfig, getConfig } from './config/config.ts';
 import { ValidationError } from './errors.ts';
 import { AsyncResult } from './producer/async-result.ts';
 import { Producer } from './producer/producer.ts';
+import { revokeTask } from './results/revoke.ts';
 import { ResultStore } from './results/store.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
 
@@ -56,10 +57,22 @@ export function getResultStore(): ResultStore {
   return current.store;
 }
 
-/** Revokes a task by id (Celery's `app.control.revoke`). */
+/**
+ * Revokes a task by id (Celery's `app.control.revoke`), as the CLI and the admin API do: its
+ * REVOKED row outlives the latest eta it is scheduled for, and its one-time schedules are deleted.
+ * A task that already finished is left as it is, as in Celery.
+ */
 export async function revoke(taskId: string): Promise<void> {
-  const config = getConfig();
-  await getResultStore().revoke(taskId, { expiresAt: Math.floor(Date.now() / 1000) + config.resultExpires });
+  const current = defaults();
+  await revokeTask(
+    {
+      store: getResultStore(),
+      scheduler: () => getAwsClients().scheduler,
+      group: current.config.scheduler?.groupName,
+      resultExpires: current.config.resultExpires,
+    },
+    taskId,
+  );
 }
 
 /** A handle on any task's result by id (Celery's `AsyncResult(id)`). */

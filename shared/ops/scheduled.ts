@@ -1,6 +1,5 @@
 import {
   countOneTimeSchedules,
-  deleteOneTimeSchedule,
   describeOneTimeSchedule,
   type OneTimeSchedule,
   oneTimeSchedulesOf,
@@ -62,19 +61,6 @@ export async function scheduledSendsOf(ctx: OpsContext, taskId: string): Promise
   const names = await oneTimeSchedulesOf(scheduler, group, taskId);
   const found = await Promise.all(names.map((n) => describeOneTimeSchedule(scheduler, group, n)));
   return found.filter((s): s is OneTimeSchedule => s !== undefined).map((s) => sendOf(ctx, s));
-}
-
-/** Deletes the task's one-time schedules; returns those it deleted (one gone meanwhile is not). */
-export async function cancelScheduledSends(
-  ctx: OpsContext,
-  sends: readonly ScheduledSend[],
-): Promise<ScheduledSend[]> {
-  const group = groupOf(ctx);
-  if (!group) return [];
-  const deleted = await Promise.all(
-    sends.map((s) => deleteOneTimeSchedule(ctx.clients.scheduler, group, s.schedule)),
-  );
-  return sends.filter((_, i) => deleted[i]);
 }
 
 /**

@@ -3,14 +3,16 @@ import { ValidationError } from '../errors.ts';
 import type { TaskCall } from '../producer/call.ts';
 import { ResultTimeout, type SentTask } from '../producer/errors.ts';
 import { Producer } from '../producer/producer.ts';
+import { ScheduleCancelError } from '../results/errors.ts';
 import type { TaskSummary } from '../results/indexes.ts';
 import type { TaskListPage, TaskListQuery } from '../results/listing.ts';
 import type { TaskResultRecord } from '../results/record.ts';
+import { type RevokeOutcome, revokeTask as revokeOne } from '../results/revoke.ts';
 import { ResultStore } from '../results/store.ts';
 import { READY_STATES, TaskState } from '../task/states.ts';
 import { nowOf, type OpsContext } from './context.ts';
 import { NotFound, OperationFailed } from './errors.ts';
-import { cancelScheduledSends, type ScheduledSend, scheduledSendsOf } from './scheduled.ts';
+import { type ScheduledSend, scheduledSendsOf } from './scheduled.ts';
 
 /** A result row for reading: args, kwargs and result parsed back from their JSON text. */
 export type TaskView = Omit<TaskResultRecord, 'args' | 'kwargs' | 'result' | 'leaseToken'> & {
@@ -175,38 +177,44 @@ export interface Revoked {
 }
 
 /**
- * Celery's `revoke`. The REVOKED row is written first and kept until the result expiry has passed
- * from the latest eta a one-time schedule holds for it, so a schedule that fires anyway (deleted
- * too late, or not at all) still finds it; then those schedules are deleted. A task that already
- * finished cannot be revoked: `OperationFailed` says so.
+ * Celery's `revoke`, as `AsyncResult.revoke()` does it (`shared/results/revoke.ts`: the REVOKED row
+ * outlives the latest eta, then the one-time schedules are deleted), with the outcome said: a task
+ * that already finished cannot be revoked, and `OperationFailed` says so, as it does when its
+ * schedules could not be read or deleted.
  */
 export async function revokeTask(ctx: OpsContext, taskId: string): Promise<Revoked> {
-  const now = nowOf(ctx);
-  const sends = await scheduledSendsOf(ctx, taskId);
-  const from = Math.max(now.getTime(), ...sends.map((s) => (s.eta ? Date.parse(s.eta) : 0)));
-  const expiresAt = Math.ceil(from / 1000) + ctx.config.resultExpires;
-  const outcome = await resultStore(ctx).revoke(taskId, { expiresAt, now });
-  if (outcome !== 'revoked') {
-    throw new OperationFailed(`task ${taskId} already finished with ${outcome}; nothing to revoke`, {
+  let revoked: RevokeOutcome;
+  try {
+    revoked = await revokeOne(
+      {
+        store: resultStore(ctx),
+        scheduler: () => ctx.clients.scheduler,
+        group: ctx.config.scheduler?.groupName,
+        resultExpires: ctx.config.resultExpires,
+        now: nowOf(ctx),
+      },
       taskId,
-      status: outcome,
+    );
+  } catch (error) {
+    if (!(error instanceof ScheduleCancelError)) throw error;
+    throw new OperationFailed(error.message, { taskId, status: TaskState.REVOKED }, { cause: error });
+  }
+  if (revoked.outcome !== 'revoked') {
+    throw new OperationFailed(`task ${taskId} already finished with ${revoked.outcome}; nothing to revoke`, {
+      taskId,
+      status: revoked.outcome,
     });
   }
-  let deleted: ScheduledSend[];
-  try {
-    deleted = await cancelScheduledSends(ctx, sends);
-  } catch (error) {
-    const names = sends.map((s) => s.schedule).join(', ');
+  if (revoked.schedulesUnread) {
     throw new OperationFailed(
-      `task ${taskId} is revoked (its row outlives the eta, so a send that fires finds it), but its one-time schedule ${names} could not be deleted: ${(error as Error).message}`,
+      `task ${taskId} is revoked, but its one-time schedules could not be read (access denied): a far eta's schedule may remain, and its row expires ${ctx.config.resultExpires} s from now`,
       { taskId, status: TaskState.REVOKED },
-      { cause: error },
     );
   }
   return {
     taskId,
     status: TaskState.REVOKED,
-    deletedSchedules: deleted.map((s) => s.schedule),
-    expiresAt: new Date(expiresAt * 1000).toISOString(),
+    deletedSchedules: revoked.deleted.map((s) => s.name),
+    expiresAt: new Date(revoked.expiresAt * 1000).toISOString(),
   };
 }

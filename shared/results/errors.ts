@@ -20,3 +20,23 @@ export class ResultUnreadable extends CelerityError {
     this.name = 'ResultUnreadable';
   }
 }
+
+/**
+ * A revoked task's one-time schedules (a far eta) could not be deleted. The REVOKED row is
+ * written and outlives the eta, so a send that fires anyway finds it and runs nothing.
+ */
+export class ScheduleCancelError extends CelerityError {
+  readonly taskId: string;
+  readonly schedules: readonly string[];
+
+  constructor(taskId: string, schedules: readonly string[], options?: ErrorOptions) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      `task ${taskId} is revoked (its row outlives the eta, so a send that fires finds it), but its one-time schedule ${schedules.join(', ')} could not be deleted${reason}`,
+      options,
+    );
+    this.name = 'ScheduleCancelError';
+    this.taskId = taskId;
+    this.schedules = schedules;
+  }
+}

@@ -1,10 +1,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { configure, resetConfig } from '../../shared/config/config.ts';
 import type { OpsContext } from '../../shared/ops/context.ts';
 import { queueDepths } from '../../shared/ops/queues.ts';
 import { scheduledSendsOf } from '../../shared/ops/scheduled.ts';
 import { getTaskResult, revokeTask, sendTask } from '../../shared/ops/tasks.ts';
 import { createOneTimeSchedule, oneTimeScheduleName } from '../../shared/producer/one-time-schedule.ts';
+import { defineTask } from '../../shared/task/define.ts';
 import { TaskRegistry } from '../../shared/task/registry.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { type ProvisionedStack, provisionStack } from '../support/stack.ts';
@@ -95,6 +97,27 @@ describe('a task with a far eta waits in a one-time schedule (issue #9 finding 4
       eta.getTime() + stack.config.resultExpires * 1000,
     );
     expect((await getTaskResult(ctx, 'far-revoke-1')).status).toBe('REVOKED');
+  });
+
+  it('AsyncResult.revoke() of a far-eta task does as revokeTask: its schedule deleted, its row outliving the eta', async () => {
+    const report = defineTask('tests.far.app_revoke', () => 'ran');
+    configure(stack.config);
+    try {
+      const eta = farEta(3);
+      const result = await report.applyAsync({ eta, queue: queues[0] });
+      expect(await scheduledSendsOf(ctx, result.id)).toHaveLength(1);
+      await result.revoke();
+      expect(await scheduledSendsOf(ctx, result.id)).toEqual([]);
+      const { Item } = await stack.clients.dynamo.send(
+        new GetCommand({ TableName: stack.config.resultsTable, Key: { taskId: result.id } }),
+      );
+      expect(Item?.status).toBe('REVOKED');
+      expect((Item?.expiresAt as number) * 1000).toBeGreaterThanOrEqual(
+        eta.getTime() + stack.config.resultExpires * 1000,
+      );
+    } finally {
+      resetConfig();
+    }
   });
 
   it("revoke deletes a retry's schedule and every attempt's, and never another task's", async () => {
