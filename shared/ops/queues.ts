@@ -20,14 +20,19 @@ export interface QueueCounts {
   delayed: number;
 }
 
-export interface QueueDepth extends QueueCounts {
+/** A queue's counts with its ARN: with `url`, what a producer (or an IAM policy) needs of it. */
+export interface LocatedQueueCounts extends QueueCounts {
+  arn: string;
+}
+
+export interface QueueDepth extends LocatedQueueCounts {
   queue: string;
   /**
    * Sends waiting in one-time Scheduler schedules (an eta or countdown past SQS's 15 minutes):
    * on no queue yet, so SQS's counts leave them out.
    */
   scheduled: number;
-  dlq?: QueueCounts;
+  dlq?: LocatedQueueCounts;
 }
 
 /** A route queue by name; `NotFound` lists the names there are. */
@@ -91,7 +96,10 @@ export async function deadLetterQueueOf(
   return { url: QueueUrl, arn, ...(Number.isFinite(maxReceiveCount) ? { maxReceiveCount } : {}) };
 }
 
-/** Flower's broker page: every route queue's depth, its scheduled sends, and its DLQ's depth. */
+/**
+ * Flower's broker page: every route queue's depth, its scheduled sends, and its DLQ's depth, each
+ * with its URL and ARN (`celerity inspect queues --json` is where a foreign producer finds them).
+ */
 export async function queueDepths(ctx: OpsContext): Promise<QueueDepth[]> {
   const { sqs } = ctx.clients;
   const scheduled = await scheduledCounts(ctx);
@@ -104,8 +112,9 @@ export async function queueDepths(ctx: OpsContext): Promise<QueueDepth[]> {
       return {
         queue,
         ...counts,
+        arn: target.arn,
         scheduled: scheduled[queue] ?? 0,
-        ...(dlq ? { dlq: await queueCounts(sqs, dlq.url) } : {}),
+        ...(dlq ? { dlq: { ...(await queueCounts(sqs, dlq.url)), arn: dlq.arn } } : {}),
       };
     }),
   );

@@ -114,6 +114,19 @@ describe('celerity CLI against the local cloud', () => {
     ]);
     expect(depths.find((q: { queue: string }) => q.queue === 'default').delayed).toBeGreaterThanOrEqual(1);
     expect(depths[0].dlq).toMatchObject({ visible: expect.any(Number) });
+    // A foreign producer finds every queue's URL here (docs/envelope.md), and its DLQ's.
+    for (const q of depths as {
+      queue: string;
+      url: string;
+      arn: string;
+      dlq: { url: string; arn: string };
+    }[]) {
+      expect(q).toMatchObject(local.cloud.config.queues[q.queue] ?? {});
+      expect(q.dlq).toMatchObject({
+        url: expect.stringMatching(/^http/),
+        arn: expect.stringMatching(/^arn:/),
+      });
+    }
 
     await local.cloud.store.complete([
       { record: { taskId: 'done-1', taskName: 'apps.demo.tasks.add', status: 'SUCCESS', result: '2' } },

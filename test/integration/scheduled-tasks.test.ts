@@ -158,5 +158,13 @@ describe('a task with a far eta waits in a one-time schedule (issue #9 finding 4
     expect(added(queues[0])).toBe(86);
     expect(added(queues[1])).toBe(44);
     for (const q of after) expect(q).toMatchObject({ visible: 0, delayed: 0, scheduled: expect.any(Number) });
+    // Where each queue and its DLQ are, for a producer that is not this app (docs/envelope.md).
+    for (const q of after) {
+      const target = stack.config.queues[q.queue];
+      expect(q).toMatchObject({ url: target?.url, arn: target?.arn });
+      expect(q.dlq?.url).toMatch(/^http/);
+      expect(q.dlq?.arn).toMatch(/^arn:aws:sqs:/);
+      expect(q.dlq?.url).not.toBe(q.url);
+    }
   });
 });
