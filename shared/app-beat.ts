@@ -9,8 +9,20 @@ import type { Logger } from './log.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
 import type { PeriodicBeat } from './worker/periodic.ts';
 
+export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './beat/errors.ts';
+export type {
+  ClockedSchedule,
+  CrontabSchedule,
+  IntervalSchedule,
+  PeriodicTask,
+  PeriodicTaskInput,
+  SolarSchedule,
+} from './beat/model.ts';
+export type { PeriodicTaskPatch, StoredPeriodicTask } from './beat/store.ts';
+export { PeriodicTaskStore };
+
 /**
- * Beat's side of the app's wiring. The periodic-tasks table: writes refuse tasks the registry does not know, as Django admin offers
+ * Beat's side of the app's wiring (`celerity/beat`). The periodic-tasks table: writes refuse tasks the registry does not know, as Django admin offers
  * only registered tasks; pass `registry: false` to accept any well-formed name (a CLI that does
  * not load the app's tasks).
  */

@@ -39,16 +39,30 @@ export function createResultStore(wiring: Wiring = {}): ResultStore {
   return new ResultStore({ dynamo: (wiring.clients ?? getAwsClients()).dynamo, table: config.resultsTable });
 }
 
-let cached: { config: CelerityConfig; producer: Producer; store?: ResultStore } | undefined;
+interface Defaults {
+  config: CelerityConfig;
+  /** One producer per registry its tasks are found in (`defineTask`'s `registry` option). */
+  producers: Map<TaskRegistry, Producer>;
+  store?: ResultStore;
+}
 
-function defaults(): { config: CelerityConfig; producer: Producer; store?: ResultStore } {
+let cached: Defaults | undefined;
+
+function defaults(): Defaults {
   const config = getConfig();
-  if (cached?.config !== config) cached = { config, producer: createProducer({ config }) };
+  if (cached?.config !== config) cached = { config, producers: new Map() };
   return cached;
 }
 
-export function getProducer(): Producer {
-  return defaults().producer;
+/** The process-wide producer, of the configuration and the registry its tasks are in. */
+export function getProducer(registry: TaskRegistry = defaultRegistry): Producer {
+  const current = defaults();
+  let producer = current.producers.get(registry);
+  if (!producer) {
+    producer = createProducer({ config: current.config, registry });
+    current.producers.set(registry, producer);
+  }
+  return producer;
 }
 
 export function getResultStore(): ResultStore {

@@ -8,8 +8,10 @@ import { PeriodicBookkeeper } from './worker/periodic.ts';
 import { RateLimiter } from './worker/rate-limit.ts';
 import { WorkerRuntime } from './worker/runtime.ts';
 
+export type { WorkerRuntime };
+
 /**
- * The worker's side of the app's wiring. Beat's table and target are made at the first periodic
+ * The worker's side of the app's wiring (`celerity/worker`). Beat's table and target are made at the first periodic
  * run, and the Scheduler client at the first solar re-arm: a worker of plain tasks builds neither.
  */
 function createBookkeeper(

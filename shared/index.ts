@@ -1,26 +1,36 @@
 /**
- * Celerity: Celery's programming model on SQS, Lambda, DynamoDB and EventBridge Scheduler.
- * Each part has its own entry (`shared/task`, `shared/producer`, ...); this one gathers what
- * application code uses.
+ * `celerity`: what application code imports to define tasks, send them and read their results
+ * (Celery's `@shared_task`, `delay`, `AsyncResult`, `app.conf`), and the errors it may catch.
+ * Only the sending side: a service that imports this bundles neither the worker's runtime nor
+ * Beat. The other entries (package.json `exports`): `celerity/beat` (the periodic-tasks table),
+ * `celerity/worker` (a worker of your own), `celerity/ops` (what the CLI and the admin API call),
+ * `celerity/envelope` (the wire contract), `celerity/infra` (the CDK constructs).
  */
-export type { Wiring } from './app.ts';
+export type { Wiring } from './app-producer.ts';
 export {
   asyncResult,
   createProducer,
   createResultStore,
-  createWorkerRuntime,
   getProducer,
   getResultStore,
   revoke,
-} from './app.ts';
-export * from './aws/index.ts';
-export * from './beat/index.ts';
-export * from './config/index.ts';
-export * from './envelope/index.ts';
+} from './app-producer.ts';
+export type { AppSettings, CelerityConfig, CelerityConfigInput } from './config/config.ts';
+export { configure, getConfig, resetConfig } from './config/config.ts';
 export { CelerityError, ValidationError } from './errors.ts';
-export type { Logger, LogLevel } from './log.ts';
-export { createLogger } from './log.ts';
-export * from './producer/index.ts';
-export * from './results/index.ts';
-export * from './task/index.ts';
-export * from './worker/index.ts';
+export type { GetOptions } from './producer/async-result.ts';
+export { AsyncResult } from './producer/async-result.ts';
+export type { TaskCall } from './producer/call.ts';
+// What sending and waiting may throw, and what a send returns.
+export * from './producer/errors.ts';
+export type { TaskResultRecord } from './results/record.ts';
+export type { RetryOptions, TaskContext, TaskRequest } from './task/context.ts';
+export type { ApplyOptions, DefineTaskOptions } from './task/define.ts';
+export { defineTask, sendMany, Task } from './task/define.ts';
+// Every error a task may throw or catch (Retry, Reject, the time limits, ...).
+export * from './task/errors.ts';
+export type { ArgsSchema, ErrorMatcher, TaskOptions } from './task/options.ts';
+export type { TaskHandler } from './task/registry.ts';
+export { defaultRegistry, TaskRegistry } from './task/registry.ts';
+export type { TaskRoutes } from './task/routing.ts';
+export { READY_STATES, TaskState } from './task/states.ts';

@@ -1,5 +1,6 @@
 import type { PeriodicTaskInput } from '../../shared/beat/model.ts';
 import { PERIODS, SOLAR_EVENTS } from '../../shared/beat/model.ts';
+import type { PeriodicTaskPatch } from '../../shared/beat/store.ts';
 import { UsageError } from '../errors.ts';
 import {
   atMostOne,
@@ -108,7 +109,7 @@ export interface UpdateOptions extends Omit<AddOptions, 'name' | 'task' | 'oneOf
  * The patch `beat update` flags describe: only the fields given change; `--clear` sets optional
  * ones back to their defaults; a schedule flag replaces the whole stored schedule.
  */
-export function patchFromOptions(o: UpdateOptions): Partial<Record<keyof PeriodicTaskInput, unknown>> {
+export function patchFromOptions(o: UpdateOptions): PeriodicTaskPatch {
   atMostOne(o, ['disabled', 'enabled']);
   const cleared = (o.clear ?? '')
     .split(',')
@@ -125,7 +126,7 @@ export function patchFromOptions(o: UpdateOptions): Partial<Record<keyof Periodi
   const scheduleGiven = (
     ['crontab', 'timezone', 'every', 'period', 'solar', 'lat', 'lon', 'clocked'] as const
   ).some((flag) => o[flag] !== undefined);
-  const patch: Partial<Record<keyof PeriodicTaskInput, unknown>> = {
+  const patch: PeriodicTaskPatch = {
     ...(scheduleGiven ? scheduleFromOptions(o) : {}),
     ...(o.task !== undefined ? { task: o.task } : {}),
     ...(o.args !== undefined ? { args: parseJsonArray('--args', o.args) } : {}),

@@ -27,6 +27,9 @@ export const LIST_INDEX = { name: 'byName', partitionKey: 'listKey', value: 'per
 /** What a definition write puts in `lastWrite`; the stream filter lets it through (see sync-plan). */
 export const DEFINITION_WRITE = 'definition';
 
+/** A change to a periodic task: any of its fields as `add` takes them, or `null` to clear one. */
+export type PeriodicTaskPatch = { [K in keyof PeriodicTaskInput]?: PeriodicTaskInput[K] | null };
+
 const FIELDS = Object.keys(periodicTaskSchema.shape) as (keyof PeriodicTask)[];
 const RUN_FIELDS = new Set<string>(['lastRunAt', 'totalRunCount']);
 const UPDATE_ATTEMPTS = 3;
@@ -122,7 +125,7 @@ export class PeriodicTaskStore {
   }
 
   /** Creates a periodic task; throws `PeriodicTaskExists` if the name is taken. */
-  async add(input: PeriodicTaskInput | Record<string, unknown>): Promise<PeriodicTask> {
+  async add(input: PeriodicTaskInput): Promise<PeriodicTask> {
     const now = this.#clock();
     const definition = { ...this.validate(input, now), dateChanged: now.toISOString() };
     try {
@@ -152,7 +155,7 @@ export class PeriodicTaskStore {
    * another schedule in Django admin does. The run statistics are left as they are unless given,
    * and a concurrent edit is detected (by `dateChanged`) and the patch applied again on top of it.
    */
-  async update(name: string, patch: Record<string, unknown>): Promise<PeriodicTask> {
+  async update(name: string, patch: PeriodicTaskPatch): Promise<PeriodicTask> {
     if ('name' in patch && patch.name !== name) {
       throw ValidationError.of(
         'name',

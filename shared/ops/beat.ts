@@ -2,7 +2,7 @@ import { createPeriodicTaskStore } from '../app.ts';
 import type { AwsClients } from '../aws/clients.ts';
 import { type PeriodicTask, type PeriodicTaskInput, parsePeriodicTask, scheduleKind } from '../beat/model.ts';
 import { nextFireTimes } from '../beat/next-fire.ts';
-import type { PeriodicTaskStore } from '../beat/store.ts';
+import type { PeriodicTaskPatch, PeriodicTaskStore } from '../beat/store.ts';
 import { ValidationError } from '../errors.ts';
 import type { SentTask } from '../producer/errors.ts';
 import { nowOf, type OpsContext } from './context.ts';
@@ -104,7 +104,7 @@ export function addPeriodicTask(ctx: OpsContext, input: PeriodicTaskInput): Prom
 export function updatePeriodicTask(
   ctx: OpsContext,
   name: string,
-  patch: Partial<Record<keyof PeriodicTaskInput, unknown>>,
+  patch: PeriodicTaskPatch,
 ): Promise<PeriodicTask> {
   return periodicStore(ctx).update(name, patch);
 }

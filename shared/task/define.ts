@@ -6,6 +6,12 @@ import { runEager } from '../worker/eager.ts';
 import { type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions } from './options.ts';
 import { defaultRegistry, type RegisteredTask, type TaskHandler, type TaskRegistry } from './registry.ts';
 
+/** `defineTask`'s options: the task's own (Celery's task options) and where it is registered. */
+export type DefineTaskOptions = TaskOptions & {
+  /** The registry the task joins (and its sends are checked against). @defaultValue `defaultRegistry` */
+  registry?: TaskRegistry;
+};
+
 /** `applyAsync`'s options: Celery's `apply_async` keywords, camelCased. */
 export type ApplyOptions<A extends unknown[]> = Omit<TaskCall, 'task' | 'args'> & { args?: A };
 
@@ -14,11 +20,15 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
   readonly name: string;
   readonly options: ResolvedTaskOptions;
   readonly handler: TaskHandler<A, R>;
+  /** The registry it belongs to: its sends are routed and checked with its options from there. */
+  readonly registry: TaskRegistry;
 
-  constructor(name: string, handler: TaskHandler<A, R>, options: TaskOptions = {}) {
+  constructor(name: string, handler: TaskHandler<A, R>, options: DefineTaskOptions = {}) {
+    const { registry = defaultRegistry, ...taskOptions } = options;
     this.name = name;
     this.handler = handler;
-    this.options = resolveTaskOptions(name, options);
+    this.registry = registry;
+    this.options = resolveTaskOptions(name, taskOptions);
   }
 
   /** Sends the task with these positional args (Celery's `delay`). */
@@ -30,7 +40,7 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
   async applyAsync(options: ApplyOptions<A> = {}): Promise<AsyncResult<Awaited<R>>> {
     const call = this.s(options);
     if (getConfig().alwaysEager) return runEager<Awaited<R>>(this as RegisteredTask, call);
-    const sent = await getProducer().send(call);
+    const sent = await getProducer(this.registry).send(call);
     return asyncResult<Awaited<R>>(sent.taskId);
   }
 
@@ -41,7 +51,10 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
 
   /** Sends one message per args list, in batches (fan-out, such as bulk notifications). */
   async delayMany(argsLists: readonly A[]): Promise<AsyncResult<Awaited<R>>[]> {
-    return sendMany<Awaited<R>>(argsLists.map((args) => this.s({ args })));
+    return sendMany<Awaited<R>>(
+      argsLists.map((args) => this.s({ args })),
+      this.registry,
+    );
   }
 
   /** A handle on one of this task's results by id. */
@@ -61,25 +74,35 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
  * );
  * await sendEmail.delay('u-1', 'Welcome');
  * ```
+ *
+ * `options.registry` registers it elsewhere than `defaultRegistry` (a test's own, or a second app's).
+ * The fourth argument is the older spelling of it.
  */
 export function defineTask<A extends unknown[], R>(
   name: string,
   handler: TaskHandler<A, R>,
-  options: TaskOptions = {},
-  registry: TaskRegistry = defaultRegistry,
+  options: DefineTaskOptions = {},
+  /** @deprecated use `options.registry` */
+  registry?: TaskRegistry,
 ): Task<A, R> {
-  const task = new Task(name, handler, options);
-  registry.register(task as unknown as RegisteredTask);
+  const task = new Task(name, handler, registry && !options.registry ? { ...options, registry } : options);
+  task.registry.register(task as unknown as RegisteredTask);
   return task;
 }
 
-/** Sends many calls, of any tasks, with `SendMessageBatch` (Celery's `group(...).apply_async()`). */
-export async function sendMany<R = unknown>(calls: readonly TaskCall[]): Promise<AsyncResult<R>[]> {
+/**
+ * Sends many calls, of any tasks, with `SendMessageBatch` (Celery's `group(...).apply_async()`);
+ * `registry` is where their tasks are found (to route and check them, or to run them eagerly).
+ */
+export async function sendMany<R = unknown>(
+  calls: readonly TaskCall[],
+  registry: TaskRegistry = defaultRegistry,
+): Promise<AsyncResult<R>[]> {
   if (getConfig().alwaysEager) {
     const results: AsyncResult<R>[] = [];
-    for (const call of calls) results.push(await runEager<R>(defaultRegistry.require(call.task), call));
+    for (const call of calls) results.push(await runEager<R>(registry.require(call.task), call));
     return results;
   }
-  const sent = await getProducer().sendMany(calls);
+  const sent = await getProducer(registry).sendMany(calls);
   return sent.map((s) => asyncResult<R>(s.taskId));
 }
