@@ -99,6 +99,23 @@ describe('the public surface (package.json exports)', () => {
     expect(task.options.queue).toBe('own');
   });
 
+  it('sends a task of another registry with its own options: routed to its own queue, refused before any call if that queue is unknown', async () => {
+    const registry = new celerity.TaskRegistry();
+    const task = celerity.defineTask('apps.surface.tasks.routed', () => 1, { registry, queue: 'reports' });
+    celerity.configure({
+      queues: {
+        default: { url: 'http://127.0.0.1:9/000000000000/default', arn: 'arn:aws:sqs:us-east-1:0:default' },
+      },
+    });
+    try {
+      const error = await task.delay().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(celerity.ValidationError);
+      expect((error as Error).message).toContain('no queue named "reports"');
+    } finally {
+      celerity.resetConfig();
+    }
+  });
+
   it('types the periodic-task store inputs from its schema (what `npm run typecheck` checks here)', () => {
     // Never called: the lines marked @ts-expect-error must not compile.
     const typed = (store: PeriodicTaskStore, _stack?: CelerityStack) => {
