@@ -128,46 +128,6 @@ export function resolveConfig(
   return parsed.data;
 }
 
-/**
- * The app settings a function's configuration takes from the app, as a deployed function takes
- * them from the `configure()` calls of the tasks module it bundles. The CLI and the local cloud,
- * which make a function's configuration from its environment, hand on these and only these.
- * `alwaysEager` and `eagerPropagates` are the calling process's own (its tests'); `workerConcurrency`
- * is a route's, from its function's environment.
- */
-export const HANDED_ON_SETTINGS = [
-  'taskRoutes',
-  'defaultQueue',
-  'timezone',
-  'resultExpires',
-  'poisonRetryDelay',
-] as const satisfies readonly (keyof AppSettings)[];
-
-/** The settings the stack may also give a function as environment variables. */
-const SETTING_ENV: Partial<Record<keyof AppSettings, string>> = {
-  timezone: ConfigEnv.timezone,
-  workerConcurrency: ConfigEnv.workerConcurrency,
-};
-
-/**
- * A function's configuration: the resource locations of its environment (a stack's outputs, the
- * local cloud's template) with the app's `HANDED_ON_SETTINGS`. A setting the environment gives
- * (the stack sets `CELERITY_TIMEZONE` for every function) keeps the environment's value.
- */
-export function functionConfig(
-  environment: Readonly<Record<string, string | undefined>>,
-  app: CelerityConfig = getConfig(),
-): CelerityConfig {
-  const settings = Object.fromEntries(
-    HANDED_ON_SETTINGS.filter((name) => {
-      const variable = SETTING_ENV[name];
-      return !(variable && environment[variable]);
-    }).map((name) => [name, app[name]]),
-  );
-  const given = Object.fromEntries(Object.values(ConfigEnv).map((key) => [key, environment[key]]));
-  return resolveConfig(settings, given);
-}
-
 let current: CelerityConfig | undefined;
 let overrides: CelerityConfigInput = {};
 
@@ -193,4 +153,38 @@ export function getConfig(): CelerityConfig {
 export function resetConfig(): void {
   current = undefined;
   overrides = {};
+}
+
+/**
+ * The app settings a function's configuration takes from the app, as a deployed function takes
+ * them from the `configure()` calls of the tasks module it bundles. The CLI and the local cloud,
+ * which make a function's configuration from its environment, hand on these and only these.
+ * `alwaysEager` and `eagerPropagates` are the calling process's own (its tests'); `workerConcurrency`
+ * is a route's, from its function's environment.
+ */
+export const HANDED_ON_SETTINGS = [
+  'taskRoutes',
+  'defaultQueue',
+  'timezone',
+  'resultExpires',
+  'poisonRetryDelay',
+] as const satisfies readonly (keyof AppSettings)[];
+
+/**
+ * A function's configuration, made as the function itself makes it: defaults, then its
+ * environment (the resource locations, and settings the stack sets there such as
+ * `CELERITY_TIMEZONE`), then the app's `configure()` calls — of which the `HANDED_ON_SETTINGS`.
+ */
+export function functionConfig(
+  environment: Readonly<Record<string, string | undefined>>,
+  configured: CelerityConfigInput = overrides,
+): CelerityConfig {
+  const settings = Object.fromEntries(
+    HANDED_ON_SETTINGS.filter((name) => configured[name] !== undefined).map((name) => [
+      name,
+      configured[name],
+    ]),
+  );
+  const given = Object.fromEntries(Object.values(ConfigEnv).map((key) => [key, environment[key]]));
+  return resolveConfig(settings, given);
 }

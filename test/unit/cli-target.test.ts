@@ -209,19 +209,22 @@ describe('stack outputs, read as the stack writes them (shared/config/stack-outp
 });
 
 describe("a target's configuration (functionConfig)", () => {
-  it("takes the app's handed-on settings, keeps what the environment sets, and none of the caller's eager mode", () => {
+  const environment = {
+    CELERITY_QUEUES: '{}',
+    CELERITY_TIMEZONE: 'Asia/Tokyo',
+    CELERITY_WORKER_CONCURRENCY: '3',
+    UNRELATED: 'x',
+  };
+
+  it("is made as the function makes its own: the environment's settings, then the app's configure() calls", () => {
+    expect(configFrom(environment)).toMatchObject({ timezone: 'Asia/Tokyo', workerConcurrency: 3 });
     configure({ alwaysEager: true, timezone: 'Europe/London', resultExpires: 600 });
     try {
-      const config = configFrom({
-        CELERITY_QUEUES: '{}',
-        CELERITY_TIMEZONE: 'Asia/Tokyo',
-        CELERITY_WORKER_CONCURRENCY: '3',
-        UNRELATED: 'x',
-      });
-      expect(config).toMatchObject({
-        timezone: 'Asia/Tokyo',
+      expect(configFrom(environment)).toMatchObject({
+        timezone: 'Europe/London',
         workerConcurrency: 3,
         resultExpires: 600,
+        // The caller's own test setting is not the function's.
         alwaysEager: false,
       });
     } finally {
