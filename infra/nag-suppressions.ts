@@ -24,8 +24,10 @@ export function acknowledgeNagFindings(stack: CelerityStack): void {
       roleOf(worker),
       delayed,
       'Producers name one-time schedules at run time (one per task id and attempt); every schedule ' +
-        'of the delayed-task group is the narrowest resource that covers them. Create and Get only.',
+        'of the delayed-task group is the narrowest resource that covers them: Create and Get, and ' +
+        'Delete for a revoke of a far-eta task from inside a task.',
     );
+
     ack(
       roleOf(worker),
       periodic,
@@ -34,6 +36,13 @@ export function acknowledgeNagFindings(stack: CelerityStack): void {
     );
     ack(worker, 'L1', nodeRuntimeReason);
   }
+
+  ack(
+    stack.delays.listSchedulesPolicy,
+    'IAM5[Resource::*]',
+    'scheduler:ListSchedules has no resource type in the Service Authorization Reference, so a ' +
+      "scoped policy never matches; the call's GroupName keeps a revoke's listing to the delayed group.",
+  );
 
   const sync = stack.beat.syncFunction;
   ack(

@@ -116,6 +116,7 @@ export class CelerityStack extends Stack {
       });
       this.results.grantWorker(worker);
       this.delays.grantCreateSchedules(worker);
+      this.delays.grantRevokeSchedules(worker);
       this.beat.grantRecordRuns(worker);
       this.beat.grantRearm(worker);
     }

@@ -1,5 +1,13 @@
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Grant, type IGrantable, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Grant,
+  type IGrantable,
+  type IRole,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
 import { type IScheduleGroup, ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { type CfnQueue, type IQueue, Queue, QueueEncryption, QueueGrants } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,6 +34,7 @@ export class DelayedDelivery extends Construct {
   readonly deadLetterQueue: Queue;
   /** The groups whose schedules may assume the role: this one's, and Beat's once added. */
   readonly #trustedGroups: IScheduleGroup[] = [];
+  #listSchedulesPolicy: Policy | undefined;
 
   constructor(scope: Construct, id: string, props: DelayedDeliveryProps = {}) {
     super(scope, id);
@@ -71,8 +80,8 @@ export class DelayedDelivery extends Construct {
 
   /**
    * Lets a producer create one-time schedules in the group, naming the role as their target role,
-   * and read one back when a name is taken (to tell a repeat from a clash). No update or delete:
-   * the schedules delete themselves after firing.
+   * and read one back when a name is taken (to tell a repeat from a clash). No update: the
+   * schedules delete themselves after firing.
    */
   grantCreateSchedules(grantee: IGrantable): void {
     Grant.addToPrincipal({
@@ -87,6 +96,40 @@ export class DelayedDelivery extends Construct {
       ],
     });
     grantPassSchedulerRole(this.role, grantee);
+  }
+
+  /**
+   * Lets a caller revoke a far-eta task (`AsyncResult.revoke()` inside a task, as Celery allows):
+   * find the task's one-time schedules and delete them. ListSchedules has no resource type in the
+   * Service Authorization Reference, so it is granted on `*`; the call's GroupName keeps it here.
+   */
+  grantRevokeSchedules(grantee: IGrantable): void {
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'scheduler',
+          resource: 'schedule',
+          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+        }),
+      ],
+    });
+    const role = grantee.grantPrincipal instanceof Role ? grantee.grantPrincipal : undefined;
+    if (role) this.listSchedulesPolicy.attachToRole(role);
+    else Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
+  }
+
+  /**
+   * ListSchedules on `*`, in a policy of its own attached to each role that revokes: cdk-nag's
+   * acknowledgement of that wildcard then covers this policy alone, and a new wildcard in a
+   * worker's own policy still fails the check.
+   */
+  get listSchedulesPolicy(): Policy {
+    this.#listSchedulesPolicy ??= new Policy(this, 'ListSchedulesPolicy', {
+      statements: [new PolicyStatement({ actions: ['scheduler:ListSchedules'], resources: ['*'] })],
+    });
+    return this.#listSchedulesPolicy;
   }
 }
 
