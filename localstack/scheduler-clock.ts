@@ -11,7 +11,7 @@ import {
   parseScheduleExpression,
   type ScheduleExpression,
   type ScheduleTiming,
-} from '../shared/beat/expression-times.ts';
+} from '../shared/beat/expression/index.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import type { ClockFire, SchedulerClockOptions, SchedulerClockStats } from './scheduler-clock-types.ts';
 import {
