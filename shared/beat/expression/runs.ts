@@ -21,7 +21,8 @@ export interface ScheduleTiming {
   createdAt?: Date | undefined;
 }
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** No zone is further than 14 h from UTC, so a wall date's instants begin at most 14 h before its UTC midnight. */
 const MAX_OFFSET = 14 * HOUR;
@@ -54,11 +55,10 @@ export function atInstant(at: Extract<ScheduleExpression, { kind: 'at' }>, timeZ
 
 /** The cron's times in `(after, until)`, ascending, walking wall dates and skipping months and years it never runs in. */
 function* cronRuns(cron: CronSpec, timeZone: string, after: number, until: number): Generator<number> {
-  const lastHour = cron.hours.at(-1) as number;
   const lastMinute = cron.minutes.at(-1) as number;
   const years = cron.years && [...cron.years].sort((a, b) => a - b);
-  // The wall date at `after` is at most a day either side of its UTC date.
-  const start = new Date(after - DAY);
+  // The wall date at `after` is no earlier than the UTC date 14 hours before it.
+  const start = new Date(after - MAX_OFFSET);
   let [year, month, day] = [start.getUTCFullYear(), start.getUTCMonth() + 1, start.getUTCDate()];
   while (year <= MAX_YEAR && Date.UTC(year, month - 1, day) - MAX_OFFSET < until) {
     if (years && !cron.years?.has(year)) {
@@ -69,17 +69,25 @@ function* cronRuns(cron: CronSpec, timeZone: string, after: number, until: numbe
     }
     if (cron.months.has(month) && cronMatchesDate(cron, year, month, day)) {
       const offset = dayOffset(timeZone, year, month, day);
-      const utc = (hour: number, minute: number) => Date.UTC(year, month - 1, day, hour, minute);
-      // On a day of one offset the times ascend, so whole hours at or before `after` are passed over.
-      if (offset === undefined || utc(lastHour, lastMinute) - offset > after) {
+      if (offset === undefined) {
+        // A change of offset near this day: each wall time resolved on its own (none in a gap, the first of two).
         for (const hour of cron.hours) {
-          if (offset !== undefined && utc(hour, lastMinute) - offset <= after) continue;
           for (const minute of cron.minutes) {
-            const t =
-              offset !== undefined
-                ? utc(hour, minute) - offset
-                : instantsOf(timeZone, year, month, day, hour, minute)[0];
+            const t = instantsOf(timeZone, year, month, day, hour, minute)[0];
             if (t === undefined || t <= after) continue;
+            if (t >= until) return;
+            yield t;
+          }
+        }
+      } else {
+        // One offset all day: the times ascend, so hours wholly at or before `after` are passed over.
+        const midnight = Date.UTC(year, month - 1, day) - offset;
+        const at = (hour: number, minute: number) => midnight + (hour * 60 + minute) * MINUTE;
+        for (const hour of cron.hours) {
+          if (at(hour, lastMinute) <= after) continue;
+          for (const minute of cron.minutes) {
+            const t = at(hour, minute);
+            if (t <= after) continue;
             if (t >= until) return;
             yield t;
           }
