@@ -2,7 +2,7 @@ import { ValidationError } from '../errors.ts';
 import { atExpression } from '../producer/one-time-schedule.ts';
 import { type CrontabSets, isFull, parseCrontab } from './crontab.ts';
 import { type CrontabSchedule, type PeriodicTask, type ScheduleKind, scheduleKind } from './definition.ts';
-import { compressField, MAX_EXPRESSION_LENGTH } from './expression/index.ts';
+import { compressField, MAX_EXPRESSION_LENGTH } from './expression/cron-text.ts';
 import type { DayGuard } from './guard.ts';
 import { type Expansion, ratePlan } from './interval.ts';
 import { nextSolarEvent, SOLAR_SEARCH_DAYS } from './solar.ts';
