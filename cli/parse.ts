@@ -125,17 +125,73 @@ export function flagName(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** `--from-file`: JSON lines, or one JSON array, of `{ "args": [...], "kwargs": {...} }`. */
-export function parseCallSets(
-  file: string,
-  text: string,
-): { args?: unknown[]; kwargs?: Record<string, unknown> }[] {
+/** The 1-based line of an offset in a text. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++;
+  return line;
+}
+
+/** Where each element of a (valid) JSON array text begins: offsets, to name their lines. */
+function elementOffsets(text: string): number[] {
+  const offsets: number[] = [];
+  let depth = 0;
+  let inString = false;
+  let expecting = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (depth === 1 && expecting && !/\s/.test(c) && c !== ']') {
+      offsets.push(i);
+      expecting = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expecting = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expecting = true;
+  }
+  return offsets;
+}
+
+/** A JSON array file's text, parsed; an error names its line first (Node's own message may not). */
+function parseArrayFile(file: string, text: string): unknown[] {
+  try {
+    return JSON.parse(text) as unknown[];
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const line = position ? ` line ${lineAt(text, Number(position[1]))}` : '';
+    throw new UsageError(`--from-file ${file}${line}: is not valid JSON (${message})`);
+  }
+}
+
+/** One call set of a `--from-file` file, with where it stands in the file (`f line 3 (item 1)`). */
+export interface CallSet {
+  call: { args?: unknown[]; kwargs?: Record<string, unknown> };
+  where: string;
+}
+
+/**
+ * `--from-file`: JSON lines, or one JSON array, of `{ "args": [...], "kwargs": {...} }`. Every
+ * error names the line (and, in an array, the element's index).
+ */
+export function parseCallLines(file: string, text: string): CallSet[] {
   const trimmed = text.trim();
   if (!trimmed) throw new UsageError(`--from-file: ${file} is empty`);
   let items: { value: unknown; where: string }[];
   if (trimmed.startsWith('[')) {
-    const value = parseJson(`--from-file ${file}`, trimmed);
-    items = (value as unknown[]).map((v, i) => ({ value: v, where: `${file} item ${i}` }));
+    const values = parseArrayFile(file, text);
+    const offsets = elementOffsets(text);
+    items = values.map((v, i) => ({
+      value: v,
+      where: `${file} line ${lineAt(text, offsets[i] ?? 0)} (item ${i})`,
+    }));
   } else {
     items = text.split('\n').flatMap((line, i) => {
       if (!line.trim()) return [];
@@ -157,8 +213,16 @@ export function parseCallSets(
       throw new UsageError(`--from-file ${where}: kwargs must be a JSON object`);
     }
     return {
-      ...(args !== undefined ? { args: args as unknown[] } : {}),
-      ...(kwargs !== undefined ? { kwargs: kwargs as Record<string, unknown> } : {}),
+      call: {
+        ...(args !== undefined ? { args: args as unknown[] } : {}),
+        ...(kwargs !== undefined ? { kwargs: kwargs as Record<string, unknown> } : {}),
+      },
+      where,
     };
   });
+}
+
+/** The call sets of a `--from-file` text, without their places. */
+export function parseCallSets(file: string, text: string): CallSet['call'][] {
+  return parseCallLines(file, text).map((set) => set.call);
 }

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createWorkerRuntime } from '../shared/app.ts';
+import { createWorkerRuntime } from '../shared/app-worker.ts';
 import { createLogger } from '../shared/log.ts';
 import { describeError } from '../shared/worker/execute.ts';
 import './tasks/index.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PeriodicTaskInput } from '../../shared/beat/model.ts';
+import { PeriodicTaskExists } from '../../shared/beat/errors.ts';
 import { PERIODS, SOLAR_EVENTS } from '../../shared/beat/model.ts';
 import {
   addPeriodicTask,
@@ -11,107 +11,22 @@ import {
   runPeriodicTask,
   setPeriodicTaskEnabled,
   setupPeriodicTasks,
+  updatePeriodicTask,
 } from '../../shared/ops/index.ts';
 import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { shortTime, table, zonedTime } from '../format.ts';
+import { parseNumber } from '../parse.ts';
 import {
-  atMostOne,
-  parseCrontabLine,
-  parseInstant,
-  parseJsonArray,
-  parseJsonObject,
-  parseNumber,
-} from '../parse.ts';
-
-export interface ScheduleOptions {
-  crontab?: string;
-  timezone?: string;
-  every?: string;
-  period?: string;
-  solar?: string;
-  lat?: string;
-  lon?: string;
-  clocked?: string;
-}
-
-/** The one schedule the flags describe, checked flag by flag. */
-export function scheduleFromOptions(
-  o: ScheduleOptions,
-): Pick<PeriodicTaskInput, 'crontab' | 'interval' | 'solar' | 'clocked'> {
-  const kind = atMostOne(o as Record<string, unknown>, ['crontab', 'every', 'solar', 'clocked']);
-  if (!kind)
-    throw new UsageError(
-      'schedule: give one of --crontab, --every (with --period), --solar (with --lat, --lon), --clocked',
-    );
-  if (o.timezone !== undefined && kind !== 'crontab')
-    throw new UsageError('--timezone: only applies to --crontab');
-  if (kind !== 'every' && o.period !== undefined) throw new UsageError('--period: only applies to --every');
-  if (kind !== 'solar' && (o.lat !== undefined || o.lon !== undefined))
-    throw new UsageError('--lat/--lon: only apply to --solar');
-  switch (kind) {
-    case 'crontab':
-      return {
-        crontab: {
-          ...parseCrontabLine('--crontab', o.crontab as string),
-          ...(o.timezone ? { timezone: o.timezone } : {}),
-        },
-      };
-    case 'every': {
-      const every = parseNumber('--every', o.every as string, { min: 1, integer: true });
-      if (!o.period) throw new UsageError(`--period: required with --every (one of ${PERIODS.join(', ')})`);
-      if (!(PERIODS as readonly string[]).includes(o.period)) {
-        throw new UsageError(`--period: must be one of ${PERIODS.join(', ')} (got ${o.period})`);
-      }
-      return { interval: { every, period: o.period as (typeof PERIODS)[number] } };
-    }
-    case 'solar': {
-      if (!(SOLAR_EVENTS as readonly string[]).includes(o.solar as string)) {
-        throw new UsageError(`--solar: must be one of ${SOLAR_EVENTS.join(', ')} (got ${o.solar})`);
-      }
-      if (o.lat === undefined || o.lon === undefined)
-        throw new UsageError('--lat and --lon: both required with --solar');
-      return {
-        solar: {
-          event: o.solar as (typeof SOLAR_EVENTS)[number],
-          latitude: parseNumber('--lat', o.lat, { min: -90, max: 90 }),
-          longitude: parseNumber('--lon', o.lon, { min: -180, max: 180 }),
-        },
-      };
-    }
-    default:
-      return { clocked: { clockedTime: parseInstant('--clocked', o.clocked as string).toISOString() } };
-  }
-}
-
-interface AddOptions extends ScheduleOptions {
-  name: string;
-  task: string;
-  args?: string;
-  kwargs?: string;
-  queue?: string;
-  oneOff?: boolean;
-  expires?: string;
-  start?: string;
-  description?: string;
-  disabled?: boolean;
-}
-
-export function definitionFromOptions(o: AddOptions): PeriodicTaskInput {
-  return {
-    name: o.name,
-    task: o.task,
-    ...scheduleFromOptions(o),
-    ...(o.args !== undefined ? { args: parseJsonArray('--args', o.args) } : {}),
-    ...(o.kwargs !== undefined ? { kwargs: parseJsonObject('--kwargs', o.kwargs) } : {}),
-    ...(o.queue !== undefined ? { queue: o.queue } : {}),
-    ...(o.oneOff ? { oneOff: true } : {}),
-    ...(o.expires !== undefined ? { expires: parseInstant('--expires', o.expires).toISOString() } : {}),
-    ...(o.start !== undefined ? { startTime: parseInstant('--start', o.start).toISOString() } : {}),
-    ...(o.description !== undefined ? { description: o.description } : {}),
-    ...(o.disabled ? { enabled: false } : {}),
-  };
-}
+  type AddOptions,
+  CLEARABLE,
+  definitionFromOptions,
+  patchFromOptions,
+  type ScheduleOptions,
+  scheduleFromOptions,
+  shellWord,
+  type UpdateOptions,
+} from './beat-options.ts';
 
 function scheduleFlags(command: Command): Command {
   return command
@@ -193,12 +108,55 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
       app.action(async (options: AddOptions) => {
         const input = definitionFromOptions(options);
         const { ctx } = await app.targetForWrite();
-        const definition = await addPeriodicTask(ctx, input);
+        const definition = await addPeriodicTask(ctx, input).catch((error: unknown) => {
+          if (!(error instanceof PeriodicTaskExists)) throw error;
+          const exists = new PeriodicTaskExists(input.name);
+          exists.message = `a periodic task named ${JSON.stringify(input.name)} already exists: change it with \`celerity beat update ${shellWord(input.name)}\` (the flags of add; --clear empties a field), or choose another --name`;
+          throw exists;
+        });
         const row = periodicRow(definition, new Date());
         app.output(
           definition,
           () =>
             `added ${row.name}: ${row.task}, ${row.schedule}${row.nextRun ? `, next ${shortTime(row.nextRun)}` : ''}`,
+        );
+        return ExitCode.ok;
+      }),
+    );
+
+  scheduleFlags(
+    beat
+      .command('update')
+      .description(
+        'change a periodic task: only the fields given change (a schedule flag replaces its schedule)',
+      )
+      .argument('<name>', 'the periodic task'),
+  )
+    .option('--task <task>', 'the registered task to run')
+    .option('--args <json>', 'positional arguments, a JSON array')
+    .option('--kwargs <json>', 'keyword arguments, a JSON object')
+    .option('--queue <queue>', 'the route queue, instead of the task routes')
+    .option('--one-off', 'run once, then disable')
+    .option('--no-one-off', 'run on every tick of its schedule')
+    .option('--expires <iso>', 'stop running after this instant')
+    .option('--start <iso>', 'start running at this instant')
+    .option('--description <text>', 'what it is for')
+    .option('--disabled', 'disable it')
+    .option('--enabled', 'enable it')
+    .option(
+      '--clear <fields>',
+      `empty optional fields (comma-separated): ${Object.keys(CLEARABLE).join(', ')}`,
+    )
+    .action(
+      app.action(async (name: string, options: UpdateOptions) => {
+        const patch = patchFromOptions(options);
+        const { ctx } = await app.targetForWrite();
+        const definition = await updatePeriodicTask(ctx, name, patch);
+        const row = periodicRow(definition, new Date());
+        app.output(
+          definition,
+          () =>
+            `updated ${row.name}: ${row.task}, ${row.schedule}${row.enabled ? '' : ', disabled'}${row.nextRun && row.enabled ? `, next ${shortTime(row.nextRun)}` : ''}`,
         );
         return ExitCode.ok;
       }),

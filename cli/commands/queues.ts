@@ -47,7 +47,9 @@ export function registerInspectExtras(inspect: Command, app: CliApp): void {
 
   inspect
     .command('queues')
-    .description('each route queue (waiting, in flight, delayed, its DLQ), then every failure queue')
+    .description(
+      'each route queue (waiting, in flight, delayed, scheduled: an eta past 15 minutes, its DLQ), then every failure queue',
+    )
     .action(
       app.action(async () => {
         const { ctx } = await app.target();
@@ -60,6 +62,7 @@ export function registerInspectExtras(inspect: Command, app: CliApp): void {
               { header: 'WAITING', value: (q) => q.visible },
               { header: 'IN FLIGHT', value: (q) => q.inFlight },
               { header: 'DELAYED', value: (q) => q.delayed },
+              { header: 'SCHEDULED', value: (q) => q.scheduled },
               { header: 'DLQ', value: (q) => q.dlq?.visible },
             ]),
             '',

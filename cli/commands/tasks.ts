@@ -1,26 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import {
-  activeTasks,
-  getTaskResult,
-  listTaskResults,
-  revokeTask,
-  sendTask,
-  sendTasks,
-  waitForResult,
-} from '../../shared/ops/index.ts';
-import type { TaskView } from '../../shared/ops/tasks.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import { activeTasks, listTaskResults, sendTask, sendTasks } from '../../shared/ops/index.ts';
 import type { TaskCall } from '../../shared/producer/call.ts';
 import type { TaskSummary } from '../../shared/results/indexes.ts';
 import { MAX_LIMIT } from '../../shared/results/listing.ts';
 import { defaultRegistry } from '../../shared/task/registry.ts';
 import type { CliApp } from '../app.ts';
-import { ExitCode, UsageError } from '../errors.ts';
-import { keyValues, progressBar, runtime, shortTime, table } from '../format.ts';
+import { ExitCode, flagOf, UsageError } from '../errors.ts';
+import { progressBar, runtime, shortTime, table } from '../format.ts';
 import {
   atMostOne,
-  parseCallSets,
+  parseCallLines,
   parseInstant,
   parseJsonArray,
   parseJsonObject,
@@ -28,6 +20,16 @@ import {
   parseSince,
   parseStates,
 } from '../parse.ts';
+import {
+  describeTask,
+  registerResultCommands,
+  registerRevoke,
+  stateCode,
+  TIMEOUT_HELP,
+  timeoutOf,
+  WAIT_HELP,
+  waitForTask,
+} from './results.ts';
 
 const ORIGIN = `celerity-cli@${hostname()}`;
 
@@ -45,34 +47,6 @@ interface CallOptions {
   force?: boolean;
 }
 
-/** A finished task's exit code: 0 for SUCCESS, 1 for FAILURE or REVOKED. */
-function stateCode(view: TaskView): ExitCode {
-  return view.status === 'FAILURE' || view.status === 'REVOKED' ? ExitCode.failed : ExitCode.ok;
-}
-
-export function describeTask(view: TaskView): string {
-  return keyValues([
-    ['id', view.taskId],
-    ['task', view.taskName],
-    ['state', view.status],
-    ['result', view.status === 'SUCCESS' ? view.result : undefined],
-    ['error', view.errorType],
-    ['traceback', view.traceback],
-    ['args', view.args],
-    ['kwargs', view.kwargs],
-    ['retries', view.retries],
-    ['queue', view.queue],
-    ['periodic task', view.periodicTask],
-    ['eta', shortTime(view.eta)],
-    ['worker', view.worker],
-    ['created', shortTime(view.dateCreated)],
-    ['started', shortTime(view.dateStarted)],
-    ['done', shortTime(view.dateDone)],
-    ['runtime', runtime(view.dateStarted, view.dateDone)],
-    ['truncated', view.truncated?.join(', ')],
-  ]);
-}
-
 export function taskTable(items: readonly TaskSummary[]): string {
   if (items.length === 0) return 'no tasks';
   return table(items, [
@@ -85,12 +59,6 @@ export function taskTable(items: readonly TaskSummary[]): string {
     { header: 'QUEUE', value: (t) => t.queue },
     { header: 'ERROR', value: (t) => t.errorType },
   ]);
-}
-
-function timeoutOf(options: { timeout?: string; wait?: boolean }): number | undefined {
-  if (options.timeout === undefined) return undefined;
-  if (!options.wait) throw new UsageError('--timeout: only means something with --wait');
-  return parseNumber('--timeout', options.timeout, { min: 0 });
 }
 
 /** The call a command line describes, checked flag by flag before anything is sent. */
@@ -125,8 +93,8 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
     .option('--queue <queue>', 'the route queue, instead of the task routes')
     .option('--task-id <id>', 'the task id to use (default: a new UUID)')
     .option('--from-file <file>', 'send one task per {args, kwargs} in a JSON-lines file or JSON array')
-    .option('--wait', 'wait for the result and exit 1 if the task failed')
-    .option('--timeout <seconds>', 'with --wait: give up after this long (exit 1)')
+    .option('--wait', WAIT_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP)
     .option('--force', 'send even if the task is not registered in this app')
     .action(
       app.action(async (task: string, options: CallOptions) => {
@@ -157,35 +125,14 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
           );
           return ExitCode.ok;
         }
-        if (!app.json)
-          app.note(`sent ${sent.task} as ${sent.taskId} to ${sent.queue}; waiting for the result ...`);
-        const view = await waitForResult(
-          ctx,
-          sent.taskId,
-          timeout !== undefined ? { timeoutSeconds: timeout } : {},
-        );
+        if (!app.json) app.note(`sent ${sent.task} as ${sent.taskId} to ${sent.queue}`);
+        const view = await waitForTask(app, ctx, sent.taskId, timeout);
         app.output({ ...sent, result: view }, () => describeTask(view));
         return stateCode(view);
       }),
     );
 
-  program
-    .command('result')
-    .description("a task's state and result (Celery's AsyncResult)")
-    .argument('<id>', 'the task id')
-    .option('--wait', 'wait for a ready state (SUCCESS, FAILURE, REVOKED)')
-    .option('--timeout <seconds>', 'with --wait: give up after this long (exit 1)')
-    .action(
-      app.action(async (id: string, options: { wait?: boolean; timeout?: string }) => {
-        const timeout = timeoutOf(options);
-        const { ctx } = await app.target();
-        const view = options.wait
-          ? await waitForResult(ctx, id, timeout !== undefined ? { timeoutSeconds: timeout } : {})
-          : await getTaskResult(ctx, id);
-        app.output(view, () => describeTask(view));
-        return stateCode(view);
-      }),
-    );
+  registerResultCommands(program, app);
 
   program
     .command('tasks')
@@ -225,36 +172,7 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
       ),
     );
 
-  program
-    .command('revoke')
-    .description('revoke tasks: if not started yet, they never run (exit 1 if one had already finished)')
-    .argument('<ids...>', 'task ids')
-    .action(
-      app.action(async (ids: string[]) => {
-        const { ctx } = await app.targetForWrite();
-        const outcomes = await Promise.all(
-          ids.map((id) =>
-            revokeTask(ctx, id).then(
-              (r) => ({ ...r, revoked: true }),
-              (error: Error & { details?: { status?: string } }) => {
-                if (error.name !== 'OperationFailed') throw error;
-                return { taskId: id, status: error.details?.status ?? 'UNKNOWN', revoked: false };
-              },
-            ),
-          ),
-        );
-        app.output(outcomes, () =>
-          outcomes
-            .map((o) =>
-              o.revoked
-                ? `revoked ${o.taskId}`
-                : `not revoked ${o.taskId}: already finished with ${o.status}`,
-            )
-            .join('\n'),
-        );
-        return outcomes.every((o) => o.revoked) ? ExitCode.ok : ExitCode.failed;
-      }),
-    );
+  registerRevoke(program, app);
 }
 
 async function callMany(app: CliApp, task: string, options: CallOptions): Promise<ExitCode> {
@@ -268,20 +186,42 @@ async function callMany(app: CliApp, task: string, options: CallOptions): Promis
     );
   }
   const base = callFromOptions(task, { ...options, args: undefined, kwargs: undefined });
-  const calls = parseCallSets(file, text).map((set) => ({ ...base, ...set }));
+  const sets = parseCallLines(file, text);
+  const calls = sets.map((set) => ({ ...base, ...set.call }));
   const { ctx } = await app.targetForWrite();
   const bar = progressBar(app.stderr, app.interactive, 'sending');
-  const sent = await sendTasks(ctx, calls, {
-    origin: ORIGIN,
-    onProgress: (done, total) => bar.update(done, total),
-  });
-  bar.end();
+  let sent: Awaited<ReturnType<typeof sendTasks>>;
+  try {
+    sent = await sendTasks(ctx, calls, {
+      origin: ORIGIN,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) throw fileError(error, sets);
+    throw error;
+  } finally {
+    bar.end();
+  }
   const queues = [...new Set(sent.map((s) => s.queue))];
   app.output(
     { sent: sent.length, tasks: sent },
     () => `sent ${sent.length} ${task} tasks to ${queues.join(', ')}`,
   );
   return ExitCode.ok;
+}
+
+/**
+ * A refusal of calls read from a file, each problem named by its line (`calls[3].args.0` is
+ * line 4's `--args[0]` in a JSON-lines file); nothing was sent.
+ */
+function fileError(error: ValidationError, sets: readonly { where: string }[]): UsageError {
+  const problems = error.issues.map((issue) => {
+    const at = /^calls\[(\d+)\]\.?(.*)$/.exec(issue.field);
+    const where = at ? sets[Number(at[1])]?.where : undefined;
+    if (!where || !at) return `${flagOf(issue.field)}: ${issue.message}`;
+    return `${where}: ${at[2] ? `${flagOf(at[2])}: ` : ''}${issue.message}`;
+  });
+  return new UsageError(`--from-file ${problems.join('; ')} (nothing was sent)`);
 }
 
 export function registerInspect(program: Command, app: CliApp, extra: (inspect: Command) => void): void {

@@ -38,17 +38,40 @@ export function clientSettings(options: AwsClientOptions = {}) {
   return { ...resolveAwsLocation(options), maxAttempts: 5, requestHandler: { requestTimeout: 60_000 } };
 }
 
+/**
+ * The clients, each built on first use and then kept: a worker container whose tasks never send
+ * e-mail never builds the SES client, and one with no far ETA or solar schedule never builds the
+ * Scheduler's. Building a client (its configuration and credential chain) is a good part of a
+ * cold start, so none is built before it is needed.
+ */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const requests = new RequestCounter();
   const common = clientSettings(options);
-  const sqs = requests.attach(new SQSClient(common));
-  const dynamoClient = requests.attach(new DynamoDBClient(common));
-  const dynamo = DynamoDBDocumentClient.from(dynamoClient, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-  const scheduler = requests.attach(new SchedulerClient(common));
-  const ses = requests.attach(new SESClient(common));
-  return { sqs, dynamo, scheduler, ses, requests };
+  let sqs: SQSClient | undefined;
+  let dynamo: DynamoDBDocumentClient | undefined;
+  let scheduler: SchedulerClient | undefined;
+  let ses: SESClient | undefined;
+  return {
+    requests,
+    get sqs() {
+      sqs ??= requests.attach(new SQSClient(common));
+      return sqs;
+    },
+    get dynamo() {
+      dynamo ??= DynamoDBDocumentClient.from(requests.attach(new DynamoDBClient(common)), {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      });
+      return dynamo;
+    },
+    get scheduler() {
+      scheduler ??= requests.attach(new SchedulerClient(common));
+      return scheduler;
+    },
+    get ses() {
+      ses ??= requests.attach(new SESClient(common));
+      return ses;
+    },
+  };
 }
 
 let shared: AwsClients | undefined;

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import { atExpression } from '../producer/one-time-schedule.ts';
+import { atExpression } from '../time/at.ts';
 import { type CrontabSets, isFull, parseCrontab } from './crontab.ts';
 import { type CrontabSchedule, type PeriodicTask, type ScheduleKind, scheduleKind } from './definition.ts';
 import { compressField, MAX_EXPRESSION_LENGTH } from './expression/cron-text.ts';

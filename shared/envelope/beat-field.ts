@@ -6,8 +6,20 @@ const dayList = (min: number, max: number) =>
 
 const expansionSchema = z
   .strictObject({
-    everySeconds: z.int().check(z.positive(), z.lte(ENVELOPE_BOUNDS.expansionSpanSeconds)),
-    count: z.int().check(z.positive(), z.lte(ENVELOPE_BOUNDS.expansionCount)),
+    everySeconds: z
+      .int()
+      .check(
+        z.positive(),
+        z.lte(ENVELOPE_BOUNDS.expansionSpanSeconds),
+        z.describe('Seconds between the runs.'),
+      ),
+    count: z
+      .int()
+      .check(
+        z.positive(),
+        z.lte(ENVELOPE_BOUNDS.expansionCount),
+        z.describe('How many runs, the first at once.'),
+      ),
   })
   .check(
     z.refine((e) => (e.count - 1) * e.everySeconds <= ENVELOPE_BOUNDS.expansionSpanSeconds, {
@@ -26,29 +38,67 @@ const expansionSchema = z
 export const beatEnvelopeFieldSchema = z
   .strictObject({
     /** The run's scheduled time (`<aws.scheduler.scheduled-time>`): guards and delays count from it. */
-    scheduledAt: boundedTime(),
+    scheduledAt: boundedTime(
+      "Required in beat. The run's scheduled time (the Scheduler's <aws.scheduler.scheduled-time>).",
+    ),
     guard: z.optional(
-      z.strictObject({
-        timezone: timeZoneName,
-        daysOfMonth: z.optional(dayList(1, 31)),
-        daysOfWeek: z.optional(dayList(0, 6)),
-      }),
+      z
+        .strictObject({
+          timezone: timeZoneName.check(z.describe('IANA zone the days are counted in.')),
+          daysOfMonth: z.optional(dayList(1, 31).check(z.describe('Days of the month (1-31) to run on.'))),
+          daysOfWeek: z.optional(dayList(0, 6).check(z.describe('Days of the week (0 = Sunday) to run on.'))),
+        })
+        .check(
+          z.describe(
+            "A crontab's days that EventBridge cannot say: the worker runs the tick only on these days.",
+          ),
+        ),
     ),
     expansion: z.optional(expansionSchema),
     /**
      * This run's place among the runs one trigger of a sub-minute interval expands into. Runs after
      * the first wait in SQS; the worker checks the periodic task is still enabled before running one.
      */
-    run: z.optional(z.int().check(z.gte(0), z.lt(ENVELOPE_BOUNDS.expansionCount))),
+    run: z.optional(
+      z
+        .int()
+        .check(
+          z.gte(0),
+          z.lt(ENVELOPE_BOUNDS.expansionCount),
+          z.describe("This run's place among the runs of one expanded trigger."),
+        ),
+    ),
     /** Solar: plan and write the next `at()` after this run. */
-    rearm: z.optional(z.literal(true)),
+    rearm: z.optional(
+      z.literal(true).check(z.describe('Solar: plan the next at() schedule after this run.')),
+    ),
     /** Set `enabled = false` on the periodic task after this run. */
-    oneOff: z.optional(z.literal(true)),
+    oneOff: z.optional(
+      z.literal(true).check(z.describe('Disable the periodic task after this run (one_off).')),
+    ),
     /** Celery's per-run `expires = now + expire_seconds`: the static Input cannot hold the instant. */
-    expireSeconds: z.optional(z.int().check(z.positive(), z.lte(ENVELOPE_BOUNDS.expireSeconds))),
+    expireSeconds: z.optional(
+      z
+        .int()
+        .check(
+          z.positive(),
+          z.lte(ENVELOPE_BOUNDS.expireSeconds),
+          z.describe(
+            "Seconds after the scheduled time when the run expires (django-celery-beat's expire_seconds).",
+          ),
+        ),
+    ),
     /** Message headers and priority of the periodic task; the envelope has no field for them yet. */
-    headers: z.optional(z.record(z.string().check(z.maxLength(256)), z.unknown())),
-    priority: z.optional(z.int().check(z.gte(0), z.lte(255))),
+    headers: z.optional(
+      z
+        .record(z.string().check(z.maxLength(256)), z.unknown())
+        .check(z.describe("The periodic task's headers, kept for the run's request.")),
+    ),
+    priority: z.optional(
+      z
+        .int()
+        .check(z.gte(0), z.lte(255), z.describe("The periodic task's priority (0-255), kept for the run.")),
+    ),
   })
   .check(
     z.refine((beat) => beat.run === undefined || beat.expansion === undefined, {

@@ -42,19 +42,54 @@ export function boundedText(chars: number, bytes: number = chars) {
   );
 }
 
-/** An ISO 8601 date-time with a zone, between the earliest and latest times above. */
+/** Task ids: what a UUID, Beat's execution ids and most hand-made ids are made of (ASCII, so every regex dialect agrees). */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * The longest id, in UTF-8 bytes, under which a refused message's failure is still recorded
+ * (DynamoDB takes keys up to 2,048 bytes): an id that breaks the id rules still gets a row.
+ */
+export const RECORDABLE_ID_BYTES = 1024;
+
+const ZONE_SUFFIX = /(?:Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * A time written without a zone is UTC, as Celery reads a naive eta (`datetime.utcnow()`): it is
+ * given its `Z` here, so nothing downstream can read it in the machine's local zone.
+ */
+export function asUtc(text: string): string {
+  return ZONE_SUFFIX.test(text) ? text : `${text}Z`;
+}
+
+/**
+ * An ISO 8601 date-time between the earliest and latest times above, with a zone offset or
+ * without one (then UTC); what comes out always carries its zone.
+ */
 export function boundedTime(description?: string) {
-  return z.iso
-    .datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z' })
-    .check(
-      z.refine(
-        (text) => {
-          const at = Date.parse(text);
-          return at >= ENVELOPE_BOUNDS.earliest && at < ENVELOPE_BOUNDS.latest;
-        },
-        { error: 'must be a time in the years 2000 to 2199 (UTC)' },
+  return z
+    .pipe(
+      z.pipe(
+        z.iso.datetime({
+          offset: true,
+          local: true,
+          error: 'must be an ISO 8601 date-time such as 2026-01-31T09:00:00Z (no zone: UTC)',
+        }),
+        z.transform(asUtc),
       ),
-      z.describe(`${description ? `${description} ` : ''}Between 2000-01-01 and 2200-01-01 UTC.`),
+      z.string().check(
+        z.refine(
+          (text) => {
+            const at = Date.parse(text);
+            return at >= ENVELOPE_BOUNDS.earliest && at < ENVELOPE_BOUNDS.latest;
+          },
+          { error: 'must be a time in the years 2000 to 2199 (UTC)' },
+        ),
+      ),
+    )
+    .check(
+      z.describe(
+        `${description ? `${description} ` : ''}ISO 8601, e.g. 2026-01-31T09:00:00Z or +02:00; without a zone it is UTC. Between 2000-01-01 and 2200-01-01 UTC.`,
+      ),
     );
 }
 

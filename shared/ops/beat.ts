@@ -97,6 +97,18 @@ export function addPeriodicTask(ctx: OpsContext, input: PeriodicTaskInput): Prom
   return periodicStore(ctx).add(input);
 }
 
+/**
+ * Changes the given fields of a periodic task and leaves the rest (a `null` clears one); a new
+ * schedule replaces the stored one. The whole result is validated as `add` validates.
+ */
+export function updatePeriodicTask(
+  ctx: OpsContext,
+  name: string,
+  patch: Partial<Record<keyof PeriodicTaskInput, unknown>>,
+): Promise<PeriodicTask> {
+  return periodicStore(ctx).update(name, patch);
+}
+
 export async function setPeriodicTaskEnabled(
   ctx: OpsContext,
   name: string,

@@ -14,6 +14,7 @@ export {
   scheduleZone,
   setPeriodicTaskEnabled,
   setupPeriodicTasks,
+  updatePeriodicTask,
 } from './beat.ts';
 export type { OpsContext, QueueRef } from './context.ts';
 export type {
@@ -34,7 +35,9 @@ export type { QueueCounts, QueueDepth } from './queues.ts';
 export { deadLetterQueueOf, queueCounts, queueDepths, routeQueue } from './queues.ts';
 export type { RegisteredTaskInfo } from './registered.ts';
 export { registeredTasks } from './registered.ts';
-export type { TaskView } from './tasks.ts';
+export type { ScheduledSend } from './scheduled.ts';
+export { scheduledCounts, scheduledSendsOf } from './scheduled.ts';
+export type { Revoked, TaskView } from './tasks.ts';
 export {
   activeTasks,
   getTaskResult,

@@ -8,6 +8,7 @@ import {
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
 import type { OpsContext } from './context.ts';
 import { NotFound } from './errors.ts';
+import { scheduledCounts } from './scheduled.ts';
 
 export interface QueueCounts {
   url: string;
@@ -21,6 +22,11 @@ export interface QueueCounts {
 
 export interface QueueDepth extends QueueCounts {
   queue: string;
+  /**
+   * Sends waiting in one-time Scheduler schedules (an eta or countdown past SQS's 15 minutes):
+   * on no queue yet, so SQS's counts leave them out.
+   */
+  scheduled: number;
   dlq?: QueueCounts;
 }
 
@@ -85,16 +91,22 @@ export async function deadLetterQueueOf(
   return { url: QueueUrl, arn, ...(Number.isFinite(maxReceiveCount) ? { maxReceiveCount } : {}) };
 }
 
-/** Flower's broker page: every route queue's depth, and its DLQ's. */
+/** Flower's broker page: every route queue's depth, its scheduled sends, and its DLQ's depth. */
 export async function queueDepths(ctx: OpsContext): Promise<QueueDepth[]> {
   const { sqs } = ctx.clients;
+  const scheduled = await scheduledCounts(ctx);
   return Promise.all(
     Object.entries(ctx.config.queues).map(async ([queue, target]) => {
       const [counts, dlq] = await Promise.all([
         queueCounts(sqs, target.url),
         deadLetterQueueOf(sqs, target.url),
       ]);
-      return { queue, ...counts, ...(dlq ? { dlq: await queueCounts(sqs, dlq.url) } : {}) };
+      return {
+        queue,
+        ...counts,
+        scheduled: scheduled[queue] ?? 0,
+        ...(dlq ? { dlq: await queueCounts(sqs, dlq.url) } : {}),
+      };
     }),
   );
 }

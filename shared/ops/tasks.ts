@@ -1,3 +1,4 @@
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import type { TaskCall } from '../producer/call.ts';
 import { ResultTimeout, type SentTask } from '../producer/errors.ts';
@@ -9,12 +10,15 @@ import { ResultStore } from '../results/store.ts';
 import { READY_STATES, TaskState } from '../task/states.ts';
 import { nowOf, type OpsContext } from './context.ts';
 import { NotFound, OperationFailed } from './errors.ts';
+import { cancelScheduledSends, type ScheduledSend, scheduledSendsOf } from './scheduled.ts';
 
 /** A result row for reading: args, kwargs and result parsed back from their JSON text. */
 export type TaskView = Omit<TaskResultRecord, 'args' | 'kwargs' | 'result' | 'leaseToken'> & {
   args?: unknown;
   kwargs?: unknown;
   result?: unknown;
+  /** Its next send, waiting in a one-time schedule (an eta past SQS's 15 minutes). */
+  scheduled?: ScheduledSend;
 };
 
 export function taskView(record: TaskResultRecord): TaskView {
@@ -59,8 +63,9 @@ export function sendTask(ctx: OpsContext, call: TaskCall, origin?: string): Prom
 }
 
 /**
- * Many calls, in chunks so a caller can show progress; every call is validated (by the producer)
- * before its chunk goes, and each chunk goes with `SendMessageBatch`.
+ * Many calls, in chunks so a caller can show progress. Every call is validated (by the producer)
+ * before the first chunk goes, so a bad call sends nothing (its error names `calls[i]`, `i` its
+ * place in `calls`); each chunk goes with `SendMessageBatch`.
  */
 export async function sendTasks(
   ctx: OpsContext,
@@ -68,6 +73,7 @@ export async function sendTasks(
   options: { origin?: string; chunkSize?: number; onProgress?: (sent: number, total: number) => void } = {},
 ): Promise<SentTask[]> {
   const p = producer(ctx, options.origin);
+  await p.check(calls);
   const size = options.chunkSize ?? 100;
   const sent: SentTask[] = [];
   for (let i = 0; i < calls.length; i += size) {
@@ -77,13 +83,43 @@ export async function sendTasks(
   return sent;
 }
 
-/** A task's row, or `NotFound` (never sent, not picked up yet, or past its expiry). */
+/** States in which a task may be waiting in a one-time schedule (its first send, or a retry). */
+const WAITING_STATES: ReadonlySet<TaskState> = new Set([TaskState.PENDING, TaskState.RETRY]);
+
+/**
+ * A task's row, with its scheduled send if one waits in a one-time schedule. A task with no row
+ * yet whose first send waits there reads as PENDING with `scheduled`, as Celery's AsyncResult
+ * calls a task not run yet; one with neither is `NotFound` (queued but not picked up yet, never
+ * sent, or past its expiry).
+ */
 export async function getTaskResult(ctx: OpsContext, taskId: string): Promise<TaskView> {
   const record = await resultStore(ctx).get(taskId);
-  if (!record) {
-    throw new NotFound('task', taskId, 'no result yet: not picked up by a worker, never sent, or expired');
+  if (record && !WAITING_STATES.has(record.status)) return taskView(record);
+  // Reading a result needs no Scheduler permission: without it, a row reads as it is.
+  const sends = await scheduledSendsOf(ctx, taskId).catch((error: unknown) => {
+    if (isAwsError(error, 'AccessDeniedException')) return [];
+    throw error;
+  });
+  const scheduled = sends[sends.length - 1];
+  if (record) return { ...taskView(record), ...(scheduled ? { scheduled } : {}) };
+  if (!scheduled) {
+    throw new NotFound(
+      'task',
+      taskId,
+      'no result yet and no schedule holds it: queued but not picked up by a worker, never sent, or expired',
+    );
   }
-  return taskView(record);
+  return {
+    taskId,
+    status: TaskState.PENDING,
+    ...(scheduled.task ? { taskName: scheduled.task } : {}),
+    ...(scheduled.args !== undefined ? { args: scheduled.args } : {}),
+    ...(scheduled.kwargs !== undefined ? { kwargs: scheduled.kwargs } : {}),
+    ...(scheduled.queue ? { queue: scheduled.queue } : {}),
+    ...(scheduled.eta ? { eta: scheduled.eta } : {}),
+    retries: scheduled.retries,
+    scheduled,
+  };
 }
 
 /**
@@ -129,21 +165,48 @@ export async function activeTasks(ctx: OpsContext, options: { limit?: number } =
   return page.items;
 }
 
-/** Celery's `revoke`. A task that already finished cannot be revoked: `OperationFailed` says so. */
-export async function revokeTask(
-  ctx: OpsContext,
-  taskId: string,
-): Promise<{ taskId: string; status: string }> {
+export interface Revoked {
+  taskId: string;
+  status: typeof TaskState.REVOKED;
+  /** The one-time schedules that held its sends (a far eta), deleted. */
+  deletedSchedules: string[];
+  /** When the REVOKED row expires (ISO): after the latest eta it was scheduled for. */
+  expiresAt: string;
+}
+
+/**
+ * Celery's `revoke`. The REVOKED row is written first and kept until the result expiry has passed
+ * from the latest eta a one-time schedule holds for it, so a schedule that fires anyway (deleted
+ * too late, or not at all) still finds it; then those schedules are deleted. A task that already
+ * finished cannot be revoked: `OperationFailed` says so.
+ */
+export async function revokeTask(ctx: OpsContext, taskId: string): Promise<Revoked> {
   const now = nowOf(ctx);
-  const outcome = await resultStore(ctx).revoke(taskId, {
-    expiresAt: Math.floor(now.getTime() / 1000) + ctx.config.resultExpires,
-    now,
-  });
+  const sends = await scheduledSendsOf(ctx, taskId);
+  const from = Math.max(now.getTime(), ...sends.map((s) => (s.eta ? Date.parse(s.eta) : 0)));
+  const expiresAt = Math.ceil(from / 1000) + ctx.config.resultExpires;
+  const outcome = await resultStore(ctx).revoke(taskId, { expiresAt, now });
   if (outcome !== 'revoked') {
     throw new OperationFailed(`task ${taskId} already finished with ${outcome}; nothing to revoke`, {
       taskId,
       status: outcome,
     });
   }
-  return { taskId, status: TaskState.REVOKED };
+  let deleted: ScheduledSend[];
+  try {
+    deleted = await cancelScheduledSends(ctx, sends);
+  } catch (error) {
+    const names = sends.map((s) => s.schedule).join(', ');
+    throw new OperationFailed(
+      `task ${taskId} is revoked (its row outlives the eta, so a send that fires finds it), but its one-time schedule ${names} could not be deleted: ${(error as Error).message}`,
+      { taskId, status: TaskState.REVOKED },
+      { cause: error },
+    );
+  }
+  return {
+    taskId,
+    status: TaskState.REVOKED,
+    deletedSchedules: deleted.map((s) => s.schedule),
+    expiresAt: new Date(expiresAt * 1000).toISOString(),
+  };
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { asUtc, ENVELOPE_BOUNDS, ID_PATTERN } from '../envelope/bounds.ts';
 import type { EnvelopeInput } from '../envelope/schema.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import * as z from '../schema.ts';
 
-const dateLike = z.union([z.date(), z.iso.datetime({ offset: true }), z.number()]);
+/** ISO text without a zone is UTC, as in the envelope (and as Celery reads a naive eta). */
+const dateLike = z.union([z.date(), z.iso.datetime({ offset: true, local: true }), z.number()]);
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** One call of a task, by name: what `applyAsync` takes, and what a batch is made of. */
@@ -18,7 +20,15 @@ export const taskCallSchema = z.strictObject({
   /** After this the task is recorded REVOKED instead of running: a Date, ISO text, or seconds from now. */
   expires: z.optional(dateLike),
   queue: z.optional(nonEmpty()),
-  taskId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  taskId: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(ENVELOPE_BOUNDS.idChars),
+        z.regex(ID_PATTERN, 'may hold only letters, digits and _ . : -'),
+      ),
+  ),
   retries: z.optional(z.int().check(z.minimum(0))),
   origin: z.optional(z.string()),
   parentId: z.optional(z.string()),
@@ -34,7 +44,7 @@ function toDate(field: string, value: Date | string | number, now: number, numbe
       ? value
       : typeof value === 'number'
         ? new Date(numberIsSeconds ? now + value * 1000 : value)
-        : new Date(value);
+        : new Date(asUtc(value));
   if (Number.isNaN(date.getTime())) throw ValidationError.of(field, 'is not a valid date');
   return date;
 }

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
-import { CreateScheduleCommand, GetScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  type SchedulerClient,
+  type ScheduleSummary,
+} from '@aws-sdk/client-scheduler';
 import { isAwsError } from '../aws/errors.ts';
+import { atExpression } from '../time/at.ts';
 import { ScheduleConflict } from './errors.ts';
 
 export interface SchedulerTarget {
@@ -30,10 +38,7 @@ export function oneTimeScheduleName(taskId: string, retries: number): string {
   return `${PREFIX}${readable}-${hash}${attempt}`;
 }
 
-/** `at()` takes local date-time text with no zone; the schedule's timezone is UTC. */
-export function atExpression(when: Date): string {
-  return `at(${new Date(Math.ceil(when.getTime() / 1000) * 1000).toISOString().slice(0, 19)})`;
-}
+export { atExpression };
 
 /** The envelope's identity: what it runs, not when it was sent or for when it asks. */
 function sameTask(a: string | undefined, b: string): boolean {
@@ -90,4 +95,117 @@ export async function createOneTimeSchedule(
     }
   }
   return name;
+}
+
+/** A one-time schedule as it stands: when it fires and where it sends. */
+export interface OneTimeSchedule {
+  name: string;
+  /** The attempt the name was made for (`-rN`). */
+  retries: number;
+  /** When it fires (UTC ISO), read from its `at()` expression. */
+  at?: string;
+  queueArn?: string;
+  /** The envelope it will send, as it stands in the schedule's Input. */
+  body?: string;
+}
+
+/** Every schedule summary of the group (with a name prefix, those alone), paged to the end. */
+async function* schedulesOf(
+  scheduler: SchedulerClient,
+  groupName: string,
+  namePrefix?: string,
+): AsyncGenerator<ScheduleSummary> {
+  let token: string | undefined;
+  do {
+    const page = await scheduler.send(
+      new ListSchedulesCommand({
+        GroupName: groupName,
+        MaxResults: 100,
+        ...(namePrefix ? { NamePrefix: namePrefix } : {}),
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
+    yield* page.Schedules ?? [];
+    token = page.NextToken;
+  } while (token);
+}
+
+/** The characters of a task id that begin every name made for it, whatever the attempt. */
+const COMMON_PREFIX_CHARS = 20;
+
+/**
+ * The names of every one-time schedule made for this task (any attempt), found by name prefix
+ * and then matched exactly, so `job-1` never claims `job-10`'s schedules.
+ */
+export async function oneTimeSchedulesOf(
+  scheduler: SchedulerClient,
+  groupName: string,
+  taskId: string,
+): Promise<{ name: string; retries: number }[]> {
+  const prefix = `${PREFIX}${taskId.replace(/[^0-9a-zA-Z\-_.]/g, '_').slice(0, COMMON_PREFIX_CHARS)}`;
+  const found: { name: string; retries: number }[] = [];
+  for await (const { Name } of schedulesOf(scheduler, groupName, prefix)) {
+    const attempt = /-r(\d+)$/.exec(Name ?? '');
+    const retries = Number(attempt?.[1]);
+    if (Name && attempt && oneTimeScheduleName(taskId, retries) === Name) found.push({ name: Name, retries });
+  }
+  return found.sort((a, b) => a.retries - b.retries);
+}
+
+/** A request's answer, or undefined when the schedule it names is gone. */
+async function unlessGone<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+/** One schedule's time, target and Input; undefined if it is gone (fired, or deleted meanwhile). */
+export async function describeOneTimeSchedule(
+  scheduler: SchedulerClient,
+  groupName: string,
+  schedule: { name: string; retries: number },
+): Promise<OneTimeSchedule | undefined> {
+  const got = await unlessGone(
+    scheduler.send(new GetScheduleCommand({ Name: schedule.name, GroupName: groupName })),
+  );
+  if (!got) return undefined;
+  const at = /^at\((.+)\)$/.exec(got.ScheduleExpression ?? '')?.[1];
+  const when = at ? new Date(`${at}Z`) : undefined;
+  return {
+    ...schedule,
+    ...(when && !Number.isNaN(when.getTime()) ? { at: when.toISOString() } : {}),
+    ...(got.Target?.Arn ? { queueArn: got.Target.Arn } : {}),
+    ...(got.Target?.Input ? { body: got.Target.Input } : {}),
+  };
+}
+
+/** Deletes a one-time schedule; false if it was already gone. */
+export async function deleteOneTimeSchedule(
+  scheduler: SchedulerClient,
+  groupName: string,
+  name: string,
+): Promise<boolean> {
+  const deleted = await unlessGone(
+    scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: groupName })),
+  );
+  return deleted !== undefined;
+}
+
+/**
+ * How many one-time schedules the group holds for each target ARN, paged to the end. The
+ * summaries carry the target's ARN, so nothing is read schedule by schedule.
+ */
+export async function countOneTimeSchedules(
+  scheduler: SchedulerClient,
+  groupName: string,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const { Target } of schedulesOf(scheduler, groupName)) {
+    const arn = Target?.Arn ?? '';
+    counts.set(arn, (counts.get(arn) ?? 0) + 1);
+  }
+  return counts;
 }

@@ -29,7 +29,8 @@ const SQS_BATCH = 10;
 export interface ProducerOptions {
   config: CelerityConfig;
   sqs: SQSClient;
-  scheduler: SchedulerClient;
+  /** Or a function that gives it, called at the first far ETA: a worker that never has one never builds it. */
+  scheduler: SchedulerClient | (() => SchedulerClient);
   /** Tasks known here have their args checked before sending; unknown names are sent as they are. */
   registry?: TaskRegistry;
   /** Batches sent at once by `sendMany`. @defaultValue 8 */
@@ -88,7 +89,7 @@ function refusalError(refused: readonly Refused[]): Error {
 export class Producer {
   readonly #config: CelerityConfig;
   readonly #sqs: SQSClient;
-  readonly #scheduler: SchedulerClient;
+  readonly #scheduler: () => SchedulerClient;
   readonly #registry: TaskRegistry | undefined;
   readonly #concurrency: number;
   readonly #origin: string;
@@ -97,7 +98,8 @@ export class Producer {
   constructor(options: ProducerOptions) {
     this.#config = options.config;
     this.#sqs = options.sqs;
-    this.#scheduler = options.scheduler;
+    const { scheduler } = options;
+    this.#scheduler = typeof scheduler === 'function' ? scheduler : () => scheduler;
     this.#registry = options.registry;
     this.#concurrency = options.concurrency ?? 8;
     this.#origin = options.origin ?? `producer@${hostname()}`;
@@ -117,6 +119,15 @@ export class Producer {
    * listed in an `EnqueueError`, beside those that went.
    */
   async sendMany(calls: readonly TaskCall[]): Promise<SentTask[]> {
+    return this.#finish(await this.#prepareCalls(calls), []);
+  }
+
+  /** Checks calls as `sendMany` would and sends nothing: throws what `sendMany` would refuse. */
+  async check(calls: readonly TaskCall[]): Promise<void> {
+    await this.#prepareCalls(calls);
+  }
+
+  async #prepareCalls(calls: readonly TaskCall[]): Promise<Prepared[]> {
     const now = Date.now();
     const { prepared, refused } = await this.#prepareAll(
       calls.map((call, index) => ({
@@ -127,7 +138,7 @@ export class Producer {
       now,
     );
     if (refused.length > 0) throw refusalError(refused);
-    return this.#finish(prepared, []);
+    return prepared;
   }
 
   /**
@@ -267,7 +278,7 @@ export class Producer {
         jobs.push(async () => {
           try {
             await createOneTimeSchedule(
-              this.#scheduler,
+              this.#scheduler(),
               this.#config.scheduler as NonNullable<CelerityConfig['scheduler']>,
               {
                 taskId: item.envelope.id,

@@ -33,6 +33,13 @@ export interface TaskResultRecord {
    * undecodable, refused at admission): a later delivery of the same id may still claim the task.
    */
   poison?: boolean;
+  /**
+   * SHA-256 of what the run was asked to do (task, args, kwargs; `shared/envelope/digest.ts`):
+   * tells a redelivery of this task from a different message that reuses its id.
+   */
+  envelopeDigest?: string;
+  /** Set when a message for a different task (or other args) came with this id and was not run. */
+  idReused?: string;
   /** Epoch seconds: DynamoDB's TTL deletes the row after this. */
   expiresAt?: number;
   /** Epoch milliseconds until which a run holds this task; another delivery waits until then. */

@@ -20,6 +20,8 @@ export type ClaimOutcome =
   | { claimed: false; why: 'in-flight' }
   /** The message is an older attempt than the one already recorded: drop it. */
   | { claimed: false; why: 'stale' }
+  /** The row is another task's (its `envelopeDigest` differs): this message reuses the id. */
+  | { claimed: false; why: 'reused'; status: TaskState; taskName: string | undefined; digest: string }
   | { claimed: false; why: 'error'; message: string };
 
 /**
@@ -130,7 +132,11 @@ export class ResultStore {
           // A poison FAILURE (the body never ran) may be taken over: a redriven message runs.
           '(attribute_not_exists(#status) OR NOT #status IN (:success, :failure, :revoked) OR poison = :true)' +
           ' AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)' +
-          ' AND (attribute_not_exists(retries) OR retries <= :retries)',
+          ' AND (attribute_not_exists(retries) OR retries <= :retries)' +
+          // Another task's row (a different message reusing the id) is never taken over, even between its retries.
+          (request.envelopeDigest === undefined
+            ? ''
+            : ' AND (attribute_not_exists(envelopeDigest) OR envelopeDigest = :digest OR poison = :true)'),
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':success': TaskState.SUCCESS,
@@ -139,6 +145,7 @@ export class ResultStore {
           ':true': true,
           ':now': now,
           ':retries': request.retries,
+          ...(request.envelopeDigest === undefined ? {} : { ':digest': request.envelopeDigest }),
         },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       },
@@ -149,6 +156,27 @@ export class ResultStore {
       items.map((item) => sizeOf(item.Put.Item)),
     );
     return outcomes.map((outcome, index) => toClaimOutcome(outcome, requests[index] as ClaimRequest, now));
+  }
+
+  /**
+   * Notes on a task's row that a message for another task came with its id and was not run; only
+   * while the row is still that task's (`digest`). Nothing else of the row changes.
+   */
+  async noteReuse(taskId: string, digest: string, note: string): Promise<void> {
+    try {
+      await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { taskId },
+          UpdateExpression: 'SET idReused = :note',
+          ConditionExpression: 'envelopeDigest = :digest',
+          ExpressionAttributeValues: { ':note': note, ':digest': digest },
+        }),
+      );
+    } catch (error) {
+      // The row changed hands (expired, taken over): there is nothing left to note it on.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /**
@@ -194,6 +222,20 @@ function toClaimOutcome(outcome: TransactOutcome, request: ClaimRequest, now: nu
   if (outcome.reason === 'error') return { claimed: false, why: 'error', message: outcome.message };
   const old = outcome.old ?? {};
   const status = old.status as TaskState | undefined;
+  const digest = old.envelopeDigest;
+  if (
+    typeof digest === 'string' &&
+    old.poison !== true &&
+    request.envelopeDigest !== undefined &&
+    digest !== request.envelopeDigest
+  )
+    return {
+      claimed: false,
+      why: 'reused',
+      status: status ?? TaskState.PENDING,
+      taskName: typeof old.taskName === 'string' ? old.taskName : undefined,
+      digest,
+    };
   if (status && FINISHED.includes(status as (typeof FINISHED)[number])) {
     return { claimed: false, why: 'finished', status };
   }

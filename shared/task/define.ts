@@ -1,4 +1,4 @@
-import { asyncResult, getProducer } from '../app.ts';
+import { asyncResult, getProducer } from '../app-producer.ts';
 import { getConfig } from '../config/config.ts';
 import type { AsyncResult } from '../producer/async-result.ts';
 import type { TaskCall } from '../producer/call.ts';

@@ -1,14 +1,12 @@
-import { type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { isAwsError } from '../aws/errors.ts';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { guardAllows } from '../beat/guard.ts';
 import { expansionOffsets, MAX_DELAY_SECONDS } from '../beat/interval.ts';
-import { scheduleRequest } from '../beat/schedule-input.ts';
 import type { PeriodicTaskStore, RunRecord } from '../beat/store.ts';
 import type { BeatTarget } from '../beat/target.ts';
-import { translate } from '../beat/translate.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import type { Logger } from '../log.ts';
 import { InvalidExpansion } from './errors.ts';
+import { rearmSolar } from './solar-rearm.ts';
 
 /** What a delivered message means, once its schedule's instructions (`envelope.beat`) are read. */
 export type Admission =
@@ -60,33 +58,45 @@ export function admitPeriodic(envelope: Envelope, now: number): Admission {
   return first ? { kind: 'run', envelope: first.envelope, later } : { kind: 'skip' };
 }
 
-export interface PeriodicBookkeeperOptions {
-  /** The periodic-tasks table; without it, runs are not counted (a worker of an app without Beat). */
-  store?: PeriodicTaskStore;
-  /** For solar re-arming. */
-  scheduler?: SchedulerClient;
-  target?: BeatTarget;
-  logger: Logger;
+/** The periodic-tasks table, the Scheduler (for solar re-arming) and the schedules' target. */
+export interface PeriodicBeat {
+  store: PeriodicTaskStore;
+  /** Called at the first solar re-arm only. */
+  scheduler: () => SchedulerClient;
+  target: BeatTarget;
 }
 
-/** After a solar event, look this far past it for the next one: the same event is a day away. */
-const REARM_AFTER_MS = 60_000;
+export interface PeriodicBookkeeperOptions {
+  /**
+   * Gives the table and the Scheduler, called at the first periodic run that needs them: Beat's
+   * store, its schedule model and astronomy-engine stay out of the worker's cold start. Without
+   * it, runs are not counted (a worker of an app without Beat).
+   */
+  beat?: () => Promise<PeriodicBeat>;
+  logger: Logger;
+}
 
 /**
  * What a periodic run changes besides its result: the periodic task's run statistics, a one-off
  * task disabled, a solar schedule moved to the next event.
  */
 export class PeriodicBookkeeper {
-  readonly #store: PeriodicTaskStore | undefined;
-  readonly #scheduler: SchedulerClient | undefined;
-  readonly #target: BeatTarget | undefined;
+  readonly #load: (() => Promise<PeriodicBeat>) | undefined;
+  #loaded: Promise<PeriodicBeat> | undefined;
   readonly #log: Logger;
 
   constructor(options: PeriodicBookkeeperOptions) {
-    this.#store = options.store;
-    this.#scheduler = options.scheduler;
-    this.#target = options.target;
+    this.#load = options.beat;
     this.#log = options.logger;
+  }
+
+  /** Loaded once; a failed load (a module or a client that could not be made) is tried again. */
+  #beat(load: () => Promise<PeriodicBeat>): Promise<PeriodicBeat> {
+    this.#loaded ??= load().catch((error: unknown) => {
+      this.#loaded = undefined;
+      throw error;
+    });
+    return this.#loaded;
   }
 
   /**
@@ -125,8 +135,8 @@ export class PeriodicBookkeeper {
   async withdrawn(envelopes: readonly Envelope[]): Promise<Set<Envelope>> {
     const queued = envelopes.filter((e) => e.periodicTask && (e.beat?.run ?? 0) > 0);
     const dropped = new Set<Envelope>();
-    if (queued.length === 0 || !this.#store) return dropped;
-    const store = this.#store;
+    if (queued.length === 0 || !this.#load) return dropped;
+    const { store } = await this.#beat(this.#load);
     const names = [...new Set(queued.map((e) => e.periodicTask as string))];
     const enabled = new Map<string, boolean>();
     await Promise.all(
@@ -165,42 +175,32 @@ export class PeriodicBookkeeper {
       });
     }
     if (runs.size === 0) return;
-    if (!this.#store) {
+    if (!this.#load) {
       this.#log.warn('periodic runs not counted: no periodic-tasks table is configured', {
         periodicTasks: [...runs.keys()],
       });
       return;
     }
     try {
-      await this.#store.recordRuns([...runs.values()]);
+      const { store } = await this.#beat(this.#load);
+      await store.recordRuns([...runs.values()]);
     } catch (error) {
       this.#log.warn('could not record periodic run statistics', { error: (error as Error).message });
     }
   }
 
   async #disableOneOff(name: string): Promise<void> {
-    if (!this.#store) throw new Error('a one-off periodic run needs the periodic-tasks table to disable it');
-    if (await this.#store.disableOneOff(name))
+    if (!this.#load) throw new Error('a one-off periodic run needs the periodic-tasks table to disable it');
+    const { store } = await this.#beat(this.#load);
+    if (await store.disableOneOff(name))
       this.#log.info('one-off periodic task disabled', { periodicTask: name });
   }
 
   /** The next event's `at()`, planned from just after this one, written straight to the schedule. */
   async #rearm(name: string, scheduledAt: number): Promise<void> {
-    if (!this.#store || !this.#scheduler || !this.#target) {
+    if (!this.#load) {
       throw new Error('re-arming a solar schedule needs the periodic-tasks table and the Scheduler');
     }
-    const definition = await this.#store.get(name);
-    if (!definition?.solar) return; // removed, or no longer solar: the stream has handled it
-    const now = new Date(Math.max(scheduledAt + REARM_AFTER_MS, Date.now()));
-    const request = scheduleRequest(definition, translate(definition, { now }), { ...this.#target, now });
-    try {
-      await this.#scheduler.send(new UpdateScheduleCommand(request));
-      this.#log.info('solar schedule re-armed', {
-        periodicTask: name,
-        expression: request.ScheduleExpression,
-      });
-    } catch (error) {
-      if (!isAwsError(error, 'ResourceNotFoundException')) throw error;
-    }
+    await rearmSolar(await this.#beat(this.#load), name, scheduledAt, this.#log);
   }
 }

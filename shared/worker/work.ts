@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
+import { envelopeDigest } from '../envelope/digest.ts';
 import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
 import type { TaskResultRecord } from '../results/record.ts';
 import type { ClaimRequest, Completion } from '../results/store.ts';
@@ -51,6 +52,7 @@ export function claimRow(
     origin: envelope.origin,
     periodicTask: envelope.periodicTask,
     eta: envelope.eta,
+    envelopeDigest: envelopeDigest(envelope),
     // A retry's envelope keeps the first send's time: the row dates from the first attempt.
     dateCreated: envelope.sentAt ?? new Date(run.now).toISOString(),
     dateStarted: new Date(run.now).toISOString(),

@@ -96,7 +96,15 @@ describe('celerity CLI against the local cloud', () => {
       cli(['inspect', 'queues', '--json']),
     ]);
     expect(revoked.code).toBe(0);
-    expect(revoked.json()).toEqual([{ taskId: later.taskId, status: 'REVOKED', revoked: true }]);
+    expect(revoked.json()).toEqual([
+      {
+        taskId: later.taskId,
+        status: 'REVOKED',
+        revoked: true,
+        deletedSchedules: [],
+        expiresAt: expect.any(String),
+      },
+    ]);
     expect(active.json().map((t: { taskId: string }) => t.taskId)).toEqual(['active-1']);
     const depths = queues.json().queues;
     expect(depths.map((q: { queue: string }) => q.queue).sort()).toEqual([

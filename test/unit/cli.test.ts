@@ -66,7 +66,7 @@ describe('argument parsing', () => {
       '--from-file f line 2: arg is not args or kwargs',
     );
     expect(() => parseCallSets('f', '[{"args":3}]')).toThrow(
-      '--from-file f item 0: args must be a JSON array',
+      '--from-file f line 1 (item 0): args must be a JSON array',
     );
     expect(() => parseCallSets('f', '  ')).toThrow('--from-file: f is empty');
   });
@@ -110,7 +110,7 @@ describe('the command line, in process (no target needed)', () => {
       [['call', 'apps.demo.tasks.nope'], 'apps.demo.tasks.nope: is not a registered task'],
       [['call', 'apps.demo.tasks.add', '--bogus'], "unknown option '--bogus'"],
       [['call', 'apps.demo.tasks.add', '--timeout', '5'], '--timeout: only means something with --wait'],
-      [['call', 'apps.demo.tasks.add', '--from-file', bad], 'item 1: args must be a JSON array'],
+      [['call', 'apps.demo.tasks.add', '--from-file', bad], 'line 1 (item 1): args must be a JSON array'],
       [
         ['call', 'apps.demo.tasks.add', '--from-file', join(dir, 'missing.jsonl')],
         '--from-file: cannot read',

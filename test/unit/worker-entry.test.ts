@@ -4,7 +4,7 @@ import { resolveConfig } from '../../shared/config/index.ts';
 import { setLogWriter } from '../../shared/log.ts';
 
 // The entry point with a runtime that fails in a way nothing foresaw: no AWS involved.
-vi.mock('../../shared/app.ts', () => ({
+vi.mock('../../shared/app-worker.ts', () => ({
   createWorkerRuntime: () => ({
     processBatch: async () => {
       throw new TypeError('something nobody foresaw');

@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import {
+  getTaskResult,
+  NotFound,
+  OperationFailed,
+  revokeTask,
+  waitForResult,
+} from '../../shared/ops/index.ts';
+import type { TaskView } from '../../shared/ops/tasks.ts';
+import { ResultTimeout } from '../../shared/producer/errors.ts';
+import { READY_STATES } from '../../shared/task/states.ts';
+import type { CliApp } from '../app.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { keyValues, runtime, shortTime } from '../format.ts';
+import { parseNumber } from '../parse.ts';
+
+/** How long `--wait` waits when no `--timeout` is given; `--timeout 0` waits without end. */
+export const DEFAULT_WAIT_SECONDS = 60;
+
+export const WAIT_HELP = 'wait for a ready state (SUCCESS, FAILURE, REVOKED); exit 1 if it failed';
+export const TIMEOUT_HELP = `with --wait: give up after this many seconds, with exit 1 (default ${DEFAULT_WAIT_SECONDS}; 0 waits without end)`;
+
+/** A finished task's exit code: 0 for SUCCESS, 1 for FAILURE or REVOKED. */
+export function stateCode(view: TaskView): ExitCode {
+  return view.status === 'FAILURE' || view.status === 'REVOKED' ? ExitCode.failed : ExitCode.ok;
+}
+
+/** `2026-01-31 09:00:00Z by one-time schedule celerity-x-r0 (queue default)`. */
+function scheduledText(view: TaskView): string | undefined {
+  const s = view.scheduled;
+  if (!s) return undefined;
+  return `for ${shortTime(s.eta) ?? 'an unreadable time'} by one-time schedule ${s.schedule}${s.queue ? ` (queue ${s.queue})` : ''}`;
+}
+
+export function describeTask(view: TaskView): string {
+  return keyValues([
+    ['id', view.taskId],
+    ['task', view.taskName],
+    [
+      'state',
+      view.scheduled && view.status === 'PENDING' ? 'PENDING (scheduled, not sent yet)' : view.status,
+    ],
+    ['scheduled', scheduledText(view)],
+    ['result', view.status === 'SUCCESS' ? view.result : undefined],
+    ['error', view.errorType],
+    ['traceback', view.traceback],
+    ['args', view.args],
+    ['kwargs', view.kwargs],
+    ['retries', view.retries],
+    ['queue', view.queue],
+    ['periodic task', view.periodicTask],
+    ['eta', shortTime(view.eta)],
+    ['worker', view.worker],
+    ['created', shortTime(view.dateCreated)],
+    ['started', shortTime(view.dateStarted)],
+    ['done', shortTime(view.dateDone)],
+    ['runtime', runtime(view.dateStarted, view.dateDone)],
+    ['truncated', view.truncated?.join(', ')],
+  ]);
+}
+
+/** `--timeout` in seconds (0: no limit), or the default; only with `--wait`. */
+export function timeoutOf(options: { timeout?: string; wait?: boolean }): number {
+  if (options.timeout === undefined) return DEFAULT_WAIT_SECONDS;
+  if (!options.wait) throw new UsageError('--timeout: only means something with --wait');
+  return parseNumber('--timeout', options.timeout, { min: 0 });
+}
+
+/** Where a task stands, in words: its state, its schedule, or why there is no row. */
+function standing(view: TaskView | undefined): string {
+  if (!view)
+    return 'no row yet and no schedule holds it: queued but not picked up by a worker, never sent, or expired';
+  if (view.scheduled) return `${view.status}, its next send scheduled ${scheduledText(view)}`;
+  return `now ${view.status}`;
+}
+
+async function lookUp(ctx: Parameters<typeof getTaskResult>[0], taskId: string) {
+  try {
+    return await getTaskResult(ctx, taskId);
+  } catch (error) {
+    if (error instanceof NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Waits for a ready state, saying first on stderr what it waits for, and giving up after
+ * `seconds` (0: never) with `OperationFailed` saying where the task stood then.
+ */
+export async function waitForTask(
+  app: CliApp,
+  ctx: Parameters<typeof getTaskResult>[0],
+  taskId: string,
+  seconds: number,
+): Promise<TaskView> {
+  const first = await lookUp(ctx, taskId);
+  if (first && READY_STATES.has(first.status)) return first;
+  const limit = seconds > 0 ? `up to ${seconds} s` : 'without a time limit';
+  app.note(`celerity: waiting ${limit} for task ${taskId}: ${standing(first)}`);
+  try {
+    return await waitForResult(ctx, taskId, seconds > 0 ? { timeoutSeconds: seconds } : {});
+  } catch (error) {
+    if (!(error instanceof ResultTimeout)) throw error;
+    const last = await lookUp(ctx, taskId);
+    throw new OperationFailed(
+      `gave up after ${seconds} s waiting for task ${taskId}: ${standing(last)} (--timeout N waits longer; 0 without end)`,
+      { taskId, status: last?.status ?? 'UNKNOWN' },
+      { cause: error },
+    );
+  }
+}
+
+export function registerResultCommands(program: Command, app: CliApp): void {
+  program
+    .command('result')
+    .description("a task's state and result (Celery's AsyncResult); a far eta shows its schedule")
+    .argument('<id>', 'the task id')
+    .option('--wait', WAIT_HELP)
+    .option('--timeout <seconds>', TIMEOUT_HELP)
+    .action(
+      app.action(async (id: string, options: { wait?: boolean; timeout?: string }) => {
+        const timeout = timeoutOf(options);
+        const { ctx } = await app.target();
+        const view = options.wait ? await waitForTask(app, ctx, id, timeout) : await getTaskResult(ctx, id);
+        app.output(view, () => describeTask(view));
+        return stateCode(view);
+      }),
+    );
+}
+
+export function registerRevoke(program: Command, app: CliApp): void {
+  program
+    .command('revoke')
+    .description(
+      'revoke tasks: if not started yet, they never run; a far eta loses its schedule (exit 1 if one had already finished)',
+    )
+    .argument('<ids...>', 'task ids')
+    .action(
+      app.action(async (ids: string[]) => {
+        const { ctx } = await app.targetForWrite();
+        const outcomes = await Promise.all(
+          ids.map((id) =>
+            revokeTask(ctx, id).then(
+              (r) => ({ ...r, revoked: true as const }),
+              (error: Error & { details?: { status?: string } }) => {
+                if (error.name !== 'OperationFailed' || error.details?.status === 'REVOKED') throw error;
+                return { taskId: id, status: error.details?.status ?? 'UNKNOWN', revoked: false as const };
+              },
+            ),
+          ),
+        );
+        app.output(outcomes, () =>
+          outcomes
+            .map((o) =>
+              !o.revoked
+                ? `not revoked ${o.taskId}: already finished with ${o.status}`
+                : o.deletedSchedules.length
+                  ? `revoked ${o.taskId} (deleted its schedule ${o.deletedSchedules.join(', ')})`
+                  : `revoked ${o.taskId}`,
+            )
+            .join('\n'),
+        );
+        return outcomes.every((o) => o.revoked) ? ExitCode.ok : ExitCode.failed;
+      }),
+    );
+}

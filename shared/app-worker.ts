@@ -1,0 +1,41 @@
+import { periodicBeat } from './app-beat.ts';
+import { createProducer, createResultStore, type Wiring } from './app-producer.ts';
+import { type AwsClients, getAwsClients } from './aws/clients.ts';
+import { type CelerityConfig, getConfig } from './config/config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
+import { PeriodicBookkeeper } from './worker/periodic.ts';
+import { RateLimiter } from './worker/rate-limit.ts';
+import { WorkerRuntime } from './worker/runtime.ts';
+
+/**
+ * The worker's side of the app's wiring. Beat's table and target are made at the first periodic
+ * run, and the Scheduler client at the first solar re-arm: a worker of plain tasks builds neither.
+ */
+function createBookkeeper(
+  config: CelerityConfig,
+  clients: AwsClients,
+  registry: TaskRegistry,
+  logger: Logger,
+): PeriodicBookkeeper {
+  if (!config.beat || !config.scheduler) return new PeriodicBookkeeper({ logger });
+  return new PeriodicBookkeeper({ beat: async () => periodicBeat(config, { clients, registry }), logger });
+}
+
+export function createWorkerRuntime(wiring: Wiring & { logger?: Logger } = {}): WorkerRuntime {
+  const config = wiring.config ?? getConfig();
+  const clients = wiring.clients ?? getAwsClients();
+  const logger = wiring.logger ?? createLogger({ component: 'worker' });
+  return new WorkerRuntime({
+    periodic: createBookkeeper(config, clients, wiring.registry ?? defaultRegistry, logger),
+    config,
+    registry: wiring.registry ?? defaultRegistry,
+    store: createResultStore({ config, clients }),
+    sqs: clients.sqs,
+    producer: createProducer({ config, clients, ...(wiring.registry ? { registry: wiring.registry } : {}) }),
+    ...(config.rateLimitTable
+      ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }
+      : {}),
+    logger,
+  });
+}
