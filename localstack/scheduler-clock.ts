@@ -6,13 +6,8 @@ import {
   ListSchedulesCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
-import {
-  nextRunAfter,
-  parseScheduleExpression,
-  type ScheduleExpression,
-  type ScheduleTiming,
-} from '../shared/beat/expression-times.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
+import { type ClockSchedule, nextDue, readSchedule } from './scheduler-clock-timing.ts';
 import type { ClockFire, SchedulerClockOptions, SchedulerClockStats } from './scheduler-clock-types.ts';
 import {
   DEFAULT_RETRY,
@@ -20,18 +15,13 @@ import {
   executionId,
   type Run,
   ScheduleDelivery,
-  sqsArnParts,
 } from './scheduler-delivery.ts';
 
-interface Watched {
+interface Watched extends ClockSchedule {
   key: string;
   name: string;
   group: string;
   modifiedAt: number;
-  detail: GetScheduleCommandOutput;
-  timing: ScheduleTiming;
-  parsed?: ScheduleExpression;
-  problem?: string;
   /** Runs due before this were never the clock's to fire: before it started, or before this definition. */
   notBefore: number;
   next?: number;
@@ -228,28 +218,13 @@ export class SchedulerClock {
     }
     const modifiedAt = (detail.LastModificationDate ?? detail.CreationDate ?? new Date()).getTime();
     const w: Watched = {
+      ...readSchedule(detail, modifiedAt),
       key,
       name: detail.Name as string,
       group: detail.GroupName as string,
       modifiedAt: summary.LastModificationDate?.getTime() ?? modifiedAt,
-      detail,
-      timing: {
-        expression: detail.ScheduleExpression ?? '',
-        timezone: detail.ScheduleExpressionTimezone,
-        startDate: detail.StartDate,
-        endDate: detail.EndDate,
-        createdAt: detail.CreationDate ?? new Date(modifiedAt),
-      },
       notBefore: Math.max(this.#startedAt, modifiedAt),
     };
-    try {
-      w.parsed = parseScheduleExpression(w.timing.expression);
-      if (!sqsArnParts(detail.Target?.Arn ?? '')) {
-        w.problem = `its target ${detail.Target?.Arn} is not an SQS queue; the local clock delivers only to SQS`;
-      }
-    } catch (error) {
-      w.problem = (error as Error).message;
-    }
     if (w.problem) {
       this.#log.error('schedule cannot run locally', {
         schedule: w.name,
@@ -269,11 +244,9 @@ export class SchedulerClock {
   /** The next run to fire: after the last one fired, and not before the clock or this definition. */
   #plan(w: Watched): void {
     w.next = undefined;
-    // moto drops State on an UpdateSchedule that leaves it out; AWS's default then is ENABLED.
-    if (w.problem || !w.parsed || w.detail.State === 'DISABLED') return;
     const after = Math.max(w.notBefore - 1, this.#lastFired.get(w.key) ?? Number.NEGATIVE_INFINITY);
     try {
-      w.next = nextRunAfter(w.timing, after, w.parsed);
+      w.next = nextDue(w, after);
     } catch (error) {
       // An unknown time zone surfaces here, from Intl.
       w.problem = (error as Error).message;

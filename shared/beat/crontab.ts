@@ -18,6 +18,8 @@
  * allowed (Celery allows them around plain numbers).
  */
 
+import { CelerityError } from '../errors.ts';
+
 export type CrontabField = 'minute' | 'hour' | 'dayOfWeek' | 'dayOfMonth' | 'monthOfYear';
 
 interface FieldSpec {
@@ -59,7 +61,7 @@ export interface CrontabSets {
 }
 
 /** A crontab field that Celery would not accept (or would misread); `message` says why. */
-export class CrontabSyntaxError extends Error {
+export class CrontabSyntaxError extends CelerityError {
   readonly field: CrontabField;
   constructor(field: CrontabField, message: string) {
     super(message);

@@ -22,3 +22,20 @@ export class PeriodicTaskConflict extends CelerityError {
     this.name = 'PeriodicTaskConflict';
   }
 }
+
+/**
+ * A `cron()`, `rate()` or `at()` expression EventBridge Scheduler would refuse (or one that cannot
+ * be counted from, such as a `rate()` with neither a StartDate nor a creation time). `field` names
+ * the cron field at fault (`minutes`, `day-of-week`, ...) when there is one.
+ */
+export class ScheduleExpressionError extends CelerityError {
+  readonly expression: string;
+  readonly field: string | undefined;
+
+  constructor(expression: string, message: string, field?: string) {
+    super(field ? `${expression}: ${field}: ${message}` : `${expression}: ${message}`);
+    this.name = 'ScheduleExpressionError';
+    this.expression = expression;
+    this.field = field;
+  }
+}

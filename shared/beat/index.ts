@@ -1,33 +1,27 @@
 export type { CrontabField, CrontabSets, CrontabSpec } from './crontab.ts';
 export { CRONTAB_FIELDS, CrontabSyntaxError, parseCrontab, parseCrontabField } from './crontab.ts';
 export { DEFAULT_PERIODIC_TASKS, defaultPeriodicTasks } from './defaults.ts';
-export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
-export type { EventBridgeCron } from './eventbridge-cron.ts';
-export { compressField, MAX_EXPRESSION_LENGTH, parseEventBridgeCron } from './eventbridge-cron.ts';
-export type { DayGuard } from './guard.ts';
-export { guardAllows } from './guard.ts';
-export type { Expansion, RatePlan } from './interval.ts';
-export { expansionOffsets, intervalSeconds, MAX_DELAY_SECONDS, ratePlan } from './interval.ts';
 export type {
   ClockedSchedule,
   CrontabSchedule,
   IntervalSchedule,
-  ParseOptions,
   Period,
   PeriodicTask,
   PeriodicTaskInput,
   ScheduleKind,
   SolarEvent,
   SolarSchedule,
-} from './model.ts';
-export {
-  PERIODS,
-  parsePeriodicTask,
-  periodicTaskSchema,
-  SCHEDULE_KINDS,
-  SOLAR_EVENTS,
-  scheduleKind,
-} from './model.ts';
+} from './definition.ts';
+export { PERIODS, periodicTaskSchema, SCHEDULE_KINDS, SOLAR_EVENTS, scheduleKind } from './definition.ts';
+export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
+export type { ScheduleExpression, ScheduleTiming } from './expression/index.ts';
+export { nextRunAfter, runsAfter, ScheduleExpressionError } from './expression/index.ts';
+export type { DayGuard } from './guard.ts';
+export { guardAllows } from './guard.ts';
+export type { Expansion, RatePlan } from './interval.ts';
+export { expansionOffsets, intervalSeconds, MAX_DELAY_SECONDS, ratePlan } from './interval.ts';
+export type { ParseOptions } from './model.ts';
+export { parsePeriodicTask } from './model.ts';
 export { SCHEDULE_NAME_MAX, SCHEDULE_NAME_PATTERN, scheduleName } from './naming.ts';
 export type { NextFireOptions } from './next-fire.ts';
 export { nextFireTimes } from './next-fire.ts';

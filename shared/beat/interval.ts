@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import type { IntervalSchedule, Period } from './model.ts';
+import type { IntervalSchedule, Period } from './definition.ts';
 
 /** SQS's longest per-message delay: the furthest an expansion may place a message after its trigger. */
 export const MAX_DELAY_SECONDS = 900;

@@ -1,7 +1,7 @@
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { type BeatEnvelopeField, beatEnvelopeFieldSchema } from '../envelope/beat-field.ts';
 import { ValidationError } from '../errors.ts';
-import type { PeriodicTask } from './model.ts';
+import type { PeriodicTask } from './definition.ts';
 import { scheduleName } from './naming.ts';
 import type { SchedulePlan } from './translate.ts';
 

@@ -1,5 +1,5 @@
 import { Body, Observer, SearchAltitude, SearchHourAngle, SearchRiseSet } from 'astronomy-engine';
-import type { SolarEvent, SolarSchedule } from './model.ts';
+import type { SolarEvent, SolarSchedule } from './definition.ts';
 
 /** How far ahead to look for an event before calling a schedule impossible (polar day or night). */
 export const SOLAR_SEARCH_DAYS = 366;

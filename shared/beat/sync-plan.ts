@@ -1,5 +1,5 @@
 import type { GetScheduleOutput } from '@aws-sdk/client-scheduler';
-import type { PeriodicTask } from './model.ts';
+import type { PeriodicTask } from './definition.ts';
 import { scheduleName } from './naming.ts';
 import { type ScheduleRequest, type ScheduleTarget, scheduleRequest } from './schedule-input.ts';
 import { translate } from './translate.ts';

@@ -2,7 +2,7 @@ import type { CelerityConfig } from '../config/config.ts';
 import { ValidationError } from '../errors.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { routeTask } from '../task/routing.ts';
-import type { PeriodicTask } from './model.ts';
+import type { PeriodicTask } from './definition.ts';
 import type { ScheduleTarget } from './schedule-input.ts';
 
 /** Where periodic schedules go and deliver, from the configuration a function is given. */

@@ -1,10 +1,10 @@
 import { ValidationError } from '../errors.ts';
 import { atExpression } from '../time/at.ts';
 import { type CrontabSets, isFull, parseCrontab } from './crontab.ts';
-import { compressField, MAX_EXPRESSION_LENGTH } from './eventbridge-cron.ts';
+import { type CrontabSchedule, type PeriodicTask, type ScheduleKind, scheduleKind } from './definition.ts';
+import { compressField, MAX_EXPRESSION_LENGTH } from './expression/cron-text.ts';
 import type { DayGuard } from './guard.ts';
 import { type Expansion, ratePlan } from './interval.ts';
-import { type CrontabSchedule, type PeriodicTask, type ScheduleKind, scheduleKind } from './model.ts';
 import { nextSolarEvent, SOLAR_SEARCH_DAYS } from './solar.ts';
 
 /**

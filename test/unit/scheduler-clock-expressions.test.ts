@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCronExpression } from '../../shared/beat/cron-dialect.ts';
-import { nextRunAfter, runsAfter, type ScheduleTiming } from '../../shared/beat/expression-times.ts';
+import { ScheduleExpressionError } from '../../shared/beat/errors.ts';
+import {
+  nextRunAfter,
+  parseCronExpression,
+  runsAfter,
+  type ScheduleTiming,
+} from '../../shared/beat/expression/index.ts';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString().replace('.000Z', 'Z'));
@@ -80,8 +85,21 @@ describe('cron() in the EventBridge dialect', () => {
       'cron(0 0 * * ?)',
       'cron(0 0 ? * 8 *)',
     ]) {
-      expect(() => parseCronExpression(bad), bad).toThrow(RangeError);
+      expect(() => parseCronExpression(bad), bad).toThrow(ScheduleExpressionError);
     }
+  });
+
+  // Where the two readers this engine replaced disagreed: the translator's reader shared one name
+  // table across fields and allowed / anywhere. AWS's reference gives JAN-DEC to month, SUN-SAT to
+  // day of week, and no / in day of week.
+  it('reads names only in their own field and refuses / in day of week, as AWS documents', () => {
+    expect(() => parseCronExpression('cron(0 0 1 MON ? *)')).toThrow(/month: "MON" is not in 1-12/);
+    expect(() => parseCronExpression('cron(0 0 ? JAN JAN *)')).toThrow(/day-of-week: "JAN" is not in 1-7/);
+    expect(() => parseCronExpression('cron(0 0 ? * 2-6/2 *)')).toThrow(/day-of-week: \/ is not allowed/);
+    expect(parseCronExpression('cron(0 0 ? jan sun *)')).toMatchObject({
+      months: new Set([1]),
+      dayOfWeek: { kind: 'days', days: new Set([1]) },
+    });
   });
 });
 
@@ -146,10 +164,10 @@ describe('rate()', () => {
 
   it('refuses zero and unknown units', () => {
     expect(() => nextRunAfter({ expression: 'rate(0 minutes)', createdAt: new Date() }, 0)).toThrow(
-      RangeError,
+      ScheduleExpressionError,
     );
     expect(() => nextRunAfter({ expression: 'rate(5 seconds)', createdAt: new Date() }, 0)).toThrow(
-      RangeError,
+      ScheduleExpressionError,
     );
   });
 });
@@ -180,7 +198,7 @@ describe('at()', () => {
     };
     expect(runs(timing, '2026-01-01T00:00:00Z', 1)).toEqual(['2026-07-01T09:00:30Z']);
     expect(runs(timing, '2026-07-01T09:00:30Z', 1)).toEqual([]);
-    expect(() => nextRunAfter({ expression: 'at(2026-02-30T00:00:00)' }, 0)).toThrow(RangeError);
+    expect(() => nextRunAfter({ expression: 'at(2026-02-30T00:00:00)' }, 0)).toThrow(ScheduleExpressionError);
   });
 });
 
