@@ -101,7 +101,7 @@ describe('functions/worker.ts and its middlewares', () => {
       record('mw-later', 'tests.mw.fast'),
     ];
     lines.length = 0;
-    const { response, emf } = await invoke(batch, context('mw-req-1', 4_000));
+    const { response, emf } = await invoke(batch, context('mw-req-1', 6_000));
 
     // The run that finished is recorded; the one still going and the one not started come back.
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
@@ -130,7 +130,7 @@ describe('functions/worker.ts and its middlewares', () => {
     expect(lines).toContainEqual(expect.objectContaining({ message: 'task succeeded', taskId: 'mw-fast' }));
 
     // Delivered again once the cut-short invocation's lease has ended, both run.
-    await sleep(Math.max(0, started + 4_000 + 100 - Date.now()));
+    await sleep(Math.max(0, started + 6_000 + 100 - Date.now()));
     lines.length = 0;
     const again = await invoke(
       [record('mw-stuck', 'tests.mw.stuck', 2), record('mw-later', 'tests.mw.fast', 2)],
@@ -145,7 +145,7 @@ describe('functions/worker.ts and its middlewares', () => {
 
   it('tells a running body on ctx.signal that the invocation is ending, beside its soft limit', async () => {
     const cooperative = record('mw-coop', 'tests.mw.cooperative');
-    const { response } = await invoke([cooperative], context('mw-req-3', 3_000));
+    const { response } = await invoke([cooperative], context('mw-req-3', 4_000));
     expect(reasons.get('mw-coop')).toBe('InvocationDeadlineError');
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: cooperative.messageId }]);
     expect((await store.get('mw-coop'))?.status).toBe('PENDING');
