@@ -9,6 +9,8 @@
  *   producer  shared/producer/     beat  shared/beat/ (beside producer and results)
  *   results   shared/results/
  *   worker    shared/worker/
+ *   middleware shared/middleware/ (the entries' middy middlewares: log context, metrics flush,
+ *             invocation deadline; they read the worker's metrics, and nothing below uses them)
  *   app       shared/app.ts (with app-producer.ts, app-worker.ts, app-beat.ts: the wiring, split
  *             by who needs it), shared/index.ts, and the Celery-facing task
  *             API shared/task/define.ts + shared/task/index.ts (Celery's `app.task`: a task that
@@ -27,6 +29,7 @@ const PRODUCER = '^shared/producer/';
 const BEAT = '^shared/beat/';
 const RESULTS = '^shared/results/';
 const WORKER = '^shared/worker/';
+const MIDDLEWARE = '^shared/middleware/';
 const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}`;
 const OPS = '^shared/ops/';
 
@@ -61,7 +64,7 @@ module.exports = {
     layer(
       'envelope',
       ENVELOPE,
-      `^shared/(task|producer|beat|results|worker|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(task|producer|beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
       'The envelope is the wire format: it knows no task, producer or worker.',
     ),
     {
@@ -69,31 +72,37 @@ module.exports = {
       comment: 'Task definitions (registry, options, states) sit below whatever sends, stores or runs them.',
       severity: 'error',
       from: { path: '^shared/task/', pathNot: TASK_API },
-      to: { path: `^shared/(producer|beat|results|worker|ops)/|${APP}|${ABOVE_SHARED}` },
+      to: { path: `^shared/(producer|beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}` },
     },
     layer(
       'producer',
       PRODUCER,
-      `^shared/(beat|results|worker|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
       'The producer sends; it never reaches the result store, Beat or the worker.',
     ),
     layer(
       'beat',
       BEAT,
-      `^shared/(producer|results|worker|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(producer|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
       'Beat stands beside the producer and the results: it uses neither, and nothing runs it but the worker and the app.',
     ),
     layer(
       'results',
       RESULTS,
-      `^shared/(beat|worker|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
       'The result store knows task states, not the worker that settles them.',
     ),
     layer(
       'worker',
       WORKER,
-      `^shared/ops/|${APP}|${ABOVE_SHARED}`,
-      'The worker runtime is wired by the app, not the other way.',
+      `^shared/(middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      'The worker runtime is wired by the app, not the other way; it takes a signal, not a middleware.',
+    ),
+    layer(
+      'middleware',
+      MIDDLEWARE,
+      `${OPS}|${APP}|${ABOVE_SHARED}`,
+      'The middlewares wrap what the entries call; they stand on the worker and never on the app.',
     ),
     layer(
       'app',

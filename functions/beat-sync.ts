@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createBeatSync } from '../shared/app.ts';
 import type { ReconcileReport } from '../shared/beat/sync.ts';
+import { injectLambdaContext } from '../shared/middleware/log-context.ts';
 import './tasks/index.ts';
 
 // Built once per container, after the tasks above have registered themselves.
@@ -15,10 +16,13 @@ export interface ReconcileRequest {
 /**
  * The periodic-tasks table's stream in, the records that must come back out; or a reconcile
  * request, which compares the whole table with the schedule group and repairs the difference.
+ * Every log line names its invocation.
  */
 export const handler = middy<
   DynamoDBStreamEvent | ReconcileRequest,
   DynamoDBBatchResponse | ReconcileReport,
   Error,
   Context
->().handler((event) => ('Records' in event ? sync.handleStream(event.Records) : sync.reconcile()));
+>()
+  .use(injectLambdaContext())
+  .handler((event) => ('Records' in event ? sync.handleStream(event.Records) : sync.reconcile()));

@@ -4,6 +4,7 @@ import { type AwsClients, getAwsClients } from './aws/clients.ts';
 import { type CelerityConfig, getConfig } from './config/config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
+import type { MetricsSink } from './worker/metrics.ts';
 import { PeriodicBookkeeper } from './worker/periodic.ts';
 import { RateLimiter } from './worker/rate-limit.ts';
 import { WorkerRuntime } from './worker/runtime.ts';
@@ -24,7 +25,9 @@ function createBookkeeper(
   return new PeriodicBookkeeper({ beat: async () => periodicBeat(config, { clients, registry }), logger });
 }
 
-export function createWorkerRuntime(wiring: Wiring & { logger?: Logger } = {}): WorkerRuntime {
+export function createWorkerRuntime(
+  wiring: Wiring & { logger?: Logger; metrics?: MetricsSink } = {},
+): WorkerRuntime {
   const config = wiring.config ?? getConfig();
   const clients = wiring.clients ?? getAwsClients();
   const logger = wiring.logger ?? createLogger({ component: 'worker' });
@@ -39,5 +42,6 @@ export function createWorkerRuntime(wiring: Wiring & { logger?: Logger } = {}): 
       ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }
       : {}),
     logger,
+    ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
   });
 }

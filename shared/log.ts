@@ -18,6 +18,7 @@ const stdout = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
 let processWriter: ((line: string) => void) | undefined;
+let contextFields: () => Record<string, unknown> | undefined = () => undefined;
 
 /**
  * Where loggers made without their own `write` send their lines, for the whole process (read at
@@ -26,6 +27,15 @@ let processWriter: ((line: string) => void) | undefined;
  */
 export function setLogWriter(writer: ((line: string) => void) | undefined): void {
   processWriter = writer;
+}
+
+/**
+ * Where every logger finds the fields of the invocation it writes in (request id, function, cold
+ * start), read at each write: `shared/middleware/log-context.ts` sets it, so lines written by code
+ * that knows nothing of Lambda (the worker runtime, the result store) still name their invocation.
+ */
+export function setLogContext(source: () => Record<string, unknown> | undefined): void {
+  contextFields = source;
 }
 
 /**
@@ -40,7 +50,16 @@ export function createLogger(
   const write = options.write ?? ((line: string) => (processWriter ?? stdout)(line));
   const emit = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...base, ...fields }));
+    write(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level,
+        message,
+        ...base,
+        ...contextFields(),
+        ...fields,
+      }),
+    );
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -32,7 +32,10 @@ export interface RetryOptions {
 export interface TaskContext<K extends Record<string, unknown> = Record<string, unknown>> {
   readonly request: TaskRequest;
   readonly kwargs: K;
-  /** Aborts when the soft time limit passes; its reason is a `SoftTimeLimitExceeded`. */
+  /**
+   * Aborts when the soft time limit passes (its reason a `SoftTimeLimitExceeded`), or when the
+   * invocation running the task is about to end (an `InvocationDeadlineError`: the run comes back).
+   */
   readonly signal: AbortSignal;
   /** Ends this run and schedules the next attempt (Celery's `self.retry`). Always throws. */
   retry(options?: RetryOptions): never;

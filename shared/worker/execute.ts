@@ -25,6 +25,11 @@ export interface ExecuteOptions {
    * the time needed to record the outcome.
    */
   deadline?: number;
+  /**
+   * Aborted when the invocation nears its end: the body sees it on `ctx.signal` beside the soft
+   * limit (its reason tells which), so a cooperative body stops before it is abandoned.
+   */
+  signal?: AbortSignal;
   random?: () => number;
 }
 
@@ -75,7 +80,8 @@ export async function executeTask(task: RegisteredTask, options: ExecuteOptions)
       Math.max(0, hardAt - startedAt),
     );
   });
-  const ctx = createTaskContext(options.request, options.kwargs, controller.signal);
+  const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
+  const ctx = createTaskContext(options.request, options.kwargs, signal);
   try {
     const result = await Promise.race([
       Promise.resolve().then(() => task.handler(ctx, ...options.args)),

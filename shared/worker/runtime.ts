@@ -10,13 +10,14 @@ import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { admitRecord } from './admit.ts';
 import { claimBatch } from './claim.ts';
-import { describeError, executeTask, type RunOutcome, safeText, taskRequest } from './execute.ts';
+import { describeError, safeText } from './execute.ts';
 import { BatchLedger } from './ledger.ts';
 import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
 import type { PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
 import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
 import { completeAll, resendAll } from './record-outcomes.ts';
+import { ENDING, type Ending, invocationEnding, type Ran, runWork } from './run.ts';
 import { deferral, settle } from './settle.ts';
 import { claimRow, outcomeRow, type Work } from './work.ts';
 
@@ -25,6 +26,11 @@ export interface Invocation {
   requestId: string;
   /** Milliseconds before the invocation is stopped (Lambda's `getRemainingTimeInMillis`). */
   remainingTimeMs(): number;
+  /**
+   * Aborted as the invocation nears its end (shared/middleware's `invocationDeadline`): the runs
+   * not finished by then are given back, nothing written for them. Without it, runs go on to their limits.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WorkerRuntimeOptions {
@@ -50,9 +56,6 @@ interface Admitted {
   seen: Set<string>;
   work: Work[];
 }
-
-/** A run's outcome and when its body started (for the queue-wait metric). */
-type Ran = { outcome: RunOutcome; startedAt: number } | 'deferred';
 
 /**
  * Runs a batch of task messages the way Lambda delivers them: every record admitted (decoded,
@@ -89,8 +92,9 @@ export class WorkerRuntime {
 
   async processBatch(records: readonly SQSRecord[], invocation: Invocation): Promise<SQSBatchResponse> {
     const ledger = new BatchLedger();
+    const ending = invocationEnding(invocation.signal);
     try {
-      await this.#process(records, invocation, ledger);
+      await this.#process(records, invocation, ledger, ending);
     } catch (error) {
       // Every step guards its records; reaching here is a bug. The records not yet accounted for come back.
       this.#log.error('worker batch failed unexpectedly; its unsettled records will be delivered again', {
@@ -100,7 +104,11 @@ export class WorkerRuntime {
       for (const record of records)
         if (!settled.has(record.messageId))
           ledger.giveBack(record.messageId, 'the batch failed unexpectedly');
+    } finally {
+      ending.release();
     }
+    // After a failure too: what was counted before it is not lost with it.
+    this.#emitMetrics(ledger);
     if (ledger.returned.size > 0) {
       this.#log.warn('batch returns records to their queue', {
         count: ledger.returned.size,
@@ -111,10 +119,14 @@ export class WorkerRuntime {
     return { batchItemFailures: [...ledger.returned.keys()].map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
-  async #process(records: readonly SQSRecord[], invocation: Invocation, ledger: BatchLedger): Promise<void> {
+  async #process(
+    records: readonly SQSRecord[],
+    invocation: Invocation,
+    ledger: BatchLedger,
+    ending: Ending,
+  ): Promise<void> {
     const now = Date.now();
     const remaining = invocation.remainingTimeMs();
-    const deadline = now + remaining - Math.min(10_000, remaining * 0.1);
     const admitAt = { now, remaining, requestId: invocation.requestId };
 
     const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [] };
@@ -133,6 +145,11 @@ export class WorkerRuntime {
       ?.afterDelivery(periodicDeliveries.map((d) => d.envelope))
       .catch(() => new Set(periodicDeliveries.map((d) => d.envelope)));
     work = await this.#withoutWithdrawn(work);
+    if (ending.signal?.aborted) {
+      // Too late to start anything: no claim is written, the work comes back as it came.
+      for (const w of work) ledger.giveBack(w.record.messageId, ENDING);
+      work = [];
+    }
     const claimed = await claimBatch(this.#store, work, now, ledger, this.#log);
     for (const w of claimed.expired) {
       ledger.record(
@@ -152,12 +169,12 @@ export class WorkerRuntime {
     }
     const runnable = await this.#applyRateLimits(claimed.runnable, now, ledger);
     const outcomes = await mapLimit(runnable, this.#config.workerConcurrency ?? runnable.length, (w) =>
-      this.#run(w, deadline),
+      runWork(w, ending),
     );
     const started: Envelope[] = [];
     runnable.forEach((w, index) => {
       const ran = outcomes[index] as Ran;
-      if (ran !== 'deferred') started.push(w.envelope);
+      if (typeof ran !== 'string') started.push(w.envelope);
       this.#settle(w, ran, ledger);
     });
 
@@ -172,7 +189,6 @@ export class WorkerRuntime {
     }
     if (ledger.poison.length > 0 && this.#sqs)
       await hastenPoison(this.#sqs, this.#config, ledger.poison, this.#log).catch(() => undefined);
-    this.#emitMetrics(ledger);
   }
 
   /** One record's admission: rejected (poison), skipped, sent again for its eta, or work to claim. */
@@ -292,34 +308,15 @@ export class WorkerRuntime {
     return runnable;
   }
 
-  async #run(w: Work, deadline: number): Promise<Ran> {
-    // A token is good only for its window, and a body that would start with no time left waits too.
-    const startedAt = Date.now();
-    if ((w.windowEnd !== undefined && startedAt >= w.windowEnd) || startedAt >= deadline) return 'deferred';
-    const { envelope } = w;
-    try {
-      const outcome = await executeTask(w.task, {
-        request: taskRequest(envelope, {
-          retries: envelope.retries,
-          deliveryCount: Number(w.record.attributes?.ApproximateReceiveCount ?? 1),
-          isEager: false,
-        }),
-        args: envelope.args,
-        kwargs: envelope.kwargs,
-        deadline,
-      });
-      return { outcome, startedAt };
-    } catch (error) {
-      // What a body threw confused the executor itself (a proxy, a getter that throws): still a failure of this run.
-      return { outcome: { kind: 'failure', error, runtimeMs: Date.now() - startedAt }, startedAt };
-    }
-  }
-
   #settle(w: Work, ran: Ran, ledger: BatchLedger): void {
     const messageId = w.record.messageId;
     try {
       if (ran === 'deferred') {
         ledger.resends.push(deferral(w, 1));
+        return;
+      }
+      if (ran === 'interrupted') {
+        ledger.giveBack(messageId, ENDING);
         return;
       }
       const settled = settle(w, ran.outcome, this.#expiresFor(w.task), this.#log);

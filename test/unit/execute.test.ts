@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { InvocationDeadlineError } from '../../shared/middleware/errors.ts';
 import type { TaskContext, TaskRequest } from '../../shared/task/context.ts';
 import {
   MaxRetriesExceeded,
@@ -120,6 +121,27 @@ describe('executeTask', () => {
       { softTimeLimit: 0.1, timeLimit: 3 },
     );
     expect(await run(t)).toMatchObject({ kind: 'success', result: 'cleaned up' });
+  });
+
+  it('puts the invocation’s end on ctx.signal beside the soft limit: whichever comes first is its reason', async () => {
+    const seen = (signal: AbortSignal, softTimeLimit?: number) =>
+      executeTask(
+        task(
+          (ctx) =>
+            new Promise((resolve) => {
+              const name = () => resolve((ctx.signal.reason as Error).name);
+              if (ctx.signal.aborted) name();
+              else ctx.signal.addEventListener('abort', name);
+            }),
+          { timeLimit: 3, ...(softTimeLimit ? { softTimeLimit } : {}) },
+        ),
+        { request: request(), args: [], kwargs: {}, signal },
+      );
+    const ending = new AbortController();
+    const first = seen(ending.signal, 2);
+    ending.abort(new InvocationDeadlineError(100));
+    expect(await first).toMatchObject({ kind: 'success', result: 'InvocationDeadlineError' });
+    expect(await seen(new AbortController().signal, 0.05)).toMatchObject({ result: 'SoftTimeLimitExceeded' });
   });
 
   it('gives up at the hard limit with TimeLimitExceeded, not retried even when listed', async () => {

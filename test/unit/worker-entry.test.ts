@@ -2,11 +2,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../shared/config/index.ts';
 import { setLogWriter } from '../../shared/log.ts';
+import { type EmfDocument, type MetricsSink, metricDocuments } from '../../shared/worker/index.ts';
 
-// The entry point with a runtime that fails in a way nothing foresaw: no AWS involved.
+// The entry point with a runtime that counts a run, then fails in a way nothing foresaw: no AWS involved.
 vi.mock('../../shared/app-worker.ts', () => ({
-  createWorkerRuntime: () => ({
+  createWorkerRuntime: (wiring: { metrics: MetricsSink }) => ({
     processBatch: async () => {
+      const [counted] = metricDocuments([{ queue: 'default', task: 'a.counted', state: 'SUCCESS' }], 0);
+      wiring.metrics(counted as EmfDocument);
       throw new TypeError('something nobody foresaw');
     },
   }),
@@ -31,6 +34,26 @@ describe('the worker entry point (findings 12/13)', () => {
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.level === 'error');
     expect(logged).toMatchObject({ requestId: 'req-1', records: ['m-1', 'm-2'] });
     expect(logged.cause).toContain('TypeError: something nobody foresaw');
+  });
+
+  it('writes what the batch counted before it failed, once (logMetrics on error)', async () => {
+    vi.resetModules();
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'celerity-worker-default');
+    const emf: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      if (String(chunk).includes('"_aws"')) emf.push(String(chunk));
+      return true;
+    });
+    setLogWriter(() => {});
+    try {
+      const { handler } = (await import('../../functions/worker.ts')) as unknown as { handler: Handler };
+      const context = { awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+      await handler({ Records: [{ messageId: 'm-1', body: '{}' } as SQSRecord] }, context);
+      expect(emf.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({ Task: 'a.counted' })]);
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
   });
 });
 
