@@ -11,6 +11,7 @@ import { callToEnvelope } from '../shared/producer/call.ts';
 import { measureBeat } from './beat.ts';
 import { measureWorkerBundle } from './bundle.ts';
 import { measureChaos } from './chaos.ts';
+import { measureDeepQueue } from './deep.ts';
 import { measureScheduleDelay } from './schedule-delay.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -118,44 +119,73 @@ function measureMessageBuilding(count = 20_000): number {
   return (cpuMicros() - cpu0) / count;
 }
 
-const bundle = await measureWorkerBundle();
-const building = measureMessageBuilding();
-const enqueue = await measureEnqueue();
-const drain = await measureDrain();
-const beat = await measureBeat(BEAT_DEFINITIONS);
-const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
-const chaos = await measureChaos(Number(process.env.BENCH_CHAOS_TASKS ?? 10_000));
-const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
-const perTask = drain.requestsTotal / drain.tasks;
-const split = Object.entries(drain.requests)
-  .map(([op, n]) => `${op} ${fmt(n / drain.tasks, 3)}`)
-  .join(', ');
+/**
+ * `BENCH_ONLY=deep` (or `drain,cost`, ...) runs those sections alone; without it, all of them.
+ * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep.
+ */
+const only = new Set(
+  (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const wanted = (section: string) => only.size === 0 || only.has(section);
 
-console.log(
-  `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
-);
-console.log(
-  `local cloud end to end (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
-);
-console.log(
-  `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
-);
-console.log(
-  `producer CPU per task (excluding waits): ${fmt(enqueue.cpuPerTask)} us (target near 100 us), of which ${fmt(building)} us validating and building the message and the rest the AWS SDK and HTTP`,
-);
-console.log(`worker CPU per task (poller + handler, excluding waits): ${fmt(workerCpu)} us`);
-console.log(
-  `worker bundle: ${fmt(bundle.bytes / 1024)} KiB (${fmt(bundle.gzipBytes / 1024)} KiB gzip); cold module init ${fmt(bundle.coldInitMs)} ms (median of ${bundle.samples.length}; target well under 100 ms)`,
-);
-console.log(
-  `beat sync of ${fmt(beat.definitions)} new periodic tasks (written 16 at a time, stream -> filter -> beat-sync handler -> Scheduler): ${fmt(beat.syncSeconds, 1)} s from first write to last schedule (${fmt(beat.definitions / beat.syncSeconds)} definitions/s; writing alone ${fmt(beat.writeSeconds, 1)} s), ${fmt(beat.schedulerCalls)} Scheduler calls (${fmt(beat.schedulerCalls / beat.definitions, 2)} per definition) in ${fmt(beat.syncInvocations)} invocations`,
-);
-console.log(
-  `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
-);
-console.log(
-  `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
-);
-console.log(
-  `chaos through the local cloud (5 % of runs crash their invocation mid-task, 5 % of messages delivered twice): ${describeChaos(chaos)}`,
-);
+if (wanted('bundle')) {
+  const bundle = await measureWorkerBundle();
+  console.log(
+    `worker bundle: ${fmt(bundle.bytes / 1024)} KiB (${fmt(bundle.gzipBytes / 1024)} KiB gzip); cold module init ${fmt(bundle.coldInitMs)} ms (median of ${bundle.samples.length}; target well under 100 ms)`,
+  );
+}
+if (wanted('enqueue') || wanted('drain') || wanted('cost')) {
+  const building = measureMessageBuilding();
+  const enqueue = await measureEnqueue();
+  console.log(
+    `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
+  );
+  console.log(
+    `producer CPU per task (excluding waits): ${fmt(enqueue.cpuPerTask)} us (target near 100 us), of which ${fmt(building)} us validating and building the message and the rest the AWS SDK and HTTP`,
+  );
+  if (wanted('drain') || wanted('cost')) {
+    const drain = await measureDrain();
+    const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
+    const perTask = drain.requestsTotal / drain.tasks;
+    const split = Object.entries(drain.requests)
+      .map(([op, n]) => `${op} ${fmt(n / drain.tasks, 3)}`)
+      .join(', ');
+    console.log(
+      `local cloud end to end (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
+    );
+    console.log(
+      `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
+    );
+    console.log(`worker CPU per task (excluding waits): ${fmt(workerCpu)} us`);
+  }
+}
+if (wanted('beat')) {
+  const beat = await measureBeat(BEAT_DEFINITIONS);
+  console.log(
+    `beat sync of ${fmt(beat.definitions)} new periodic tasks (written 16 at a time, stream -> filter -> beat-sync handler -> Scheduler): ${fmt(beat.syncSeconds, 1)} s from first write to last schedule (${fmt(beat.definitions / beat.syncSeconds)} definitions/s; writing alone ${fmt(beat.writeSeconds, 1)} s), ${fmt(beat.schedulerCalls)} Scheduler calls (${fmt(beat.schedulerCalls / beat.definitions, 2)} per definition) in ${fmt(beat.syncInvocations)} invocations`,
+  );
+  console.log(
+    `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
+  );
+}
+if (wanted('delay')) {
+  const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
+  console.log(
+    `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
+  );
+}
+if (wanted('chaos')) {
+  const chaos = await measureChaos(Number(process.env.BENCH_CHAOS_TASKS ?? 10_000));
+  console.log(
+    `chaos through the local cloud (5 % of runs crash their invocation mid-task, 5 % of messages delivered twice): ${describeChaos(chaos)}`,
+  );
+}
+if (wanted('deep')) {
+  const deep = await measureDeepQueue(Number(process.env.BENCH_DEEP_TASKS ?? 10_000));
+  console.log(
+    `local cloud at depth (${fmt(deep.tasks)} no-op tasks enqueued first at ${fmt(deep.enqueueRate)} tasks/s, then the workers started; drained to the last stored result): ${fmt(deep.drainRate)} tasks/s (target >= 150; up to ${deep.peakConcurrency} invocations at once); the emulator with ${fmt(deep.tasks)} queued: receive + delete of 10 ${fmt(deep.receiveDeleteMs, 1)} ms, batch send of 10 ${fmt(deep.sendBatchMs, 1)} ms (medians)`,
+  );
+}
