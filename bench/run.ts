@@ -8,9 +8,11 @@ import '../functions/tasks/index.ts';
 import { describeChaos } from '../localstack/chaos.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
+import { defineTask } from '../shared/task/define.ts';
 import { measureBeat } from './beat.ts';
 import { measureWorkerBundle } from './bundle.ts';
 import { measureChaos } from './chaos.ts';
+import { costPerMillion, meterClients, type PerTask, PRICE_SOURCES, PRICES } from './cost.ts';
 import { measureDeepQueue } from './deep.ts';
 import { measureScheduleDelay } from './schedule-delay.ts';
 
@@ -26,9 +28,13 @@ const cpuMicros = () => {
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function calls(count: number) {
-  return Array.from({ length: count }, (_, i) => ({ task: TASK, args: [], kwargs: { i } }));
+function calls(count: number, task = TASK) {
+  return Array.from({ length: count }, (_, i) => ({ task, args: [], kwargs: { i } }));
 }
+
+/** The no-op task again, with `ignoreResult`: the cost line's second figure. */
+const IGNORED = 'bench.noop.ignore_result';
+defineTask(IGNORED, () => null, { ignoreResult: true });
 
 /** Enqueue alone, no workers: the producer's rate and CPU. The queue is purged between rounds to stay shallow. */
 async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; requestsPerTask: number }> {
@@ -59,16 +65,23 @@ async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; req
 }
 
 /** Enqueue and drain through the worker handler fed by the poller, with the stack's mapping settings. */
-async function measureDrain(): Promise<{
+async function measureDrain(
+  task = TASK,
+  rounds = ROUNDS,
+): Promise<{
   rate: number;
   cpuPerTask: number;
   requests: Record<string, number>;
   requestsTotal: number;
   tasks: number;
   batches: number;
+  memoryMb: number;
+  /** Billable units per task, for the cost line. */
+  perTask: PerTask;
 }> {
   let done = 0;
   let batches = 0;
+  let billedMs = 0;
   let wake: (() => void) | undefined;
   const cloud: LocalCloud = await startLocalCloud({
     logLevel: 'silent',
@@ -80,24 +93,29 @@ async function measureDrain(): Promise<{
     overrides: { waitTimeSeconds: 5 },
     onBatch: (_worker, report) => {
       batches++;
+      // Lambda bills each invocation's duration rounded up to the millisecond.
+      billedMs += Math.max(1, Math.ceil(report.durationMs));
       done += report.messageIds.length - report.failed.length;
       wake?.();
     },
   });
   try {
-    const tasks = ROUNDS * PER_ROUND;
+    const meter = meterClients(cloud.clients);
+    const tasks = rounds * PER_ROUND;
     cloud.clients.requests.reset();
     const cpu0 = cpuMicros();
     let wallDrain = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= rounds; round++) {
       const r0 = performance.now();
-      await cloud.producer.sendMany(calls(PER_ROUND));
+      await cloud.producer.sendMany(calls(PER_ROUND, task));
       while (done < round * PER_ROUND) await new Promise<void>((resolve) => (wake = resolve));
       wallDrain += performance.now() - r0;
     }
     const cpu = cpuMicros() - cpu0;
     const requests = cloud.clients.requests.snapshot();
     const requestsTotal = cloud.clients.requests.total;
+    const memoryMb = cloud.workers[0]?.function.memoryMb ?? 128;
+    const memoryGb = memoryMb / 1024;
     return {
       rate: tasks / (wallDrain / 1000),
       cpuPerTask: cpu / tasks,
@@ -105,6 +123,14 @@ async function measureDrain(): Promise<{
       requestsTotal,
       tasks,
       batches,
+      memoryMb,
+      perTask: {
+        sqsChunks: meter.sqsChunks / tasks,
+        invocations: batches / tasks,
+        gbSeconds: ((billedMs / 1000) * memoryGb) / tasks,
+        writeUnits: meter.writeUnits / tasks,
+        readUnits: meter.readUnits / tasks,
+      },
     };
   } finally {
     await cloud.stop();
@@ -160,6 +186,16 @@ if (wanted('enqueue') || wanted('drain') || wanted('cost')) {
       `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
     );
     console.log(`worker CPU per task (excluding waits): ${fmt(workerCpu)} us`);
+    if (wanted('cost')) {
+      const ignored = await measureDrain(IGNORED, Math.min(ROUNDS, 3));
+      const describe = (t: PerTask) => {
+        const c = costPerMillion(t);
+        return `$${fmt(c.total, 2)} (SQS $${fmt(c.sqs, 2)} for ${fmt(t.sqsChunks, 3)} billed requests/task; Lambda $${fmt(c.lambda, 2)} for ${fmt(t.invocations, 3)} invocations and ${fmt(t.gbSeconds * 1000, 3)} GB-ms/task; DynamoDB $${fmt(c.dynamo, 2)} for ${fmt(t.writeUnits, 2)} WRU and ${fmt(t.readUnits, 2)} RRU/task)`;
+      };
+      console.log(
+        `cost per million no-op tasks at AWS list prices: with results ${describe(drain.perTask)}; with ignoreResult ${describe(ignored.perTask)}; prices used (us-east-1, on-demand, no free tier): SQS $${PRICES.sqsPerMillion}/M requests (64 KiB chunks), Lambda $${PRICES.lambdaPerMillion}/M invocations + $${PRICES.lambdaPerGbSecond}/GB-s (x86; the worker's ${drain.memoryMb} MB and its invocations' durations measured here), DynamoDB $${PRICES.dynamoPerMillionWrites}/M WRU, $${PRICES.dynamoPerMillionReads}/M RRU (${PRICE_SOURCES.join(', ')})`,
+      );
+    }
   }
 }
 if (wanted('beat')) {
