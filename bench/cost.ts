@@ -5,6 +5,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AwsClients } from '../shared/aws/index.ts';
+import { RESULT_INDEXES } from '../shared/results/indexes.ts';
 
 /** us-east-1 list prices, on-demand, without free tiers (as of 2026). */
 export const PRICES = {
@@ -60,9 +61,41 @@ function valueBytes(value: Av): number {
 const units = (bytes: number, unit: number) => Math.max(1, Math.ceil(bytes / unit));
 const KIB = 1024;
 
+/**
+ * The results table's indexes are written too, at one unit a KiB like any write (not two: an
+ * index is updated after the transaction, not within it). A put that adds a row to an index is
+ * one write; one that moves it to another key (a new `status`) is two, the old entry's delete
+ * and the new one's put; one that keeps its key rewrites it in place, one.
+ * The rows before each put are remembered here, by task id, to tell which.
+ */
+function indexUnits(item: Record<string, Av>, before: Record<string, Av> | undefined): number {
+  let writes = 0;
+  for (const { partitionKey, sortKey } of Object.values(RESULT_INDEXES)) {
+    const key = (row: Record<string, Av> | undefined) =>
+      row?.[partitionKey] && row[sortKey] ? JSON.stringify([row[partitionKey], row[sortKey]]) : undefined;
+    const [was, is] = [key(before), key(item)];
+    if (was && is) writes += was === is ? 1 : 2;
+    else if (was || is) writes += 1;
+  }
+  return writes;
+}
+
 /** Billable units of one DynamoDB call, from its request (and, for reads, its answer). */
-function dynamoUnits(operation: string, input: Av, output: Av): { writes: number; reads: number } {
+function dynamoUnits(
+  operation: string,
+  input: Av,
+  output: Av,
+  rows: Map<string, Record<string, Av>>,
+): { writes: number; reads: number } {
   const transactItems = (input.TransactItems as Av[] | undefined) ?? [];
+  // A results row (it has a task id) also writes the table's indexes.
+  const withIndexes = (item: Record<string, Av>) => {
+    const id = (item.taskId as Av | undefined)?.S as string | undefined;
+    if (id === undefined) return 0;
+    const writes = indexUnits(item, rows.get(id));
+    rows.set(id, item);
+    return writes;
+  };
   switch (operation) {
     case 'TransactWriteItems':
       // Two units per KiB of each item in a transaction.
@@ -70,12 +103,14 @@ function dynamoUnits(operation: string, input: Av, output: Av): { writes: number
         writes: transactItems.reduce((sum, entry) => {
           const action = Object.values(entry)[0] as Av;
           const item = (action.Item ?? action.Key) as Record<string, Av>;
-          return sum + 2 * units(itemBytes(item), KIB);
+          return sum + 2 * units(itemBytes(item), KIB) + (action.Item ? withIndexes(item) : 0);
         }, 0),
         reads: 0,
       };
-    case 'PutItem':
-      return { writes: units(itemBytes(input.Item as Record<string, Av>), KIB), reads: 0 };
+    case 'PutItem': {
+      const item = input.Item as Record<string, Av>;
+      return { writes: units(itemBytes(item), KIB) + withIndexes(item), reads: 0 };
+    }
     case 'UpdateItem':
     case 'DeleteItem':
       return {
@@ -171,6 +206,7 @@ export function meterClients(clients: AwsClients): Meter {
   watch(clients.sqs, (operation, input, output) => {
     meter.sqsChunks += sqsChunks(operation, input, output);
   });
+  const rows = new Map<string, Record<string, Av>>();
   const plain = (item: unknown) =>
     item
       ? (marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as Av)
@@ -181,7 +217,7 @@ export function meterClients(clients: AwsClients): Meter {
       Items: (output.Items as unknown[] | undefined)?.map(plain),
       Attributes: plain(output.Attributes),
     };
-    const { writes, reads } = dynamoUnits(operation, input, answer);
+    const { writes, reads } = dynamoUnits(operation, input, answer, rows);
     meter.writeUnits += writes;
     meter.readUnits += reads;
   });
