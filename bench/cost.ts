@@ -81,7 +81,7 @@ function indexUnits(item: Record<string, Av>, before: Record<string, Av> | undef
 }
 
 /** Billable units of one DynamoDB call, from its request (and, for reads, its answer). */
-function dynamoUnits(
+export function dynamoUnits(
   operation: string,
   input: Av,
   output: Av,
@@ -140,7 +140,7 @@ function dynamoUnits(
 }
 
 /** SQS bills each 64 KiB chunk of a call's payload (the messages sent or received) as a request. */
-function sqsChunks(operation: string, input: Av, output: Av): number {
+export function sqsChunks(operation: string, input: Av, output: Av): number {
   const messageBytes = (m: Av) =>
     Buffer.byteLength((m.MessageBody ?? m.Body ?? '') as string) +
     Buffer.byteLength(JSON.stringify(m.MessageAttributes ?? {}));
