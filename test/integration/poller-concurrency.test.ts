@@ -58,34 +58,32 @@ function start(options: Omit<SqsPollerOptions, 'region' | 'functionName' | 'time
 }
 
 describe('SqsPoller receives as Lambda does', () => {
-  it('long-polls an idle queue with five receives at once', async () => {
-    const { sqs, receives } = watchedClients();
-    const queue = await makeQueue(sqs);
-    start({
-      sqs,
-      queueUrl: queue.url,
-      queueArn: queue.arn,
-      handler: async () => undefined,
-      maxConcurrency: 10,
-    });
-    await until('five receives open together', async () => (receives.peak >= 5 ? true : undefined), 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(receives.peak).toBe(5);
-  });
-
-  it('receives no more at once than the mapping may invoke', async () => {
-    const { sqs, receives } = watchedClients();
-    const queue = await makeQueue(sqs);
-    start({
-      sqs,
-      queueUrl: queue.url,
-      queueArn: queue.arn,
-      handler: async () => undefined,
-      maxConcurrency: 2,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect(receives.peak).toBe(2);
-  });
+  // Five pollers, as Lambda starts with; never more than the mapping may invoke at once.
+  it.each([
+    [10, 5],
+    [2, 2],
+  ])(
+    'with maxConcurrency %i, long-polls an idle queue with %i receives at once',
+    async (maxConcurrency, expected) => {
+      const { sqs, receives } = watchedClients();
+      const queue = await makeQueue(sqs);
+      start({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        handler: async () => undefined,
+        maxConcurrency,
+      });
+      await until(
+        'the receives open together',
+        async () => (receives.peak >= expected ? true : undefined),
+        10_000,
+      );
+      // Long enough for any further poller to have opened its receive too.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(receives.peak).toBe(expected);
+    },
+  );
 
   it('gives each message to one batch, and keeps receives plus invocations within maxConcurrency', async () => {
     const { sqs, receives } = watchedClients();
