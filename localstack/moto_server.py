@@ -27,6 +27,7 @@ receives never take the same message and the dict is never changed while another
 
 import copy
 import functools
+import logging
 import sys
 import threading
 import weakref
@@ -297,6 +298,9 @@ def _patch_sqs_depth() -> None:
 
 
 if __name__ == "__main__":
+    # werkzeug logs a line to stderr per request: at thousands of requests a second that is CPU on
+    # both sides of the pipe, for lines nobody reads. Warnings and errors still come through.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     for patch, what in (
         (_patch_transactions, "transaction speed-up"),
         (_serialize_dynamodb, "transaction isolation"),
