@@ -8,9 +8,12 @@ import '../functions/tasks/index.ts';
 import { describeChaos } from '../localstack/chaos.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
+import { defineTask } from '../shared/task/define.ts';
 import { measureBeat } from './beat.ts';
 import { describeBundles } from './bundle.ts';
 import { measureChaos } from './chaos.ts';
+import { costPerMillion, meterClients, type PerTask, PRICE_SOURCES, PRICES } from './cost.ts';
+import { measureDeepQueue } from './deep.ts';
 import { measureScheduleDelay } from './schedule-delay.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -25,9 +28,13 @@ const cpuMicros = () => {
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function calls(count: number) {
-  return Array.from({ length: count }, (_, i) => ({ task: TASK, args: [], kwargs: { i } }));
+function calls(count: number, task = TASK) {
+  return Array.from({ length: count }, (_, i) => ({ task, args: [], kwargs: { i } }));
 }
+
+/** The no-op task again, with `ignoreResult`: the cost line's second figure. */
+const IGNORED = 'bench.noop.ignore_result';
+defineTask(IGNORED, () => null, { ignoreResult: true });
 
 /** Enqueue alone, no workers: the producer's rate and CPU. The queue is purged between rounds to stay shallow. */
 async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; requestsPerTask: number }> {
@@ -58,16 +65,23 @@ async function measureEnqueue(): Promise<{ rate: number; cpuPerTask: number; req
 }
 
 /** Enqueue and drain through the worker handler fed by the poller, with the stack's mapping settings. */
-async function measureDrain(): Promise<{
+async function measureDrain(
+  task = TASK,
+  rounds = ROUNDS,
+): Promise<{
   rate: number;
   cpuPerTask: number;
   requests: Record<string, number>;
   requestsTotal: number;
   tasks: number;
   batches: number;
+  memoryMb: number;
+  /** Billable units per task, for the cost line. */
+  perTask: PerTask;
 }> {
   let done = 0;
   let batches = 0;
+  let billedMs = 0;
   let wake: (() => void) | undefined;
   const cloud: LocalCloud = await startLocalCloud({
     logLevel: 'silent',
@@ -79,24 +93,29 @@ async function measureDrain(): Promise<{
     overrides: { waitTimeSeconds: 5 },
     onBatch: (_worker, report) => {
       batches++;
+      // Lambda bills each invocation's duration rounded up to the millisecond.
+      billedMs += Math.max(1, Math.ceil(report.durationMs));
       done += report.messageIds.length - report.failed.length;
       wake?.();
     },
   });
   try {
-    const tasks = ROUNDS * PER_ROUND;
+    const meter = meterClients(cloud.clients);
+    const tasks = rounds * PER_ROUND;
     cloud.clients.requests.reset();
     const cpu0 = cpuMicros();
     let wallDrain = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= rounds; round++) {
       const r0 = performance.now();
-      await cloud.producer.sendMany(calls(PER_ROUND));
+      await cloud.producer.sendMany(calls(PER_ROUND, task));
       while (done < round * PER_ROUND) await new Promise<void>((resolve) => (wake = resolve));
       wallDrain += performance.now() - r0;
     }
     const cpu = cpuMicros() - cpu0;
     const requests = cloud.clients.requests.snapshot();
     const requestsTotal = cloud.clients.requests.total;
+    const memoryMb = cloud.workers[0]?.function.memoryMb ?? 128;
+    const memoryGb = memoryMb / 1024;
     return {
       rate: tasks / (wallDrain / 1000),
       cpuPerTask: cpu / tasks,
@@ -104,6 +123,14 @@ async function measureDrain(): Promise<{
       requestsTotal,
       tasks,
       batches,
+      memoryMb,
+      perTask: {
+        sqsChunks: meter.sqsChunks / tasks,
+        invocations: batches / tasks,
+        gbSeconds: ((billedMs / 1000) * memoryGb) / tasks,
+        writeUnits: meter.writeUnits / tasks,
+        readUnits: meter.readUnits / tasks,
+      },
     };
   } finally {
     await cloud.stop();
@@ -118,47 +145,79 @@ function measureMessageBuilding(count = 20_000): number {
   return (cpuMicros() - cpu0) / count;
 }
 
-// The bundle lines take seconds and need no emulator: `npm run bench -- bundles` prints them alone.
-const bundles = await describeBundles();
-if (process.argv.includes('bundles')) {
-  console.log(bundles.join('\n'));
-  process.exit(0);
-}
-const building = measureMessageBuilding();
-const enqueue = await measureEnqueue();
-const drain = await measureDrain();
-const beat = await measureBeat(BEAT_DEFINITIONS);
-const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
-const chaos = await measureChaos(Number(process.env.BENCH_CHAOS_TASKS ?? 10_000));
-const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
-const perTask = drain.requestsTotal / drain.tasks;
-const split = Object.entries(drain.requests)
-  .map(([op, n]) => `${op} ${fmt(n / drain.tasks, 3)}`)
-  .join(', ');
+/**
+ * `BENCH_ONLY=deep` (or `drain,cost`, ...) runs those sections alone; without it, all of them.
+ * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep. `npm run bench -- bundles`
+ * is `BENCH_ONLY=bundle`: seconds, no emulator.
+ */
+const only = new Set(
+  (process.argv.includes('bundles') ? 'bundle' : (process.env.BENCH_ONLY ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const wanted = (section: string) => only.size === 0 || only.has(section);
 
-console.log(
-  `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
-);
-console.log(
-  `local cloud end to end (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
-);
-console.log(
-  `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
-);
-console.log(
-  `producer CPU per task (excluding waits): ${fmt(enqueue.cpuPerTask)} us (target near 100 us), of which ${fmt(building)} us validating and building the message and the rest the AWS SDK and HTTP`,
-);
-console.log(`worker CPU per task (poller + handler, excluding waits): ${fmt(workerCpu)} us`);
-console.log(bundles.join('\n'));
-console.log(
-  `beat sync of ${fmt(beat.definitions)} new periodic tasks (written 16 at a time, stream -> filter -> beat-sync handler -> Scheduler): ${fmt(beat.syncSeconds, 1)} s from first write to last schedule (${fmt(beat.definitions / beat.syncSeconds)} definitions/s; writing alone ${fmt(beat.writeSeconds, 1)} s), ${fmt(beat.schedulerCalls)} Scheduler calls (${fmt(beat.schedulerCalls / beat.definitions, 2)} per definition) in ${fmt(beat.syncInvocations)} invocations`,
-);
-console.log(
-  `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
-);
-console.log(
-  `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
-);
-console.log(
-  `chaos through the local cloud (5 % of runs crash their invocation mid-task, 5 % of messages delivered twice): ${describeChaos(chaos)}`,
-);
+if (wanted('bundle')) console.log((await describeBundles()).join('\n'));
+if (wanted('enqueue') || wanted('drain') || wanted('cost')) {
+  const building = measureMessageBuilding();
+  const enqueue = await measureEnqueue();
+  console.log(
+    `enqueue rate (batched, SendMessageBatch of 10): ${fmt(enqueue.rate)} tasks/s over ${fmt(ROUNDS * PER_ROUND)} tasks (${fmt(enqueue.requestsPerTask, 3)} requests/task)`,
+  );
+  console.log(
+    `producer CPU per task (excluding waits): ${fmt(enqueue.cpuPerTask)} us (target near 100 us), of which ${fmt(building)} us validating and building the message and the rest the AWS SDK and HTTP`,
+  );
+  if (wanted('drain') || wanted('cost')) {
+    const drain = await measureDrain();
+    const workerCpu = drain.cpuPerTask - enqueue.cpuPerTask;
+    const perTask = drain.requestsTotal / drain.tasks;
+    const split = Object.entries(drain.requests)
+      .map(([op, n]) => `${op} ${fmt(n / drain.tasks, 3)}`)
+      .join(', ');
+    console.log(
+      `local cloud end to end (${fmt(drain.tasks)} no-op tasks, enqueue to SUCCESS, worker handler under the poller, ${fmt(drain.batches)} batches): ${fmt(drain.rate)} tasks/s`,
+    );
+    console.log(
+      `AWS requests per task end to end: ${fmt(perTask, 3)} (target <= 0.40, floor about 0.34) = ${split}`,
+    );
+    console.log(`worker CPU per task (excluding waits): ${fmt(workerCpu)} us`);
+    if (wanted('cost')) {
+      const ignored = await measureDrain(IGNORED, Math.min(ROUNDS, 3));
+      const describe = (t: PerTask) => {
+        const c = costPerMillion(t);
+        return `$${fmt(c.total, 2)} (SQS $${fmt(c.sqs, 2)} for ${fmt(t.sqsChunks, 3)} billed requests/task; Lambda $${fmt(c.lambda, 2)} for ${fmt(t.invocations, 3)} invocations and ${fmt(t.gbSeconds * 1000, 3)} GB-ms/task; DynamoDB $${fmt(c.dynamo, 2)} for ${fmt(t.writeUnits, 2)} WRU and ${fmt(t.readUnits, 2)} RRU/task)`;
+      };
+      console.log(
+        `cost per million no-op tasks at AWS list prices: with results ${describe(drain.perTask)}; with ignoreResult ${describe(ignored.perTask)}; prices used (us-east-1, on-demand, no free tier): SQS $${PRICES.sqsPerMillion}/M requests (64 KiB chunks), Lambda $${PRICES.lambdaPerMillion}/M invocations + $${PRICES.lambdaPerGbSecond}/GB-s (x86; the worker's ${drain.memoryMb} MB and its invocations' durations measured here), DynamoDB $${PRICES.dynamoPerMillionWrites}/M WRU, $${PRICES.dynamoPerMillionReads}/M RRU (${PRICE_SOURCES.join(', ')})`,
+      );
+    }
+  }
+}
+if (wanted('beat')) {
+  const beat = await measureBeat(BEAT_DEFINITIONS);
+  console.log(
+    `beat sync of ${fmt(beat.definitions)} new periodic tasks (written 16 at a time, stream -> filter -> beat-sync handler -> Scheduler): ${fmt(beat.syncSeconds, 1)} s from first write to last schedule (${fmt(beat.definitions / beat.syncSeconds)} definitions/s; writing alone ${fmt(beat.writeSeconds, 1)} s), ${fmt(beat.schedulerCalls)} Scheduler calls (${fmt(beat.schedulerCalls / beat.definitions, 2)} per definition) in ${fmt(beat.syncInvocations)} invocations`,
+  );
+  console.log(
+    `run-statistics updates: ${fmt(beat.statUpdates)} -> ${fmt(beat.statSchedulerCalls)} Scheduler calls (must be 0), ${fmt(beat.statInvocations)} sync invocations, ${fmt(beat.statFilteredOut)} stream records dropped by the mapping's filter`,
+  );
+}
+if (wanted('delay')) {
+  const delay = await measureScheduleDelay(Number(process.env.BENCH_SCHEDULED_RUNS ?? 20));
+  console.log(
+    `schedule due -> task start (${fmt(delay.runs)} clocked periodic tasks through stream, sync, scheduler clock, SQS, worker): median ${fmt(delay.startMedianMs)} ms, max ${fmt(delay.startMaxMs)} ms (due -> sent by the clock: median ${fmt(delay.fireMedianMs)} ms, max ${fmt(delay.fireMaxMs)} ms)`,
+  );
+}
+if (wanted('chaos')) {
+  const chaos = await measureChaos(Number(process.env.BENCH_CHAOS_TASKS ?? 10_000));
+  console.log(
+    `chaos through the local cloud (5 % of runs crash their invocation mid-task, 5 % of messages delivered twice): ${describeChaos(chaos)}`,
+  );
+}
+if (wanted('deep')) {
+  const deep = await measureDeepQueue(Number(process.env.BENCH_DEEP_TASKS ?? 10_000));
+  console.log(
+    `local cloud at depth (${fmt(deep.tasks)} no-op tasks enqueued first at ${fmt(deep.enqueueRate)} tasks/s, then the workers started; drained to the last stored result): ${fmt(deep.drainRate)} tasks/s (target >= 150; up to ${deep.peakConcurrency} invocations at once); the emulator with ${fmt(deep.tasks)} queued: receive + delete of 10 ${fmt(deep.receiveDeleteMs, 1)} ms, batch send of 10 ${fmt(deep.sendBatchMs, 1)} ms (medians)`,
+  );
+}

@@ -81,14 +81,17 @@ function external(endpoint: string): Emulator {
  * `moto_server` started on a free 127.0.0.1 port. Fails with the reason when neither is possible.
  */
 export async function startEmulator(
-  options: { endpoint?: string; timeoutMs?: number } = {},
+  /** `plainMoto`: moto_server itself, without the launcher's fixes (to test that they keep its behaviour). */
+  options: { endpoint?: string; timeoutMs?: number; plainMoto?: boolean } = {},
 ): Promise<Emulator> {
-  const given = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const given = options.plainMoto ? undefined : (options.endpoint ?? process.env.AWS_ENDPOINT_URL);
   if (given) return external(given.replace(/\/$/, ''));
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  // Our launcher is moto_server with a fix to the speed of transactions (see moto_server.py).
-  const child = spawn('python3', [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  // Our launcher is moto_server with fixes to the speed of transactions and deep queues (see moto_server.py).
+  const [command, argv] = options.plainMoto ? ['moto_server', args] : ['python3', [LAUNCHER, ...args]];
+  const child = spawn(command, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });

@@ -7,15 +7,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { LocalInvocation } from './invocation-scope.ts';
-import { lambdaContext, partialCause, reportedFailures, toSqsRecord } from './sqs-event.ts';
+import { toSqsRecord } from './sqs-event.ts';
+import { type InvocationEnd, runInvocation, type SqsHandler } from './sqs-invoke.ts';
 
-/** A function as Lambda calls it: what `functions/worker.ts` exports, or a test's stand-in. */
-export type SqsHandler = (
-  event: SQSEvent,
-  context: Context,
-) => Promise<SQSBatchResponse | undefined> | Promise<void>;
+export type { SqsHandler } from './sqs-invoke.ts';
 
 export interface SqsPollerOptions {
   sqs: SQSClient;
@@ -33,6 +30,11 @@ export interface SqsPollerOptions {
   maximumBatchingWindowSeconds?: number;
   /** The mapping's `ScalingConfig.MaximumConcurrency`. @defaultValue 5 */
   maxConcurrency?: number;
+  /**
+   * Pollers receiving at once, each gathering batches of its own; never more than `maxConcurrency`.
+   * @defaultValue 5, as Lambda starts with
+   */
+  pollers?: number;
   /** `FunctionResponseTypes` includes `ReportBatchItemFailures`. @defaultValue false */
   reportBatchItemFailures?: boolean;
   /**
@@ -62,7 +64,7 @@ export interface BatchReport {
    * `crash`: the invocation was abandoned mid-run, as when its container dies (`crashInvocation`);
    * `timeout`: it ran past the function timeout. Either way nothing it does later counts.
    */
-  outcome: 'success' | 'partial' | 'error' | 'timeout' | 'crash';
+  outcome: InvocationEnd['outcome'];
   /** Why records were returned, in a sentence: the error, the timeout, the crash's reason. */
   cause?: string;
   error?: Error;
@@ -90,14 +92,22 @@ export interface PollerStats {
 }
 
 const SQS_BATCH = 10;
+/**
+ * Lambda reads a standard queue with five pollers at first, each gathering batches of its own
+ * ("processing five batches at a time", services-sqs-scaling.html); fewer when the mapping's
+ * maximum concurrency is lower. Five keep the local emulator busy without crowding it.
+ */
+const POLLERS = 5;
 /** Between retries of a failing receive, so a struggling emulator is not hammered. */
 const RECEIVE_BACKOFF_MS = 1000;
 /** Beyond a receive's own wait: how long an emulator under load may take to answer. */
 const REQUEST_GRACE_SECONDS = 60;
 
 /**
- * Lambda's SQS event source mapping, in-process: gathers batches by `BatchSize` and batching
- * window, runs up to `maxConcurrency` invocations at once, and deletes what each run finished.
+ * Lambda's SQS event source mapping, in-process: five pollers (at most `maxConcurrency`) each
+ * gather batches by `BatchSize` and batching window, at most `maxConcurrency` invocations run at
+ * once (a batch being gathered holds a place among them), and each run's finished records are
+ * deleted. Every batch is its own: what one invocation does never touches another's records.
  * Redrive to the DLQ is left to the queue: moto (like SQS) moves a message there on the receive
  * that would exceed `maxReceiveCount`, so such a message never reaches the handler.
  */
@@ -121,19 +131,25 @@ export class SqsPoller {
   #running = false;
   /** Bumped by `kill()`: work begun under an older generation must not delete or report anything. */
   #generation = 0;
-  #loop: Promise<void> | undefined;
-  #slotFreed: (() => void) | undefined;
+  #loops: Promise<void>[] = [];
+  /** Pollers receiving a batch now: each holds one of the `maxConcurrency` places. */
+  #gathering = 0;
+  /** Pollers waiting for a place. */
+  readonly #waiting = new Set<() => void>();
 
   constructor(options: SqsPollerOptions) {
     const batchSize = options.batchSize ?? 10;
     const window = options.maximumBatchingWindowSeconds ?? 0;
     if (batchSize < 1 || batchSize > 10_000) throw new RangeError('batchSize must be 1–10,000');
     if (batchSize > 10 && window <= 0) throw new RangeError('a batchSize over 10 needs a batching window');
+    if (options.pollers !== undefined && options.pollers < 1)
+      throw new RangeError('pollers must be at least 1');
     this.#o = {
       ...options,
       batchSize,
       maximumBatchingWindowSeconds: window,
       maxConcurrency: options.maxConcurrency ?? 5,
+      pollers: options.pollers ?? POLLERS,
       reportBatchItemFailures: options.reportBatchItemFailures ?? false,
       waitTimeSeconds: Math.min(20, options.waitTimeSeconds ?? 2),
       memoryMb: options.memoryMb ?? 128,
@@ -153,7 +169,8 @@ export class SqsPoller {
   start(): this {
     if (this.#running) return this;
     this.#running = true;
-    this.#loop = this.#poll();
+    const pollers = Math.min(this.#o.pollers, this.#o.maxConcurrency);
+    this.#loops = Array.from({ length: pollers }, () => this.#poll());
     return this;
   }
 
@@ -163,8 +180,8 @@ export class SqsPoller {
    */
   async stop(): Promise<PollerStats> {
     this.#running = false;
-    this.#slotFreed?.();
-    await this.#loop;
+    this.#wake();
+    await Promise.all(this.#loops);
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     return this.stats;
   }
@@ -178,21 +195,32 @@ export class SqsPoller {
   kill(): void {
     this.#generation++;
     this.#running = false;
-    this.#slotFreed?.();
+    this.#wake();
     this.#inFlight.clear();
+  }
+
+  /** A place may have come free (or the poller is stopping): waiting pollers look again. */
+  #wake(): void {
+    for (const resume of this.#waiting) resume();
+    this.#waiting.clear();
   }
 
   async #poll(): Promise<void> {
     const generation = this.#generation;
     while (this.#running && generation === this.#generation) {
-      if (this.#inFlight.size >= this.#o.maxConcurrency) {
-        // Receive nothing while every slot is busy: held messages would only age toward their timeout.
-        await new Promise<void>((resolve) => {
-          this.#slotFreed = resolve;
-        });
+      if (this.#inFlight.size + this.#gathering >= this.#o.maxConcurrency) {
+        // Receive nothing while every place is taken: held messages would only age toward their timeout.
+        await new Promise<void>((resolve) => this.#waiting.add(resolve));
         continue;
       }
-      const batch = await this.#gather();
+      this.#gathering++;
+      let batch: Message[];
+      try {
+        batch = await this.#gather();
+      } finally {
+        this.#gathering--;
+        this.#wake();
+      }
       if (generation !== this.#generation) return; // killed while receiving: abandon the batch
       if (batch.length === 0) continue;
       if (!this.#running) {
@@ -269,9 +297,7 @@ export class SqsPoller {
   #launch(batch: Message[]): void {
     const run = this.#invoke(batch).finally(() => {
       this.#inFlight.delete(run);
-      const wake = this.#slotFreed;
-      this.#slotFreed = undefined;
-      wake?.();
+      this.#wake();
     });
     this.#inFlight.add(run);
     this.#stats.peakConcurrency = Math.max(this.#stats.peakConcurrency, this.#inFlight.size);
@@ -287,7 +313,7 @@ export class SqsPoller {
     this.#stats.records += records.length;
     const timeoutMs = this.#o.timeoutSeconds * 1000;
     const invocation = new LocalInvocation(requestId, this.#o.functionName, startedAt + timeoutMs);
-    const ended = await this.#run(invocation, records, startedAt, timeoutMs);
+    const ended = await runInvocation(this.#o, invocation, records, timeoutMs);
     const { outcome, failed } = ended;
     if (generation !== this.#generation) return; // the poller was killed: its deletes never happen
     if (outcome === 'error') this.#stats.handlerErrors++;
@@ -307,64 +333,6 @@ export class SqsPoller {
       durationMs: Date.now() - startedAt,
       concurrency,
     });
-  }
-
-  /** One invocation, to its return, throw, timeout or crash; which records it leaves undone. */
-  async #run(
-    invocation: LocalInvocation,
-    records: SQSRecord[],
-    startedAt: number,
-    timeoutMs: number,
-  ): Promise<Pick<BatchReport, 'outcome' | 'failed' | 'cause' | 'error'>> {
-    const all = records.map((r) => r.messageId);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timedOut = new Promise<{ kind: 'timeout' }>((resolve) => {
-        timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
-      });
-      const context = lambdaContext({
-        requestId: invocation.requestId,
-        deadline: startedAt + timeoutMs,
-        functionName: this.#o.functionName,
-        region: this.#o.region,
-        memoryMb: this.#o.memoryMb,
-      });
-      const ended = await Promise.race([
-        invocation
-          .run(() => this.#o.handler({ Records: records }, context))
-          .then((response) => ({ kind: 'returned' as const, response })),
-        timedOut,
-        invocation.crashed.then((reason) => ({ kind: 'crash' as const, reason })),
-      ]);
-      if (ended.kind === 'crash') {
-        return { outcome: 'crash', failed: all, cause: `the invocation crashed: ${ended.reason}` };
-      }
-      // An answer that comes after the timeout (the event loop was blocked past it) never reached
-      // Lambda: the run was stopped first. In-process the body may go on: it is fenced off from AWS.
-      if (ended.kind === 'timeout' || Date.now() > invocation.deadline)
-        return this.#timedOut(invocation, all);
-      if (!this.#o.reportBatchItemFailures) return { outcome: 'success', failed: [] };
-      const failed = reportedFailures(ended.response, records);
-      if (failed.length === 0) return { outcome: 'success', failed };
-      return { outcome: 'partial', failed, cause: partialCause(ended.response, failed, records.length) };
-    } catch (thrown) {
-      if (Date.now() > invocation.deadline) return this.#timedOut(invocation, all);
-      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-      return {
-        outcome: 'error',
-        failed: all,
-        error,
-        cause: `the handler threw ${error.name}: ${error.message}`,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #timedOut(invocation: LocalInvocation, all: string[]): Pick<BatchReport, 'outcome' | 'failed' | 'cause'> {
-    const cause = `Task timed out after ${this.#o.timeoutSeconds.toFixed(2)} seconds`;
-    invocation.abandon('timeout', cause);
-    return { outcome: 'timeout', failed: all, cause };
   }
 
   async #delete(messages: Message[]): Promise<void> {

@@ -261,9 +261,11 @@ describe('SqsPoller against moto', () => {
       queue.url,
       Array.from({ length: 25 }, (_, i) => `m${i}`),
     );
+    // One poller: five would share the 25 between their batches, as Lambda's do.
     const { reports } = poller(queue, async () => undefined, {
       batchSize: 100,
       maximumBatchingWindowSeconds: 2,
+      pollers: 1,
     });
     await until(() => reports.length > 0);
     expect(reports[0]?.messageIds).toHaveLength(25);
@@ -274,6 +276,7 @@ describe('SqsPoller against moto', () => {
     const { poller: p, reports } = poller(queue, async () => undefined, {
       batchSize: 50,
       maximumBatchingWindowSeconds: 2,
+      pollers: 1,
     });
     const sentAt = Date.now();
     await send(queue.url, ['one', 'two']);
