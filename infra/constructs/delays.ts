@@ -87,13 +87,7 @@ export class DelayedDelivery extends Construct {
     Grant.addToPrincipal({
       grantee,
       actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule'],
-      resourceArns: [
-        Stack.of(this).formatArn({
-          service: 'scheduler',
-          resource: 'schedule',
-          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
-        }),
-      ],
+      resourceArns: [this.schedulesArn()],
     });
     grantPassSchedulerRole(this.role, grantee);
   }
@@ -107,17 +101,20 @@ export class DelayedDelivery extends Construct {
     Grant.addToPrincipal({
       grantee,
       actions: ['scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
-      resourceArns: [
-        Stack.of(this).formatArn({
-          service: 'scheduler',
-          resource: 'schedule',
-          resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
-        }),
-      ],
+      resourceArns: [this.schedulesArn()],
     });
     const role = grantee.grantPrincipal instanceof Role ? grantee.grantPrincipal : undefined;
     if (role) this.listSchedulesPolicy.attachToRole(role);
     else Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
+  }
+
+  /** Every schedule of the group: names are made at run time, one per task id and attempt. */
+  private schedulesArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+    });
   }
 
   /**
