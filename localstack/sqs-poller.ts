@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { InflightHooks } from './inflight-journal.ts';
 import { LocalInvocation } from './invocation-scope.ts';
 import { lambdaContext, partialCause, reportedFailures, toSqsRecord } from './sqs-event.ts';
 
@@ -47,6 +48,8 @@ export interface SqsPollerOptions {
   onBatch?: (report: BatchReport) => void;
   /** SQS calls that failed (receive, delete); the poller carries on. @defaultValue console.error */
   onError?: (error: Error, during: 'receive' | 'delete' | 'release') => void;
+  /** Told of every handle received and let go, so a run killed with SIGKILL leaves them written. */
+  inflight?: InflightHooks;
 }
 
 export interface BatchReport {
@@ -102,8 +105,8 @@ const REQUEST_GRACE_SECONDS = 60;
  * that would exceed `maxReceiveCount`, so such a message never reaches the handler.
  */
 export class SqsPoller {
-  readonly #o: Required<Omit<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>> &
-    Pick<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>;
+  readonly #o: Required<Omit<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch' | 'inflight'>> &
+    Pick<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch' | 'inflight'>;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stats: PollerStats = {
     invocations: 0,
@@ -258,7 +261,9 @@ export class SqsPoller {
         // The SDK waits forever for an answer; a wedged connection must not wedge the poller.
         { abortSignal: AbortSignal.timeout((waitSeconds + REQUEST_GRACE_SECONDS) * 1000) },
       );
-      return response.Messages ?? [];
+      const messages = response.Messages ?? [];
+      this.#o.inflight?.held(this.#o.queueUrl, messages);
+      return messages;
     } catch (error) {
       this.#o.onError(error as Error, 'receive');
       await sleep(RECEIVE_BACKOFF_MS);
@@ -296,6 +301,8 @@ export class SqsPoller {
     this.#stats.failedRecords += failed.length;
     const keep = new Set(failed);
     await this.#delete(batch.filter((m) => !keep.has(m.MessageId as string)));
+    // Deleted, or returned to the queue's own timing as Lambda returns them: no longer held.
+    this.#o.inflight?.letGo(this.#o.queueUrl, batch);
     this.#o.onBatch?.({
       requestId,
       functionName: this.#o.functionName,
@@ -408,6 +415,7 @@ export class SqsPoller {
           }),
         );
         this.#stats.released += chunk.length;
+        this.#o.inflight?.letGo(this.#o.queueUrl, chunk);
       } catch (error) {
         this.#o.onError(error as Error, 'release');
       }
