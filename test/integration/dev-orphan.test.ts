@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../cli/state.ts';
 import { motoAnswers } from '../../localstack/emulator.ts';
+import { isAlive } from '../../localstack/state-file.ts';
 import { createAwsClients } from '../../shared/aws/index.ts';
 import { until } from '../support/until.ts';
 
