@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { createLogger } from '../shared/log.ts';
 
 /** One message a poller received and has not yet deleted, returned or released. */
 export interface HeldMessage {
@@ -10,13 +11,24 @@ export interface HeldMessage {
   taskId?: string;
 }
 
-/** What the pollers tell the journal; `SqsPoller` calls these and nothing else. */
-export interface InflightHooks {
-  /** Received: the poller holds these handles until it lets go of them. */
-  held(queueUrl: string, messages: readonly Message[]): void;
+/** What one poller tells the journal of the handles it holds; `SqsPoller` calls these and nothing else. */
+export interface PollerHooks {
+  /** Sent with each receive in place of the queue's visibility timeout: see `keepHandles`. */
+  readonly receiveVisibilitySeconds: number;
+  /** Received: resolves to the messages whose handles are written and which are hidden for the run. */
+  held(messages: readonly Message[]): Promise<Message[]>;
   /** Deleted, returned to the queue by the function, or released: no longer this run's to return. */
-  letGo(queueUrl: string, messages: readonly Message[]): void;
+  letGo(messages: readonly Message[]): void;
 }
+
+/**
+ * How long a message received stays hidden before its handle is written and its visibility set to
+ * the queue's own: a run killed while a receive is answered (moto has hidden the messages, the
+ * process never saw their handles) leaves them hidden this long rather than the visibility timeout.
+ */
+export const UNTIL_WRITTEN_SECONDS = 30;
+
+const log = createLogger({ component: 'inflight-journal' }, { level: process.env.LOG_LEVEL ?? 'warn' });
 
 /** Lines appended between rewrites, beyond the ones still needed. */
 const COMPACT_AFTER = 5000;
@@ -34,7 +46,7 @@ type Line = { h: [number, string, string, string?][] } | { g: [number, string][]
  * rewritten (a new file renamed over it) only when the lines no longer needed outnumber a few
  * thousand, so it stays about the size of what is held.
  */
-export class InflightJournal implements InflightHooks {
+export class InflightJournal {
   readonly file: string;
   readonly #held = new Map<string, HeldMessage>();
   readonly #queues = new Map<string, number>();
@@ -163,4 +175,53 @@ export function readJournal(file: string): HeldMessage[] {
     } else if ('g' in line) for (const [queue, messageId] of line.g) held.delete(`${queue} ${messageId}`);
   }
   return [...held.values()];
+}
+
+/**
+ * One poller's hooks: receives hide a message for `UNTIL_WRITTEN_SECONDS`; once its handle is in
+ * the journal it is hidden for `visibilitySeconds` (the queue's timeout, as Lambda's poller leaves
+ * it). A message whose visibility cannot be set is not run: it is let go, and comes back soon.
+ */
+export function keepHandles(
+  journal: InflightJournal,
+  sqs: SQSClient,
+  queueUrl: string,
+  visibilitySeconds: number,
+): PollerHooks {
+  return {
+    receiveVisibilitySeconds: Math.min(UNTIL_WRITTEN_SECONDS, visibilitySeconds),
+    async held(messages) {
+      if (messages.length === 0) return [];
+      journal.held(queueUrl, messages);
+      if (visibilitySeconds <= UNTIL_WRITTEN_SECONDS) return [...messages];
+      let failed = new Set<string>();
+      try {
+        const response = await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, index) => ({
+              Id: String(index),
+              ReceiptHandle: m.ReceiptHandle as string,
+              VisibilityTimeout: visibilitySeconds,
+            })),
+          }),
+        );
+        failed = new Set((response.Failed ?? []).map((f) => f.Id as string));
+        for (const f of response.Failed ?? [])
+          log.debug('could not hide a received message', { code: f.Code });
+      } catch (error) {
+        journal.letGo(queueUrl, messages);
+        throw error;
+      }
+      const kept = messages.filter((_, index) => !failed.has(String(index)));
+      journal.letGo(
+        queueUrl,
+        messages.filter((_, index) => failed.has(String(index))),
+      );
+      return kept;
+    },
+    letGo(messages) {
+      journal.letGo(queueUrl, messages);
+    },
+  };
 }

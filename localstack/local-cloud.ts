@@ -20,7 +20,7 @@ import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { type Emulator, startEmulator } from './emulator.ts';
-import type { InflightHooks } from './inflight-journal.ts';
+import { type InflightJournal, keepHandles } from './inflight-journal.ts';
 import { fenceAbandonedInvocations, silentWhenAbandoned } from './invocation-scope.ts';
 import { applyEnv, startStreamWorker } from './local-stream-worker.ts';
 import {
@@ -116,7 +116,7 @@ export interface LocalCloudOptions {
    * Told of every receipt handle the pollers hold and let go (`npm run dev` keeps them in a file,
    * so the next run returns at once what a crashed one held). @defaultValue none
    */
-  inflight?: InflightHooks;
+  inflight?: InflightJournal;
 }
 
 /** One event source mapping running locally: its queue, its function, and the poller feeding it. */
@@ -364,7 +364,16 @@ function startWorker(
       ...(o.visibilityTimeoutSeconds !== undefined
         ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
         : {}),
-      ...(options.inflight ? { inflight: options.inflight } : {}),
+      ...(options.inflight
+        ? {
+            inflight: keepHandles(
+              options.inflight,
+              clients.sqs,
+              queue.url,
+              o.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds,
+            ),
+          }
+        : {}),
       onBatch: (report: BatchReport) => {
         // Records sent back to the queue are always said, on the terminal and in the file; a
         // batch that went well is a line in the file only, as Lambda's REPORT line.

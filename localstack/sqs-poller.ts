@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { InflightHooks } from './inflight-journal.ts';
+import type { PollerHooks } from './inflight-journal.ts';
 import { LocalInvocation } from './invocation-scope.ts';
 import { lambdaContext, partialCause, reportedFailures, toSqsRecord } from './sqs-event.ts';
 
@@ -49,7 +49,7 @@ export interface SqsPollerOptions {
   /** SQS calls that failed (receive, delete); the poller carries on. @defaultValue console.error */
   onError?: (error: Error, during: 'receive' | 'delete' | 'release') => void;
   /** Told of every handle received and let go, so a run killed with SIGKILL leaves them written. */
-  inflight?: InflightHooks;
+  inflight?: PollerHooks;
 }
 
 export interface BatchReport {
@@ -254,16 +254,18 @@ export class SqsPoller {
           WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
-          ...(this.#o.visibilityTimeoutSeconds !== undefined
-            ? { VisibilityTimeout: this.#o.visibilityTimeoutSeconds }
+          ...(this.#o.visibilityTimeoutSeconds !== undefined || this.#o.inflight
+            ? {
+                VisibilityTimeout:
+                  this.#o.inflight?.receiveVisibilitySeconds ?? this.#o.visibilityTimeoutSeconds,
+              }
             : {}),
         }),
         // The SDK waits forever for an answer; a wedged connection must not wedge the poller.
         { abortSignal: AbortSignal.timeout((waitSeconds + REQUEST_GRACE_SECONDS) * 1000) },
       );
       const messages = response.Messages ?? [];
-      this.#o.inflight?.held(this.#o.queueUrl, messages);
-      return messages;
+      return this.#o.inflight ? await this.#o.inflight.held(messages) : messages;
     } catch (error) {
       this.#o.onError(error as Error, 'receive');
       await sleep(RECEIVE_BACKOFF_MS);
@@ -302,7 +304,7 @@ export class SqsPoller {
     const keep = new Set(failed);
     await this.#delete(batch.filter((m) => !keep.has(m.MessageId as string)));
     // Deleted, or returned to the queue's own timing as Lambda returns them: no longer held.
-    this.#o.inflight?.letGo(this.#o.queueUrl, batch);
+    this.#o.inflight?.letGo(batch);
     this.#o.onBatch?.({
       requestId,
       functionName: this.#o.functionName,
@@ -415,7 +417,7 @@ export class SqsPoller {
           }),
         );
         this.#stats.released += chunk.length;
-        this.#o.inflight?.letGo(this.#o.queueUrl, chunk);
+        this.#o.inflight?.letGo(chunk);
       } catch (error) {
         this.#o.onError(error as Error, 'release');
       }
