@@ -164,6 +164,7 @@ async function main(): Promise<void> {
       );
     },
   });
+  running = { cloud, inflight };
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -201,8 +202,16 @@ async function main(): Promise<void> {
   if (!stopping) console.log('\nall demo tasks are done; serving until Ctrl-C.');
 }
 
-main().catch((error: unknown) => {
+/** The local cloud once started: a failure after that stops it, emulator and all, not leaving it unseen. */
+let running: { cloud: LocalCloud; inflight: InflightJournal } | undefined;
+
+main().catch(async (error: unknown) => {
   console.error('celerity dev failed:', error);
-  rmSync(STATE_FILE, { force: true });
-  process.exit(1);
+  try {
+    await running?.cloud.stop();
+    running?.inflight.close();
+  } finally {
+    rmSync(STATE_FILE, { force: true });
+    process.exit(1);
+  }
 });
