@@ -1,18 +1,20 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  type FoundStateFile,
+  isAlive,
+  isLoopback,
+  type LocalState,
+  locateStateFile,
+  logDirOf,
+  readState,
+  survivingEmulator,
+} from '../localstack/state-file.ts';
 import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
 import { type CelerityConfig, functionConfig } from '../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { TargetUnreachable, UsageError } from './errors.ts';
-import {
-  assertLoopback,
-  type FoundStateFile,
-  isAlive,
-  locateStateFile,
-  logDirOf,
-  readState,
-} from './state.ts';
+import { StateFileRefused, TargetUnreachable, UsageError } from './errors.ts';
 
 export type LogSource =
   | { kind: 'files'; dir: string }
@@ -62,18 +64,16 @@ async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
     );
   }
   const stateFile = found.file;
-  let state: ReturnType<typeof readState>;
+  let state: LocalState;
   try {
     state = readState(stateFile);
   } catch (error) {
     throw new TargetUnreachable(`${(error as Error).message}; start the local cloud with \`npm run dev\``);
   }
-  assertLoopback(stateFile, state.endpoint);
-  if (!isAlive(state.pid)) {
-    throw new TargetUnreachable(
-      `the local cloud in ${stateFile} (pid ${state.pid}) is not running: start it with \`npm run dev\``,
-    );
-  }
+  // The local cloud takes any credentials, and the CLI signs with the user's own where it finds
+  // them: a state file that sends them to another host is refused, whoever wrote it.
+  if (!isLoopback(state.endpoint)) throw new StateFileRefused(stateFile, state.endpoint);
+  if (!isAlive(state.pid)) throw new TargetUnreachable(await notRunning(stateFile, state));
   await probe(state.endpoint);
   // The emulator takes any key; the SDK only needs some to sign with.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
@@ -98,6 +98,20 @@ async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
     clients,
     logs: { kind: 'files', dir: logDirOf(stateFile) },
   };
+}
+
+/**
+ * What the next `npm run dev` will do, said before it is done: carry on with the emulator the
+ * stopped run left (its queued tasks, results and periodic tasks), or start an empty one.
+ */
+async function notRunning(stateFile: string, state: LocalState): Promise<string> {
+  const stopped = `the local cloud in ${stateFile} (pid ${state.pid}) is not running`;
+  const survivor = await survivingEmulator(state);
+  if (!survivor) return `${stopped}: start it with \`npm run dev\``;
+  return (
+    `${stopped}, but its emulator (pid ${survivor.pid}, ${survivor.endpoint}) is, with its queued tasks, results and periodic tasks: ` +
+    '`npm run dev` carries on with them (what was in flight runs again at once); `npm run dev -- --fresh` discards them'
+  );
 }
 
 async function probe(endpoint: string): Promise<void> {

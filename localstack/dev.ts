@@ -3,19 +3,20 @@
  * writes `.celerity/local.json` for other tools (CLI, admin API), sends a few demo tasks and
  * prints each outcome as it lands, then serves until Ctrl-C.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { isAlive, type LocalState, localStateOf, readState, STATE_FILE_ENV } from '../cli/state.ts';
 import { createPeriodicTaskStore } from '../shared/app.ts';
 import { PeriodicTaskExists } from '../shared/beat/index.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope, type TaskCall } from '../shared/producer/index.ts';
 import type { TaskResultRecord } from '../shared/results/record.ts';
 import { seedDemoData } from './demo-data.ts';
-import { adoptEmulator, type Emulator, motoAnswers } from './emulator.ts';
+import { InflightJournal } from './inflight-journal.ts';
 import { type LocalCloud, startLocalCloud } from './local-cloud.ts';
+import { inflightJournalOf, localStateOf, STATE_FILE_ENV, writeState } from './state-file.ts';
+import { takeOverEarlierRun } from './takeover.ts';
 
 // CELERITY_STATE_FILE moves it (the CLI reads the same variable), e.g. for a second local cloud.
 const STATE_FILE = process.env[STATE_FILE_ENV] || join(process.cwd(), '.celerity', 'local.json');
@@ -29,48 +30,24 @@ const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
  * What the CLI and admin API need to find the running local cloud (the CLI reads it back), and
  * the emulator's pid, so that a later run can find it if this one is killed without stopping it.
  */
-function writeState(cloud: LocalCloud): void {
-  mkdirSync(STATE_DIR, { recursive: true });
-  const state = {
+function writeLocalState(cloud: LocalCloud): void {
+  writeState(STATE_FILE, {
     ...localStateOf(cloud),
     ...(cloud.emulator.pid ? { emulatorPid: cloud.emulator.pid } : {}),
-  };
-  writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+  });
 }
 
-/**
- * What an earlier run left in the state file. Its process alive with its emulator answering: a
- * second local cloud would silently take the CLI from it, so this run refuses. Its process gone
- * (killed with SIGKILL, or the terminal closed) but its emulator still answering: that emulator
- * holds the earlier run's queued tasks, results and periodic tasks, so this run takes it over.
- */
-async function earlierEmulator(): Promise<Emulator | undefined> {
-  if (process.env.AWS_ENDPOINT_URL || !existsSync(STATE_FILE)) return undefined;
-  let earlier: LocalState & { emulatorPid?: number };
-  try {
-    earlier = readState(STATE_FILE);
-  } catch {
-    return undefined;
-  }
-  if (!(await motoAnswers(earlier.endpoint))) return undefined;
-  if (earlier.pid !== undefined && earlier.pid !== process.pid && isAlive(earlier.pid)) {
+/** `npm run dev -- --fresh`: the one option. */
+function parseArgs(argv: readonly string[]): { fresh: boolean } {
+  const unknown = argv.filter((arg) => arg !== '--fresh');
+  if (unknown.length > 0) {
     console.error(
-      `celerity dev: a local cloud is already running (pid ${earlier.pid}, ${earlier.endpoint}, state ${STATE_FILE}).\n` +
-        `  Stop it first (Ctrl-C in its terminal, or kill ${earlier.pid}), or run this one with another ${STATE_FILE_ENV}.`,
+      `celerity dev: unknown argument ${unknown.join(' ')}\n` +
+        '  usage: npm run dev [-- --fresh]   (--fresh: discard the data of an emulator an earlier run left)',
     );
-    process.exit(1);
+    process.exit(2);
   }
-  if (earlier.emulatorPid === undefined || !isAlive(earlier.emulatorPid)) {
-    console.log(
-      `celerity dev: ${earlier.endpoint} from an earlier run still answers, but its process is unknown: starting a new emulator (the earlier one is left as it is).`,
-    );
-    return undefined;
-  }
-  console.log(
-    `celerity dev: the emulator of an earlier run (pid ${earlier.emulatorPid}, ${earlier.endpoint}) outlived it; taking it over with its queued tasks, results and periodic tasks.\n` +
-      `  To start afresh instead: kill ${earlier.emulatorPid}, then npm run dev.`,
-  );
-  return adoptEmulator(earlier.endpoint, earlier.emulatorPid);
+  return { fresh: argv.includes('--fresh') };
 }
 
 interface Tracked {
@@ -167,12 +144,17 @@ async function setUpLabControl(cloud: LocalCloud): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const { fresh } = parseArgs(process.argv.slice(2));
   process.env.LOG_LEVEL ??= 'warn';
   const started = Date.now();
   console.log('celerity dev: starting the emulator and provisioning the stack template ...');
-  const emulator = await earlierEmulator();
+  const { emulator } = await takeOverEarlierRun(STATE_FILE, fresh);
+  // Written from the first receive on: if this run is killed, the next returns what it held at once.
+  mkdirSync(STATE_DIR, { recursive: true });
+  const inflight = new InflightJournal(inflightJournalOf(STATE_FILE));
   const cloud = await startLocalCloud({
     ...(emulator ? { emulator } : {}),
+    inflight,
     logLevel: process.env.LOG_LEVEL,
     logDir: LOG_DIR,
     onFire: (fire) => {
@@ -182,6 +164,7 @@ async function main(): Promise<void> {
       );
     },
   });
+  running = { cloud, inflight };
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -189,6 +172,8 @@ async function main(): Promise<void> {
     console.log(`\n${signal}: stopping workers (running batches finish), then the emulator ...`);
     try {
       await cloud.stop();
+      // Every poller has deleted or released what it held.
+      inflight.close();
     } finally {
       rmSync(STATE_FILE, { force: true });
     }
@@ -198,7 +183,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  writeState(cloud);
+  writeLocalState(cloud);
   console.log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`  emulator   ${cloud.endpoint} (${cloud.emulator.kind}), region ${cloud.region}`);
   for (const worker of cloud.workers) {
@@ -217,8 +202,16 @@ async function main(): Promise<void> {
   if (!stopping) console.log('\nall demo tasks are done; serving until Ctrl-C.');
 }
 
-main().catch((error: unknown) => {
+/** The local cloud once started: a failure after that stops it, emulator and all, not leaving it unseen. */
+let running: { cloud: LocalCloud; inflight: InflightJournal } | undefined;
+
+main().catch(async (error: unknown) => {
   console.error('celerity dev failed:', error);
-  rmSync(STATE_FILE, { force: true });
-  process.exit(1);
+  try {
+    await running?.cloud.stop();
+    running?.inflight.close();
+  } finally {
+    rmSync(STATE_FILE, { force: true });
+    process.exit(1);
+  }
 });

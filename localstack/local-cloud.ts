@@ -14,6 +14,7 @@ import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { type Emulator, startEmulator } from './emulator.ts';
+import { type InflightJournal, keepHandles } from './inflight-journal.ts';
 import { fenceAbandonedInvocations, silentWhenAbandoned } from './invocation-scope.ts';
 import { applyEnv, startStreamWorker } from './local-stream-worker.ts';
 import {
@@ -105,6 +106,11 @@ export interface LocalCloudOptions {
    * @defaultValue no files
    */
   logDir?: string;
+  /**
+   * Told of every receipt handle the pollers hold and let go (`npm run dev` keeps them in a file,
+   * so the next run returns at once what a crashed one held). @defaultValue none
+   */
+  inflight?: InflightJournal;
 }
 
 /** One event source mapping running locally: its queue, its function, and the poller feeding it. */
@@ -334,6 +340,16 @@ function startWorker(
       ...(o.waitTimeSeconds !== undefined ? { waitTimeSeconds: o.waitTimeSeconds } : {}),
       ...(o.visibilityTimeoutSeconds !== undefined
         ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
+        : {}),
+      ...(options.inflight
+        ? {
+            inflight: keepHandles(
+              options.inflight,
+              clients.sqs,
+              queue.url,
+              o.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds,
+            ),
+          }
         : {}),
       onBatch: (report: BatchReport) => {
         // Records sent back to the queue are always said, on the terminal and in the file; a

@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { PollerHooks } from './inflight-journal.ts';
 import { LocalInvocation } from './invocation-scope.ts';
 import { toSqsRecord } from './sqs-event.ts';
 import { type InvocationEnd, runInvocation, type SqsHandler } from './sqs-invoke.ts';
@@ -49,6 +50,8 @@ export interface SqsPollerOptions {
   onBatch?: (report: BatchReport) => void;
   /** SQS calls that failed (receive, delete); the poller carries on. @defaultValue console.error */
   onError?: (error: Error, during: 'receive' | 'delete' | 'release') => void;
+  /** Told of every handle received and let go, so a run killed with SIGKILL leaves them written. */
+  inflight?: PollerHooks;
 }
 
 export interface BatchReport {
@@ -112,8 +115,8 @@ const REQUEST_GRACE_SECONDS = 60;
  * that would exceed `maxReceiveCount`, so such a message never reaches the handler.
  */
 export class SqsPoller {
-  readonly #o: Required<Omit<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>> &
-    Pick<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch'>;
+  readonly #o: Required<Omit<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch' | 'inflight'>> &
+    Pick<SqsPollerOptions, 'visibilityTimeoutSeconds' | 'onBatch' | 'inflight'>;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stats: PollerStats = {
     invocations: 0,
@@ -279,14 +282,18 @@ export class SqsPoller {
           WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
-          ...(this.#o.visibilityTimeoutSeconds !== undefined
-            ? { VisibilityTimeout: this.#o.visibilityTimeoutSeconds }
+          ...(this.#o.visibilityTimeoutSeconds !== undefined || this.#o.inflight
+            ? {
+                VisibilityTimeout:
+                  this.#o.inflight?.receiveVisibilitySeconds ?? this.#o.visibilityTimeoutSeconds,
+              }
             : {}),
         }),
         // The SDK waits forever for an answer; a wedged connection must not wedge the poller.
         { abortSignal: AbortSignal.timeout((waitSeconds + REQUEST_GRACE_SECONDS) * 1000) },
       );
-      return response.Messages ?? [];
+      const messages = response.Messages ?? [];
+      return this.#o.inflight ? await this.#o.inflight.held(messages) : messages;
     } catch (error) {
       this.#o.onError(error as Error, 'receive');
       await sleep(RECEIVE_BACKOFF_MS);
@@ -322,6 +329,8 @@ export class SqsPoller {
     this.#stats.failedRecords += failed.length;
     const keep = new Set(failed);
     await this.#delete(batch.filter((m) => !keep.has(m.MessageId as string)));
+    // Deleted, or returned to the queue's own timing as Lambda returns them: no longer held.
+    this.#o.inflight?.letGo(batch);
     this.#o.onBatch?.({
       requestId,
       functionName: this.#o.functionName,
@@ -376,6 +385,7 @@ export class SqsPoller {
           }),
         );
         this.#stats.released += chunk.length;
+        this.#o.inflight?.letGo(chunk);
       } catch (error) {
         this.#o.onError(error as Error, 'release');
       }

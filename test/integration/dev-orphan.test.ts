@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { CreateQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../cli/state.ts';
+import { describe, expect, it } from 'vitest';
 import { motoAnswers } from '../../localstack/emulator.ts';
+import { isAlive } from '../../localstack/state-file.ts';
 import { createAwsClients } from '../../shared/aws/index.ts';
+import { groupAlive, useDevRuns } from '../support/dev-process.ts';
 import { until } from '../support/until.ts';
 
 /**
@@ -14,57 +12,12 @@ import { until } from '../support/until.ts';
  * the local cloud's data in it. The next `npm run dev` must find it from the state file and take
  * it over, not start an empty one beside it; and a second `npm run dev` beside a live one refuses.
  */
-process.env.AWS_ACCESS_KEY_ID ??= 'local';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-const dir = mkdtempSync(join(tmpdir(), 'celerity-orphan-'));
-const stateFile = join(dir, 'local.json');
-const started: ChildProcess[] = [];
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function dev(): Run {
-  const { AWS_ENDPOINT_URL: _given, ...env } = process.env;
-  const child = spawn(join('node_modules', '.bin', 'tsx'), ['localstack/dev.ts'], {
-    env: { ...env, CELERITY_STATE_FILE: stateFile, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-const state = () =>
-  JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; endpoint: string; emulatorPid: number };
-
-afterAll(async () => {
-  // Only what this file started: the dev runs, and the emulator the state file names.
-  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
-  if (existsSync(stateFile)) {
-    const { pid, emulatorPid } = state();
-    for (const p of [pid, -emulatorPid]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {}
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const { stateFile, dev, ready, state } = useDevRuns('celerity-orphan-');
 
 describe.skipIf(Boolean(process.env.AWS_ENDPOINT_URL))('npm run dev after a kill -9', () => {
   it('takes over the emulator the killed run left, with its data; refuses to run beside a live one', async () => {
     const first = dev();
-    await until(
-      'the first run to be ready',
-      async () => (first.output().includes('ready in') ? true : undefined),
-      90_000,
-    );
+    await ready(first);
     const before = state();
     const sqs = createAwsClients({ endpoint: before.endpoint, region: 'us-east-1' }).sqs;
     await sqs.send(new CreateQueueCommand({ QueueName: 'left-by-the-first-run' }));
@@ -74,13 +27,13 @@ describe.skipIf(Boolean(process.env.AWS_ENDPOINT_URL))('npm run dev after a kill
     expect(await motoAnswers(before.endpoint)).toBe(true);
 
     const second = dev();
-    await until(
-      'the second run to be ready',
-      async () => (second.output().includes('ready in') ? true : undefined),
-      90_000,
-    );
+    await ready(second);
     expect(second.output()).toContain(
-      `the emulator of an earlier run (pid ${before.emulatorPid}, ${before.endpoint})`,
+      `the emulator of an earlier run (pid ${before.emulatorPid}, ${before.endpoint}) outlived it; carrying on with `,
+    );
+    // What it found, in figures: the demo's periodic tasks among them.
+    expect(second.output()).toMatch(
+      /carrying on with \d+ queued tasks?.*, \d+ in flight, returned at once, \d+ periodic tasks/,
     );
     const after = state();
     expect(after).toMatchObject({ endpoint: before.endpoint, emulatorPid: before.emulatorPid });
@@ -103,4 +56,44 @@ describe.skipIf(Boolean(process.env.AWS_ENDPOINT_URL))('npm run dev after a kill
     );
     expect(existsSync(stateFile)).toBe(false);
   }, 240_000);
+});
+
+describe.skipIf(Boolean(process.env.AWS_ENDPOINT_URL))('npm run dev -- --fresh after a kill -9', () => {
+  it('stops the emulator the killed run left, says what it discarded, and starts empty', async () => {
+    const first = dev();
+    await ready(first);
+    const before = state();
+    const sqs = createAwsClients({ endpoint: before.endpoint, region: 'us-east-1' }).sqs;
+    await sqs.send(new CreateQueueCommand({ QueueName: 'discarded-by-fresh' }));
+    process.kill(before.pid, 'SIGKILL');
+    await first.exited;
+
+    const fresh = dev({ args: ['--fresh'] });
+    await ready(fresh);
+    expect(fresh.output()).toMatch(
+      new RegExp(
+        `--fresh: stopped the emulator of an earlier run \\(pid ${before.emulatorPid}, [^)]+\\) and discarded \\d+ queued tasks?.*\\d+ periodic tasks`,
+      ),
+    );
+    await until(
+      'the discarded emulator to be gone',
+      async () => (isAlive(before.emulatorPid) || groupAlive(before.emulatorPid) ? undefined : true),
+      15_000,
+    );
+    const after = state();
+    expect(after.emulatorPid).not.toBe(before.emulatorPid);
+    const newSqs = createAwsClients({ endpoint: after.endpoint, region: 'us-east-1' }).sqs;
+    await expect(newSqs.send(new GetQueueUrlCommand({ QueueName: 'discarded-by-fresh' }))).rejects.toThrow();
+
+    process.kill(after.pid, 'SIGINT');
+    await fresh.exited;
+    await until('its emulator to stop', async () => (isAlive(after.emulatorPid) ? undefined : true), 15_000);
+  }, 240_000);
+
+  it('refuses an unknown argument, naming it and --fresh', async () => {
+    const run = dev({ args: ['--frsh'] });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('unknown argument --frsh');
+    expect(run.output()).toContain('--fresh');
+  });
 });

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopback, locateStateFile } from '../../cli/state.ts';
 import { stackFailureQueues, stackWhere } from '../../cli/target.ts';
+import { isLoopback, locateStateFile } from '../../localstack/state-file.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
 const { dir, useStateFile } = useNoTarget();

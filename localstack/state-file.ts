@@ -1,15 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigEnv } from '../shared/config/env.ts';
-import { StateFileRefused } from './errors.ts';
+import { motoAnswers } from './emulator.ts';
+import type { LocalCloud } from './local-cloud.ts';
 
 /**
  * What `npm run dev` writes to `.celerity/local.json` so other tools find the running local cloud:
- * where the emulator is, and the environment a worker function is given (CELERITY_*).
+ * where the emulator is, and the environment a worker function is given (CELERITY_*). This module
+ * owns the file: `npm run dev` writes it, and it is the one module of the local cloud the CLI reads.
  */
 export interface LocalState {
   pid?: number;
+  /** The moto process `npm run dev` started (its group's leader), so a later run finds it after a crash. */
+  emulatorPid?: number;
   startedAt?: string;
   endpoint: string;
   region: string;
@@ -64,14 +68,6 @@ export function isLoopback(endpoint: string): boolean {
   return isIPv4(host) && host.startsWith('127.');
 }
 
-/**
- * The local cloud takes any credentials, and the CLI signs with the user's own where it finds
- * them: a state file that sends them to another host is refused, whoever wrote it.
- */
-export function assertLoopback(file: string, endpoint: string): void {
-  if (!isLoopback(endpoint)) throw new StateFileRefused(file, endpoint);
-}
-
 /** Reads and checks a state file; a message naming the file says what is wrong with it. */
 export function readState(file: string): LocalState {
   let value: unknown;
@@ -89,9 +85,37 @@ export function readState(file: string): LocalState {
   return { region: 'us-east-1', ...state } as LocalState;
 }
 
+/** Writes the state whole or not at all: a reader never sees half a file. */
+export function writeState(file: string, state: LocalState): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(temporary, file);
+}
+
 /** The local cloud's log files sit beside its state file (`.celerity/logs/worker.log`, `beat.log`). */
 export function logDirOf(stateFile: string): string {
   return join(dirname(stateFile), 'logs');
+}
+
+/**
+ * The receipt handles the pollers hold sit beside the state file, named after it, so two local
+ * clouds with two state files in one folder keep two journals (`.celerity/local.inflight.jsonl`).
+ */
+export function inflightJournalOf(stateFile: string): string {
+  return join(dirname(stateFile), `${basename(stateFile).replace(/\.json$/, '')}.inflight.jsonl`);
+}
+
+/**
+ * The emulator a crashed `npm run dev` left behind, with its data: the state file names it, its
+ * process lives and it answers. The next `npm run dev` takes it over; the CLI says so.
+ */
+export async function survivingEmulator(
+  state: LocalState,
+): Promise<{ pid: number; endpoint: string } | undefined> {
+  const pid = state.emulatorPid;
+  if (pid === undefined || !isAlive(pid) || !(await motoAnswers(state.endpoint))) return undefined;
+  return { pid, endpoint: state.endpoint };
 }
 
 /** Whether the process that wrote the state still runs (a stale file is left by a crash). */
@@ -106,7 +130,7 @@ export function isAlive(pid: number | undefined): boolean {
 }
 
 /** The state of a running local cloud, as `npm run dev` writes it (dev.ts can call this too). */
-export function localStateOf(cloud: import('../localstack/local-cloud.ts').LocalCloud): LocalState {
+export function localStateOf(cloud: LocalCloud): LocalState {
   const { resources } = cloud;
   return {
     pid: process.pid,
@@ -131,9 +155,7 @@ export function localStateOf(cloud: import('../localstack/local-cloud.ts').Local
  * The Scheduler's DLQ (the queue the workers' CELERITY_SCHEDULER_DLQ_ARN names) and the on-failure
  * queue of the table stream mappings (the beat sync's), as the template made them.
  */
-function failureQueuesOf(
-  cloud: import('../localstack/local-cloud.ts').LocalCloud,
-): LocalState['failureQueues'] {
+function failureQueuesOf(cloud: LocalCloud): LocalState['failureQueues'] {
   const { resources } = cloud;
   const queues = Object.values(resources.queues);
   const schedulerArn = cloud.workers[0]?.function.environment[ConfigEnv.schedulerDeadLetterArn];
