@@ -6,6 +6,7 @@ import { Architecture, type CfnFunction, Runtime, type VersionOptions } from 'aw
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { BUILTIN_SHIMS, BUNDLE_BANNER, BUNDLE_OPTIONS, copyLazyPackages } from './bundling.ts';
 
 /** The repository root: entries and the lock file are found from here whatever the cwd. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,22 +84,29 @@ export function celerityFunction(scope: Construct, id: string, props: CelerityFu
     environment: { ...props.environment },
     ...(props.currentVersionOptions ? { currentVersionOptions: props.currentVersionOptions } : {}),
     bundling: {
-      format: OutputFormat.ESM,
-      target: 'node22',
-      // Whitespace and syntax minified, names kept: stack traces in results read as the code was
-      // written without `--enable-source-maps`, which costs about 35 ms of every cold start
-      // (measured here: module init 122 ms without it, 165 ms with). Start-up is the same as
-      // full minification; the bundle is a little larger.
-      minify: false,
-      esbuildArgs: { '--minify-syntax': true, '--minify-whitespace': true },
-      // The runtime's bundled SDK is whatever version AWS ships that week; ours is pinned.
+      format: OutputFormat.ESM, // BUNDLE_OPTIONS.format
+      target: BUNDLE_OPTIONS.target,
+      minify: BUNDLE_OPTIONS.minify,
+      // `autoretryFor: ['SomeError']` matches `error.constructor.name`, and a result's traceback
+      // names the functions it passed through: minified names would break the one and garble the
+      // other. (Methods' frames still show the minified class: `t.run` for `Runner.run`.) No
+      // source maps: `--enable-source-maps` costs about 35 ms of every cold start.
+      keepNames: BUNDLE_OPTIONS.keepNames,
+      // The SDK is bundled, not left to the runtime's copy (CDK's default for Node 18+): the
+      // runtime's SDK is whole CommonJS clients, and loading them doubled the worker's cold init
+      // (see docs/decisions.md, "The worker bundle"); bundled, esbuild keeps only what we call.
       bundleAwsSDK: true,
       // Prefer the ESM builds of dependencies so esbuild can tree-shake them.
-      mainFields: ['module', 'main'],
-      // A CommonJS dependency that require()s a Node built-in would meet esbuild's throwing shim in
-      // an ESM bundle; a real require() keeps that from failing only once deployed.
-      banner:
-        "import{createRequire as __celerityRequire}from'node:module';const require=__celerityRequire(import.meta.url);",
+      mainFields: [...BUNDLE_OPTIONS.mainFields],
+      esbuildArgs: {
+        '--alias': Object.entries(BUILTIN_SHIMS).map(([builtin, shim]) => `${builtin}=${shim}`),
+      },
+      banner: BUNDLE_BANNER,
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir, outputDir) => copyLazyPackages(inputDir, outputDir),
+      },
     },
   });
   const cfnFunction = fn.node.defaultChild as CfnFunction;

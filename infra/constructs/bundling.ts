@@ -1,0 +1,54 @@
+/**
+ * How every Celerity Lambda is bundled, apart from CDK: `function.ts` hands these to
+ * NodejsFunction and `bench/bundle.ts` to esbuild, so the bench measures what the stack deploys.
+ * The choices and their measurements: docs/decisions.md, "The worker bundle, as deployed".
+ */
+
+/** esbuild's options besides entry and output, as NodejsFunction passes them (see `function.ts`). */
+export const BUNDLE_OPTIONS = {
+  format: 'esm',
+  target: 'node22',
+  platform: 'node',
+  minify: true,
+  keepNames: true,
+  mainFields: ['module', 'main'],
+} as const;
+
+/**
+ * Node built-ins bundled through a CommonJS shim (`./builtins/`) rather than imported as ES
+ * modules: Node builds an ES module's namespace by reading every export, and for these that costs
+ * a cold start dearly (`node:http`'s lazy `WebSocket` loads undici: ~25 ms). Paths are relative to
+ * the project root, where esbuild runs.
+ */
+export const BUILTIN_SHIMS: Readonly<Record<string, string>> = {
+  'node:http': './infra/constructs/builtins/http.cjs',
+  http: './infra/constructs/builtins/http.cjs',
+  'node:process': './infra/constructs/builtins/process.cjs',
+  process: './infra/constructs/builtins/process.cjs',
+};
+
+/**
+ * A CommonJS dependency that require()s a Node built-in would meet esbuild's throwing shim in an
+ * ESM bundle; a real require() keeps that from failing only once deployed.
+ */
+export const BUNDLE_BANNER =
+  "import{createRequire as __celerityRequire}from'node:module';const require=__celerityRequire(import.meta.url);";
+
+/**
+ * Packages a bundle loads with `require` on first use instead of carrying them
+ * (`shared/beat/solar.ts`): copied beside it, as `node_modules/<name>/`, with the files Node's
+ * `require` resolves to. astronomy-engine is needed only to plan a solar schedule.
+ */
+export const LAZY_PACKAGES: Readonly<Record<string, readonly string[]>> = {
+  'astronomy-engine': ['package.json', 'astronomy.js'],
+};
+
+/** The shell commands that copy `LAZY_PACKAGES` from the project into a bundle's directory. */
+export function copyLazyPackages(inputDir: string, outputDir: string): string[] {
+  return Object.entries(LAZY_PACKAGES).flatMap(([name, files]) => [
+    `mkdir -p "${outputDir}/node_modules/${name}"`,
+    ...files.map(
+      (file) => `cp "${inputDir}/node_modules/${name}/${file}" "${outputDir}/node_modules/${name}/${file}"`,
+    ),
+  ]);
+}
