@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { BUILTIN_SHIMS, BUNDLE_BANNER, BUNDLE_OPTIONS } from '../infra/constructs/bundling.ts';
+import {
+  BUILTIN_SHIMS,
+  BUNDLE_BANNER,
+  BUNDLE_OPTIONS,
+  CREDENTIAL_CHAIN_EXTERNALS,
+} from '../infra/constructs/bundling.ts';
 import { PROJECT_ROOT } from '../infra/constructs/function.ts';
 
 export interface BundleFigures {
@@ -59,7 +64,7 @@ export async function measureBundle(entry: string, options: MeasureOptions = {})
       entryPoints: [entry],
       bundle: true,
       alias: { ...BUILTIN_SHIMS },
-      external: sdk === 'runtime' ? ['@aws-sdk/*'] : [],
+      external: sdk === 'runtime' ? ['@aws-sdk/*'] : [...CREDENTIAL_CHAIN_EXTERNALS],
       outfile,
       metafile: true,
       banner: { js: BUNDLE_BANNER },

@@ -6,7 +6,13 @@ import { Architecture, type CfnFunction, Runtime, type VersionOptions } from 'aw
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { BUILTIN_SHIMS, BUNDLE_BANNER, BUNDLE_OPTIONS, copyLazyPackages } from './bundling.ts';
+import {
+  BUILTIN_SHIMS,
+  BUNDLE_BANNER,
+  BUNDLE_OPTIONS,
+  CREDENTIAL_CHAIN_EXTERNALS,
+  copyLazyPackages,
+} from './bundling.ts';
 
 /** The repository root: entries and the lock file are found from here whatever the cwd. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -96,6 +102,7 @@ export function celerityFunction(scope: Construct, id: string, props: CelerityFu
       // runtime's SDK is whole CommonJS clients, and loading them doubled the worker's cold init
       // (see docs/decisions.md, "The worker bundle"); bundled, esbuild keeps only what we call.
       bundleAwsSDK: true,
+      externalModules: [...CREDENTIAL_CHAIN_EXTERNALS],
       // Prefer the ESM builds of dependencies so esbuild can tree-shake them.
       mainFields: [...BUNDLE_OPTIONS.mainFields],
       esbuildArgs: {

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundleFigures, measureWorkerBundle } from '../../bench/bundle.ts';
-import { BUNDLE_BANNER, BUNDLE_OPTIONS, copyLazyPackages } from '../../infra/constructs/bundling.ts';
+import {
+  BUNDLE_BANNER,
+  BUNDLE_OPTIONS,
+  CREDENTIAL_CHAIN_EXTERNALS,
+  copyLazyPackages,
+} from '../../infra/constructs/bundling.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/function.ts';
 
 const inputs = (figures: BundleFigures) => Object.keys(figures.metafile.inputs);
@@ -21,13 +26,22 @@ describe('the worker bundle, as the stack deploys it (issue #10, must-show 3)', 
     expect(inputs(worker)).toContain('shared/worker/solar-rearm.ts');
   });
 
-  it('never imports node:http as an ES module (its namespace would load undici at every cold start)', () => {
-    const esmImports = Object.entries(worker.metafile.inputs).flatMap(([input, { imports }]) =>
+  const staticImportsOf = (figures: BundleFigures, external: (path: string) => boolean) =>
+    Object.entries(figures.metafile.inputs).flatMap(([input, { imports }]) =>
       imports
-        .filter((i) => i.external && i.kind === 'import-statement' && /^(node:)?http$/.test(i.path))
-        .map(() => input),
+        .filter((i) => i.external && i.kind !== 'dynamic-import' && external(i.path))
+        .map((i) => `${input} -> ${i.path}`),
     );
-    expect(esmImports).toEqual([]);
+
+  it('never imports node:http as an ES module (its namespace would load undici at every cold start)', () => {
+    expect(staticImportsOf(worker, (path) => /^(node:)?http$/.test(path))).toEqual([]);
+  });
+
+  it('reaches the credential providers it leaves to the runtime only by import(), never at start', () => {
+    expect(staticImportsOf(worker, (path) => CREDENTIAL_CHAIN_EXTERNALS.includes(path))).toEqual([]);
+    expect(inputs(worker).filter((input) => input.includes('node_modules/@aws-sdk/nested-clients/'))).toEqual(
+      [],
+    );
   });
 });
 
