@@ -37,7 +37,8 @@ export const CREDENTIAL_CHAIN_EXTERNALS: readonly string[] = [
  * Node built-ins bundled through a CommonJS shim (`./builtins/`) rather than imported as ES
  * modules: Node builds an ES module's namespace by reading every export, and for these that costs
  * a cold start dearly (`node:http`'s lazy `WebSocket` loads undici: ~25 ms). Paths are relative to
- * the project root, where esbuild runs.
+ * the project root, where CDK runs the project's own esbuild (a devDependency); bundling in
+ * Docker (`forceDockerBundling`, or no local esbuild) runs from `/` and would not find them.
  */
 export const BUILTIN_SHIMS: Readonly<Record<string, string>> = {
   'node:http': './infra/constructs/builtins/http.cjs',
