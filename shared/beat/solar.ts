@@ -1,5 +1,19 @@
-import { Body, Observer, SearchAltitude, SearchHourAngle, SearchRiseSet } from 'astronomy-engine';
+import { createRequire } from 'node:module';
+import type * as Astronomy from 'astronomy-engine';
 import type { SolarEvent, SolarSchedule } from './definition.ts';
+
+/**
+ * astronomy-engine (100 KB minified) is required on the first solar search, not imported: the
+ * worker reaches this module (Beat's store, the solar re-arm) but only a solar schedule needs the
+ * engine, so a plain task's cold start should not parse it. A bundler cannot follow this
+ * `require`; the stack copies the package beside each bundle instead (`infra/constructs/function.ts`).
+ */
+const requireEngine = createRequire(import.meta.url);
+let engine: typeof Astronomy | undefined;
+const astronomy = (): typeof Astronomy => {
+  engine ??= requireEngine('astronomy-engine') as typeof Astronomy;
+  return engine;
+};
 
 /** How far ahead to look for an event before calling a schedule impossible (polar day or night). */
 export const SOLAR_SEARCH_DAYS = 366;
@@ -28,6 +42,7 @@ const DEPRESSION: Partial<Record<SolarEvent, number>> = {
  * Rounded down to the whole second, the precision of an `at()` expression.
  */
 export function nextSolarEvent(solar: SolarSchedule, after: Date): Date | undefined {
+  const { Body, Observer, SearchAltitude, SearchHourAngle, SearchRiseSet } = astronomy();
   const observer = new Observer(solar.latitude, solar.longitude, 0);
   const start = new Date(after.getTime() + 1000);
   let found: Date | undefined;
