@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigEnv } from '../shared/config/env.ts';
-import { StateFileRefused } from './errors.ts';
+import { StateFileRefusedError } from './errors.ts';
 
 /**
  * What `npm run dev` writes to `.celerity/local.json` so other tools find the running local cloud:
@@ -69,7 +69,7 @@ export function isLoopback(endpoint: string): boolean {
  * them: a state file that sends them to another host is refused, whoever wrote it.
  */
 export function assertLoopback(file: string, endpoint: string): void {
-  if (!isLoopback(endpoint)) throw new StateFileRefused(file, endpoint);
+  if (!isLoopback(endpoint)) throw new StateFileRefusedError(file, endpoint);
 }
 
 /** Reads and checks a state file; a message naming the file says what is wrong with it. */

@@ -4,7 +4,7 @@ import { type CelerityConfig, functionConfig } from '../shared/config/config.ts'
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { TargetUnreachable, UsageError } from './errors.ts';
+import { TargetUnreachableError, UsageError } from './errors.ts';
 import {
   assertLoopback,
   type FoundStateFile,
@@ -57,7 +57,7 @@ export async function resolveTarget(
 
 async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
   if (!found) {
-    throw new TargetUnreachable(
+    throw new TargetUnreachableError(
       'no local cloud found (.celerity/local.json): start it with `npm run dev`, or use --stack NAME for a deployed stack',
     );
   }
@@ -66,11 +66,13 @@ async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
   try {
     state = readState(stateFile);
   } catch (error) {
-    throw new TargetUnreachable(`${(error as Error).message}; start the local cloud with \`npm run dev\``);
+    throw new TargetUnreachableError(
+      `${(error as Error).message}; start the local cloud with \`npm run dev\``,
+    );
   }
   assertLoopback(stateFile, state.endpoint);
   if (!isAlive(state.pid)) {
-    throw new TargetUnreachable(
+    throw new TargetUnreachableError(
       `the local cloud in ${stateFile} (pid ${state.pid}) is not running: start it with \`npm run dev\``,
     );
   }
@@ -104,7 +106,7 @@ async function probe(endpoint: string): Promise<void> {
   try {
     await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
   } catch (error) {
-    throw new TargetUnreachable(
+    throw new TargetUnreachableError(
       `cannot reach the local cloud at ${endpoint} (${(error as Error).message}): is \`npm run dev\` still running?`,
       { cause: error },
     );
@@ -149,7 +151,7 @@ async function stackTarget(stackName: string): Promise<Target> {
   } catch (error) {
     const e = error as Error;
     if (/does not exist|no such stack/.test(e.message)) {
-      throw new TargetUnreachable(
+      throw new TargetUnreachableError(
         `stack ${stackName} not found in ${settings.region}: deploy it (npx cdk deploy), pass --stack NAME, or set AWS_REGION / AWS_PROFILE`,
         { cause: error },
       );
