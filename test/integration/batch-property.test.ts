@@ -137,7 +137,7 @@ const KINDS: Record<string, (id: string, goodIds: string[]) => Case> = {
   badArgs: poison((id) => envelope(id, 'prop.typed', ['one']), /ValidationError/),
   unknownQueue: poison(
     (id) => envelope(id, 'prop.body', ['ok'], { queue: 'nowhere' }),
-    /UnknownQueueError|ValidationError/,
+    /UnknownQueue|ValidationError/,
   ),
   badZone: poison(
     (id) =>
@@ -151,7 +151,7 @@ const KINDS: Record<string, (id: string, goodIds: string[]) => Case> = {
       envelope(id, 'prop.body', ['ok'], {
         beat: { scheduledAt: new Date().toISOString(), expansion: { everySeconds: 1, count: 199_999 } },
       }),
-    /InvalidExpansionError|ValidationError|EnvelopeError/,
+    /InvalidExpansion|ValidationError|EnvelopeError/,
   ),
   /**
    * A poison message reusing the id of a good task, of this batch (before or after it: the batch
@@ -167,11 +167,11 @@ const KINDS: Record<string, (id: string, goodIds: string[]) => Case> = {
   bigint: crashing('bigint', /TypeError/),
   circular: crashing('circular', /TypeError/),
   function: crashing('function', /TypeError/),
-  oversized: crashing('oversized', /ResultTooLargeError/),
-  retryHuge: crashing('retryHuge', /InvalidRetryDelayError/),
-  retryNaN: crashing('retryNaN', /InvalidRetryDelayError/),
-  retryString: crashing('retryString', /InvalidRetryDelayError/),
-  retryBadEta: crashing('retryBadEta', /InvalidRetryDelayError/),
+  oversized: crashing('oversized', /ResultTooLarge/),
+  retryHuge: crashing('retryHuge', /InvalidRetryDelay/),
+  retryNaN: crashing('retryNaN', /InvalidRetryDelay/),
+  retryString: crashing('retryString', /InvalidRetryDelay/),
+  retryBadEta: crashing('retryBadEta', /InvalidRetryDelay/),
   retryOk: crashing('retryOk', /Retry/, 'RETRY'),
 };
 const NAMES = Object.keys(KINDS);

@@ -71,7 +71,7 @@ describe('data kept as it was (issue #9 finding 5)', () => {
     expect(await store.get('data-kw-any')).toMatchObject({ status: 'SUCCESS', result: '["a","b"]' });
   });
 
-  it('a result holding Infinity or NaN is a FAILURE ResultNotSerializableError, never a SUCCESS of null', async () => {
+  it('a result holding Infinity or NaN is a FAILURE ResultNotSerializable, never a SUCCESS of null', async () => {
     await runtime.processBatch(
       [
         sqsRecord(body('data-inf', 'data.add', { args: [1e308, 1e308] })),

@@ -169,7 +169,7 @@ describe('one record never fails its batch (finding 1)', () => {
 });
 
 describe('one bad resend never fails the others (finding 2, worker side)', () => {
-  it('a retry that grows past the queue’s size limit is FAILURE MessageTooLargeError; the batch-mate’s retry is still sent', async () => {
+  it('a retry that grows past the queue’s size limit is FAILURE MessageTooLarge; the batch-mate’s retry is still sent', async () => {
     const { Attributes } = await stack.clients.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: config.queues.default?.url,
@@ -230,7 +230,7 @@ describe('one bad resend never fails the others (finding 2, worker side)', () =>
     expect(await store.get('iso-resent')).toMatchObject({ status: 'RETRY', retries: 1 });
   });
 
-  it('an envelope naming a queue that is no route is poison at decode (UnknownQueueError)', async () => {
+  it('an envelope naming a queue that is no route is poison at decode (UnknownQueue)', async () => {
     const record = sqsRecord(body('iso-no-route', 'iso.count', [], { queue: 'nowhere' }));
     const response = await runtime.processBatch([record], invocation());
     expect(returned(response)).toEqual([record.messageId]);
@@ -265,7 +265,7 @@ describe('redrive (finding 3)', () => {
 });
 
 describe('results that never lie (finding 6)', () => {
-  it('a result over the row’s limit is FAILURE ResultTooLargeError naming size and limit, never a cut SUCCESS', async () => {
+  it('a result over the row’s limit is FAILURE ResultTooLarge naming size and limit, never a cut SUCCESS', async () => {
     const response = await runtime.processBatch(
       [sqsRecord(body('iso-big', 'iso.big', [MAX_RESULT_BYTES + 1000]))],
       invocation(),

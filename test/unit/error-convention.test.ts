@@ -92,6 +92,12 @@ describe('one error convention', () => {
       }
     }
     expect(exceptionTypeOf(new PartlyTooLargeError())).toBe('PartlyTooLargeError');
+    // The traceback opens with the recorded type too, as Celery's does.
+    const { describeError } = await import('../../shared/worker/execute.ts');
+    expect(describeError(new UnexpectedKeywordArgumentError('t', ['x']))).toMatchObject({
+      errorType: 'TypeError',
+      traceback: expect.stringMatching(/^TypeError: t\(\) got an unexpected keyword argument "x"\n/),
+    });
     // The old export names the docs taught still work, as the same class.
     expect(TaskFailed).toBe(TaskFailedError);
   });
