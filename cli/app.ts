@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { describeFailure, ExitCode, NotConfirmed, Reported } from './errors.ts';
+import { describeFailure, ExitCode, NotConfirmedError, ReportedError } from './errors.ts';
 import { resolveTarget, type Target } from './target.ts';
 
 /** Global options every command takes. */
@@ -79,13 +79,13 @@ export class CliApp {
    */
   async destructive(yes: boolean | undefined, what: string): Promise<Target> {
     if (!yes && this.stdin.isTTY !== true) {
-      throw new NotConfirmed(`--yes: refusing to ${what} without it (no terminal to ask on)`);
+      throw new NotConfirmedError(`--yes: refusing to ${what} without it (no terminal to ask on)`);
     }
     const target = await this.targetForWrite();
     if (yes) return target;
     this.stderr.write(`${what}? [y/N] `);
     const answer = await readLine(this.stdin);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new NotConfirmed(`not confirmed: did not ${what}`);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new NotConfirmedError(`not confirmed: did not ${what}`);
     return target;
   }
 
@@ -113,13 +113,13 @@ export class CliApp {
       const command = args[args.length - 1] as Command;
       this.#globals = command.optsWithGlobals() as GlobalOptions;
       const code = await run(...args);
-      if (code) throw new Reported(code);
+      if (code) throw new ReportedError(code);
     };
   }
 
   /** Reports an error in words (and as JSON with `--json`) and returns its exit code. */
   fail(error: unknown): ExitCode {
-    if (error instanceof Reported) return error.code;
+    if (error instanceof ReportedError) return error.code;
     const failure = describeFailure(error);
     this.note(`celerity: ${failure.message}`);
     if (failure.code === ExitCode.usage && !failure.message.includes('--help')) {

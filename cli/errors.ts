@@ -1,8 +1,9 @@
 import { CommanderError } from 'commander';
-import { PeriodicTaskExists, PeriodicTaskNotFound } from '../shared/beat/errors.ts';
-import { CelerityError, ValidationError } from '../shared/errors.ts';
-import { NotFound, OperationFailed } from '../shared/ops/errors.ts';
-import { EnqueueError, ResultTimeout, TaskFailed } from '../shared/producer/errors.ts';
+import { isAwsError } from '../shared/aws/errors.ts';
+import { PeriodicTaskExistsError, PeriodicTaskNotFoundError } from '../shared/beat/errors.ts';
+import { CelerityError, exceptionTypeOf, ValidationError } from '../shared/errors.ts';
+import { NotFoundError, OperationFailedError } from '../shared/ops/errors.ts';
+import { EnqueueError, ResultTimeoutError, TaskFailedError } from '../shared/producer/errors.ts';
 import { NotRegistered } from '../shared/task/errors.ts';
 
 /** Exit codes scripts can rely on. */
@@ -28,41 +29,47 @@ export class UsageError extends CelerityError {
 }
 
 /** The target (local cloud or stack) cannot be used; `message` says what to do. */
-export class TargetUnreachable extends CelerityError {
+export class TargetUnreachableError extends CelerityError {
+  static override readonly recordedAs: string = 'TargetUnreachable';
+
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'TargetUnreachable';
+    this.name = 'TargetUnreachableError';
   }
 }
 
 /** A local cloud state file whose endpoint is not this machine: refused before any request. */
-export class StateFileRefused extends TargetUnreachable {
+export class StateFileRefusedError extends TargetUnreachableError {
+  static override readonly recordedAs = 'StateFileRefused';
   readonly file: string;
   readonly endpoint: string;
   constructor(file: string, endpoint: string) {
     super(
       `${file}: refusing its endpoint ${endpoint}: a local cloud state file may only point at this machine (127.0.0.0/8, ::1, localhost); for a deployed stack use --stack NAME`,
     );
-    this.name = 'StateFileRefused';
+    this.name = 'StateFileRefusedError';
     this.file = file;
     this.endpoint = endpoint;
   }
 }
 
 /** Not confirmed (no terminal to ask on without --yes, or the person said no): nothing was done. */
-export class NotConfirmed extends UsageError {
+export class NotConfirmedError extends UsageError {
+  static override readonly recordedAs = 'NotConfirmed';
+
   constructor(message: string) {
     super(message);
-    this.name = 'NotConfirmed';
+    this.name = 'NotConfirmedError';
   }
 }
 
 /** A failure already reported to the user; only the exit code is left to set. */
-export class Reported extends CelerityError {
+export class ReportedError extends CelerityError {
+  static override readonly recordedAs = 'Reported';
   readonly code: ExitCode;
   constructor(code: ExitCode) {
     super(`exit ${code}`);
-    this.name = 'Reported';
+    this.name = 'ReportedError';
     this.code = code;
   }
 }
@@ -143,24 +150,29 @@ export function describeFailure(error: unknown): Failure {
   const e = error as Error;
   if (error instanceof CommanderError)
     return { code: ExitCode.usage, type: 'UsageError', message: e.message.replace(/^error: /, '') };
-  if (error instanceof UsageError) return { code: ExitCode.usage, type: e.name, message: e.message };
+  if (error instanceof UsageError)
+    return { code: ExitCode.usage, type: exceptionTypeOf(error), message: e.message };
   if (error instanceof ValidationError) {
     const message = error.issues.map((i) => `${flagOf(i.field)}: ${i.message}`).join('; ');
-    return { code: ExitCode.usage, type: e.name, message, field: error.field };
+    return { code: ExitCode.usage, type: exceptionTypeOf(error), message, field: error.field };
   }
-  if (error instanceof NotFound || error instanceof PeriodicTaskNotFound || error instanceof NotRegistered) {
-    return { code: ExitCode.notFound, type: e.name, message: e.message };
-  }
-  if (error instanceof TargetUnreachable)
-    return { code: ExitCode.unreachable, type: e.name, message: e.message };
   if (
-    error instanceof OperationFailed ||
-    error instanceof TaskFailed ||
-    error instanceof ResultTimeout ||
-    error instanceof EnqueueError ||
-    error instanceof PeriodicTaskExists
+    error instanceof NotFoundError ||
+    error instanceof PeriodicTaskNotFoundError ||
+    error instanceof NotRegistered
   ) {
-    return { code: ExitCode.failed, type: e.name, message: e.message };
+    return { code: ExitCode.notFound, type: exceptionTypeOf(error), message: e.message };
+  }
+  if (error instanceof TargetUnreachableError)
+    return { code: ExitCode.unreachable, type: exceptionTypeOf(error), message: e.message };
+  if (
+    error instanceof OperationFailedError ||
+    error instanceof TaskFailedError ||
+    error instanceof ResultTimeoutError ||
+    error instanceof EnqueueError ||
+    error instanceof PeriodicTaskExistsError
+  ) {
+    return { code: ExitCode.failed, type: exceptionTypeOf(error), message: e.message };
   }
   const network = networkCode(error);
   if (network || e?.name === 'TimeoutError') {
@@ -177,12 +189,12 @@ export function describeFailure(error: unknown): Failure {
       message: `AWS refused the credentials (${e.name}: ${e.message}); sign in again or set AWS_PROFILE`,
     };
   }
-  if (e?.name === 'AccessDeniedException' || e?.name === 'AccessDenied') {
+  if (isAwsError(error, 'AccessDeniedException', 'AccessDenied')) {
     return {
       code: ExitCode.failed,
-      type: e.name,
+      type: exceptionTypeOf(error),
       message: `${e.message} (your AWS identity lacks this permission)`,
     };
   }
-  return { code: ExitCode.failed, type: e?.name ?? 'Error', message: e?.message ?? String(error) };
+  return { code: ExitCode.failed, type: exceptionTypeOf(error), message: e?.message ?? String(error) };
 }

@@ -14,7 +14,7 @@ import { type CelerityConfig, functionConfig } from '../shared/config/config.ts'
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { StateFileRefused, TargetUnreachable, UsageError } from './errors.ts';
+import { StateFileRefusedError, TargetUnreachableError, UsageError } from './errors.ts';
 
 export type LogSource =
   | { kind: 'files'; dir: string }
@@ -59,7 +59,7 @@ export async function resolveTarget(
 
 async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
   if (!found) {
-    throw new TargetUnreachable(
+    throw new TargetUnreachableError(
       'no local cloud found (.celerity/local.json): start it with `npm run dev`, or use --stack NAME for a deployed stack',
     );
   }
@@ -68,12 +68,14 @@ async function localTarget(found: FoundStateFile | undefined): Promise<Target> {
   try {
     state = readState(stateFile);
   } catch (error) {
-    throw new TargetUnreachable(`${(error as Error).message}; start the local cloud with \`npm run dev\``);
+    throw new TargetUnreachableError(
+      `${(error as Error).message}; start the local cloud with \`npm run dev\``,
+    );
   }
   // The local cloud takes any credentials, and the CLI signs with the user's own where it finds
   // them: a state file that sends them to another host is refused, whoever wrote it.
-  if (!isLoopback(state.endpoint)) throw new StateFileRefused(stateFile, state.endpoint);
-  if (!isAlive(state.pid)) throw new TargetUnreachable(await notRunning(stateFile, state));
+  if (!isLoopback(state.endpoint)) throw new StateFileRefusedError(stateFile, state.endpoint);
+  if (!isAlive(state.pid)) throw new TargetUnreachableError(await notRunning(stateFile, state));
   await probe(state.endpoint);
   // The emulator takes any key; the SDK only needs some to sign with.
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
@@ -118,7 +120,7 @@ async function probe(endpoint: string): Promise<void> {
   try {
     await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
   } catch (error) {
-    throw new TargetUnreachable(
+    throw new TargetUnreachableError(
       `cannot reach the local cloud at ${endpoint} (${(error as Error).message}): is \`npm run dev\` still running?`,
       { cause: error },
     );
@@ -163,7 +165,7 @@ async function stackTarget(stackName: string): Promise<Target> {
   } catch (error) {
     const e = error as Error;
     if (/does not exist|no such stack/.test(e.message)) {
-      throw new TargetUnreachable(
+      throw new TargetUnreachableError(
         `stack ${stackName} not found in ${settings.region}: deploy it (npx cdk deploy), pass --stack NAME, or set AWS_REGION / AWS_PROFILE`,
         { cause: error },
       );

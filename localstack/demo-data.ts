@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { appointmentItem, notificationItem, type Study, type User } from '../functions/tasks/model.ts';
 import { type LabControlSettings, labControlSettings } from '../functions/tasks/settings.ts';
-import type { AwsClients } from '../shared/aws/index.ts';
+import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
 import type { LocalResources } from './provision.ts';
 
 export interface DemoDataOptions {
@@ -126,7 +125,7 @@ async function putIfAbsent(clients: AwsClients, table: string, key: string, item
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
     throw error;
   }
 }

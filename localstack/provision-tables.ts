@@ -3,10 +3,9 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AwsClients } from '../shared/aws/index.ts';
+import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
 import { physicalName } from './template.ts';
 
 /**
@@ -28,7 +27,7 @@ export async function createTable(
   const existing = await clients.dynamo
     .send(new DescribeTableCommand({ TableName: name }))
     .catch((error: unknown) => {
-      if (error instanceof ResourceNotFoundException) return undefined;
+      if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
       throw error;
     });
   let streamArn = existing?.Table?.LatestStreamArn;

@@ -1,4 +1,4 @@
-import { ConflictException, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import { CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
 import { VerifyDomainIdentityCommand, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import {
   CreateQueueCommand,
@@ -6,7 +6,7 @@ import {
   QueueDoesNotExist,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../shared/aws/index.ts';
+import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
 import type { FilterCriteria } from './event-filter.ts';
 import { createTable } from './provision-tables.ts';
 import {
@@ -212,7 +212,7 @@ export async function provision(templateInput: unknown, options: ProvisionOption
     } else if (Type === 'AWS::Scheduler::ScheduleGroup') {
       const name = str(p.Name) ?? physicalName(stackName, id, Type);
       await clients.scheduler.send(new CreateScheduleGroupCommand({ Name: name })).catch((error: unknown) => {
-        if (!(error instanceof ConflictException)) throw error;
+        if (!isAwsError(error, 'ConflictException')) throw error;
       });
       const arn = `arn:aws:scheduler:${region}:${accountId}:schedule-group/${name}`;
       known.set(id, { ref: name, attributes: { Arn: arn } });

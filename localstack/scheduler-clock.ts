@@ -6,6 +6,7 @@ import {
   ListSchedulesCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
+import { isAwsError } from '../shared/aws/errors.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { type ClockSchedule, nextDue, readSchedule } from './scheduler-clock-timing.ts';
 import type { ClockFire, SchedulerClockOptions, SchedulerClockStats } from './scheduler-clock-types.ts';
@@ -213,7 +214,7 @@ export class SchedulerClock {
       );
     } catch (error) {
       // Deleted between the listing and this read.
-      if ((error as Error).name === 'ResourceNotFoundException') return;
+      if (isAwsError(error, 'ResourceNotFoundException')) return;
       throw error;
     }
     const modifiedAt = (detail.LastModificationDate ?? detail.CreationDate ?? new Date()).getTime();
@@ -369,7 +370,7 @@ export class SchedulerClock {
       this.#stats.deleted++;
       if (this.#watched.get(w.key) === w) this.#watched.delete(w.key);
     } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException') {
+      if (!isAwsError(error, 'ResourceNotFoundException')) {
         this.#log.error('could not delete a completed schedule', {
           schedule: w.name,
           error: (error as Error).message,

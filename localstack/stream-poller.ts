@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { isAwsError } from '../shared/aws/errors.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { compileFilterCriteria } from './event-filter.ts';
 import { lambdaContext } from './sqs-event.ts';
@@ -254,7 +254,7 @@ export class StreamPoller {
           read = await shard.read();
         } catch (error) {
           if (!this.#running) break;
-          if (!(error instanceof ExpiredIteratorException)) {
+          if (!isAwsError(error, 'ExpiredIteratorException')) {
             this.#report(error, 'read');
             await this.#pause(READ_BACKOFF_MS);
           }

@@ -4,10 +4,14 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type Shard,
-  TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { type AwsClientOptions, clientSettings, type RequestCounter } from '../shared/aws/index.ts';
+import {
+  type AwsClientOptions,
+  clientSettings,
+  isAwsError,
+  type RequestCounter,
+} from '../shared/aws/index.ts';
 import type { RecordFilter } from './event-filter.ts';
 import { sequenceOf, toStreamRecord } from './stream-event.ts';
 
@@ -169,7 +173,7 @@ export class ShardReader {
       return response.Records?.length ?? 0;
     } catch (error) {
       this.#iterator = undefined;
-      if (error instanceof TrimmedDataAccessException) {
+      if (isAwsError(error, 'TrimmedDataAccessException')) {
         // What we were reading has aged out of the stream: go on from the oldest that remains.
         this.#lastRead = undefined;
         this.#start = 'TRIM_HORIZON';

@@ -9,7 +9,8 @@ import type { Logger } from './log.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
 import type { PeriodicBeat } from './worker/periodic.ts';
 
-export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './beat/errors.ts';
+// What the store and the schedule parsers may throw (the old names, deprecated, included).
+export * from './beat/errors.ts';
 export type {
   ClockedSchedule,
   CrontabSchedule,

@@ -6,13 +6,5 @@
  * `app-beat.ts` (the periodic-tasks table and its sync).
  */
 export { createBeatSync, createPeriodicTaskStore } from './app-beat.ts';
-export type { Wiring } from './app-producer.ts';
-export {
-  asyncResult,
-  createProducer,
-  createResultStore,
-  getProducer,
-  getResultStore,
-  revoke,
-} from './app-producer.ts';
+export * from './app-producer.ts';
 export { createWorkerRuntime } from './app-worker.ts';

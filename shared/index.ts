@@ -6,15 +6,7 @@
  * `celerity/worker` (a worker of your own), `celerity/ops` (what the CLI and the admin API call),
  * `celerity/envelope` (the wire contract), `celerity/infra` (the CDK constructs).
  */
-export type { Wiring } from './app-producer.ts';
-export {
-  asyncResult,
-  createProducer,
-  createResultStore,
-  getProducer,
-  getResultStore,
-  revoke,
-} from './app-producer.ts';
+export * from './app-producer.ts';
 export type { AppSettings, CelerityConfig, CelerityConfigInput } from './config/config.ts';
 export { configure, getConfig, resetConfig } from './config/config.ts';
 export { CelerityError, ValidationError } from './errors.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PeriodicTaskExists } from '../../shared/beat/errors.ts';
+import { PeriodicTaskExistsError } from '../../shared/beat/errors.ts';
 import { PERIODS, SOLAR_EVENTS } from '../../shared/beat/model.ts';
 import {
   addPeriodicTask,
@@ -109,8 +109,8 @@ export function registerBeatCommands(program: Command, app: CliApp): void {
         const input = definitionFromOptions(options);
         const { ctx } = await app.targetForWrite();
         const definition = await addPeriodicTask(ctx, input).catch((error: unknown) => {
-          if (!(error instanceof PeriodicTaskExists)) throw error;
-          const exists = new PeriodicTaskExists(input.name);
+          if (!(error instanceof PeriodicTaskExistsError)) throw error;
+          const exists = new PeriodicTaskExistsError(input.name);
           exists.message = `a periodic task named ${JSON.stringify(input.name)} already exists: change it with \`celerity beat update ${shellWord(input.name)}\` (the flags of add; --clear empties a field), or choose another --name`;
           throw exists;
         });

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { filterLogGroups, type LogEntry, parseLogLine } from '../../shared/ops/logs.ts';
 import type { CliApp } from '../app.ts';
-import { ExitCode, TargetUnreachable, UsageError } from '../errors.ts';
+import { ExitCode, TargetUnreachableError, UsageError } from '../errors.ts';
 import { parseNumber, parseSince } from '../parse.ts';
 import type { LogSource } from '../target.ts';
 
@@ -106,7 +106,7 @@ function sweeper(source: LogSource, component: Component, since: number, limit: 
     let offset = 0;
     return async (first: boolean): Promise<LogEntry[]> => {
       if (first && !existsSync(file)) {
-        throw new TargetUnreachable(
+        throw new TargetUnreachableError(
           `no ${component} log at ${file}: does this local cloud write logs? (restart \`npm run dev\`)`,
         );
       }
@@ -117,7 +117,8 @@ function sweeper(source: LogSource, component: Component, since: number, limit: 
     };
   }
   const groups = component === 'worker' ? source.worker : source.beat;
-  if (groups.length === 0) throw new TargetUnreachable(`the stack has no ${component} log group outputs`);
+  if (groups.length === 0)
+    throw new TargetUnreachableError(`the stack has no ${component} log group outputs`);
   const seen = new Set<string>();
   let from = since;
   return async (first: boolean): Promise<LogEntry[]> => {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import {
   getTaskResult,
-  NotFound,
-  OperationFailed,
+  NotFoundError,
+  OperationFailedError,
   revokeTask,
   waitForResult,
 } from '../../shared/ops/index.ts';
 import type { TaskView } from '../../shared/ops/tasks.ts';
-import { ResultTimeout } from '../../shared/producer/errors.ts';
+import { ResultTimeoutError } from '../../shared/producer/errors.ts';
 import { READY_STATES } from '../../shared/task/states.ts';
 import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -78,7 +78,7 @@ async function lookUp(ctx: Parameters<typeof getTaskResult>[0], taskId: string) 
   try {
     return await getTaskResult(ctx, taskId);
   } catch (error) {
-    if (error instanceof NotFound) return undefined;
+    if (error instanceof NotFoundError) return undefined;
     throw error;
   }
 }
@@ -100,9 +100,9 @@ export async function waitForTask(
   try {
     return await waitForResult(ctx, taskId, seconds > 0 ? { timeoutSeconds: seconds } : {});
   } catch (error) {
-    if (!(error instanceof ResultTimeout)) throw error;
+    if (!(error instanceof ResultTimeoutError)) throw error;
     const last = await lookUp(ctx, taskId);
-    throw new OperationFailed(
+    throw new OperationFailedError(
       `gave up after ${seconds} s waiting for task ${taskId}: ${standing(last)} (--timeout N waits longer; 0 without end)`,
       { taskId, status: last?.status ?? 'UNKNOWN' },
       { cause: error },
@@ -142,9 +142,14 @@ export function registerRevoke(program: Command, app: CliApp): void {
           ids.map((id) =>
             revokeTask(ctx, id).then(
               (r) => ({ ...r, revoked: true as const }),
-              (error: Error & { details?: { status?: string } }) => {
-                if (error.name !== 'OperationFailed' || error.details?.status === 'REVOKED') throw error;
-                return { taskId: id, status: error.details?.status ?? 'UNKNOWN', revoked: false as const };
+              (error: unknown) => {
+                if (!(error instanceof OperationFailedError) || error.details.status === 'REVOKED')
+                  throw error;
+                return {
+                  taskId: id,
+                  status: (error.details.status as string | undefined) ?? 'UNKNOWN',
+                  revoked: false as const,
+                };
               },
             ),
           ),

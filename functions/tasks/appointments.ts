@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { getAwsClients } from '../../shared/aws/index.ts';
+import { getAwsClients, isAwsError } from '../../shared/aws/index.ts';
 import { defineTask, INVOCATION_OVERHEAD_SECONDS } from '../../shared/task/index.ts';
 import { getUser, SES_THROTTLING_ERRORS, sendEmail } from './email.ts';
+import { ReminderDeliveryIncompleteError } from './errors.ts';
 import { type Appointment, AppointmentsTable, dayOf, type User } from './model.ts';
 import { labControlSettings } from './settings.ts';
 
@@ -22,16 +22,6 @@ export const REMINDER_CLAIM_LEASE_MS = (TIME_LIMIT_SECONDS + INVOCATION_OVERHEAD
 
 /** Emails SES is asked to send at once: well under a production account's sending rate. */
 const SEND_CONCURRENCY = 4;
-
-/** Some reminders could not be sent this run; their claims were released, so a retry sends them. */
-export class ReminderDeliveryIncomplete extends Error {
-  constructor(sent: number, failed: string[], cause: unknown) {
-    super(`sent ${sent} reminders; ${failed.length} failed and will be retried: ${failed.join(', ')}`, {
-      cause,
-    });
-    this.name = 'ReminderDeliveryIncomplete';
-  }
-}
 
 /**
  * `send_appointment_reminders()`: every appointment starting in the next 24 hours that has had no
@@ -90,7 +80,7 @@ export const sendAppointmentReminders = defineTask(
     await Promise.all(Array.from({ length: SEND_CONCURRENCY }, lane));
     // Stopped at the soft limit: what is left is still in the index for the retry.
     ctx.signal.throwIfAborted();
-    if (failed.length > 0) throw new ReminderDeliveryIncomplete(sent, failed, firstError);
+    if (failed.length > 0) throw new ReminderDeliveryIncompleteError(sent, failed, firstError);
     return `Sent ${sent} reminders`;
   },
   {
@@ -177,7 +167,7 @@ class Claim {
       );
       return Attributes as Appointment;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return undefined;
       throw error;
     }
   }
@@ -214,7 +204,7 @@ class Claim {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
 }

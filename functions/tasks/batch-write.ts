@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteIncompleteError } from './errors.ts';
 
 /** BatchWriteItem's ceiling. */
 export const BATCH_WRITE_LIMIT = 25;
@@ -16,16 +17,6 @@ export interface BatchWriteOptions {
   maxAttempts?: number;
   /** Stops starting new batches once aborted (a task's soft limit); batches in flight finish. */
   signal?: AbortSignal;
-}
-
-/** Some items were still unprocessed after every attempt: DynamoDB kept throttling the table. */
-export class BatchWriteIncomplete extends Error {
-  readonly unprocessed: number;
-  constructor(table: string, unprocessed: number, written: number) {
-    super(`${unprocessed} writes to ${table} still unprocessed after retries (${written} written)`);
-    this.name = 'BatchWriteIncomplete';
-    this.unprocessed = unprocessed;
-  }
 }
 
 /**
@@ -58,7 +49,7 @@ export async function batchWrite(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, lane));
-  if (unprocessed > 0) throw new BatchWriteIncomplete(table, unprocessed, written);
+  if (unprocessed > 0) throw new BatchWriteIncompleteError(table, unprocessed, written);
   return written;
 }
 

@@ -1,22 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { getAwsClients } from '../../shared/aws/index.ts';
+import { getAwsClients, isAwsError } from '../../shared/aws/index.ts';
 import * as z from '../../shared/schema.ts';
 import { defineTask, MAX_TIME_LIMIT_SECONDS, Reject } from '../../shared/task/index.ts';
+import { StudyContinuesError } from './errors.ts';
 import type { Study } from './model.ts';
 import { labControlSettings } from './settings.ts';
 
 /** Bytes of one chunk of a study's file. */
 export const CHUNK_BYTES = 1 << 20;
-
-/** The run stopped at its soft limit with chunks left; it retries at once and carries on. */
-export class StudyContinues extends Error {
-  constructor(studyId: string, done: number, total: number) {
-    super(`study ${studyId}: ${done}/${total} chunks processed; continuing in a new invocation`);
-    this.name = 'StudyContinues';
-  }
-}
 
 /**
  * `process_large_file(study_id)`, on the `heavy` queue. Celery gave it 30 minutes; one Lambda
@@ -48,7 +40,7 @@ export const processLargeFile = defineTask(
         if (done === startedWith) throw new Error(`study ${studyId}: no chunk fits in one run`);
         ctx.retry({
           countdown: 0,
-          exc: new StudyContinues(studyId, done, study.totalChunks),
+          exc: new StudyContinuesError(studyId, done, study.totalChunks),
           // A continuation is progress, not a failure: it must not use up the retries of real errors.
           maxRetries: ctx.request.retries + 1,
         });
@@ -76,7 +68,7 @@ export const processLargeFile = defineTask(
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
+        if (isAwsError(error, 'ConditionalCheckFailedException')) {
           return `Study ${studyId}: another run is processing it (this one stopped at chunk ${done})`;
         }
         throw error;

@@ -18,7 +18,7 @@
  * allowed (Celery allows them around plain numbers).
  */
 
-import { CelerityError } from '../errors.ts';
+import { CrontabSyntaxError } from './errors.ts';
 
 export type CrontabField = 'minute' | 'hour' | 'dayOfWeek' | 'dayOfMonth' | 'monthOfYear';
 
@@ -58,16 +58,6 @@ export interface CrontabSets {
   readonly dayOfWeek: readonly number[];
   readonly dayOfMonth: readonly number[];
   readonly monthOfYear: readonly number[];
-}
-
-/** A crontab field that Celery would not accept (or would misread); `message` says why. */
-export class CrontabSyntaxError extends CelerityError {
-  readonly field: CrontabField;
-  constructor(field: CrontabField, message: string) {
-    super(message);
-    this.name = 'CrontabSyntaxError';
-    this.field = field;
-  }
 }
 
 const TOKEN = '[A-Za-z0-9]+';

@@ -1,5 +1,5 @@
 export type { CrontabField, CrontabSets, CrontabSpec } from './crontab.ts';
-export { CRONTAB_FIELDS, CrontabSyntaxError, parseCrontab, parseCrontabField } from './crontab.ts';
+export { CRONTAB_FIELDS, parseCrontab, parseCrontabField } from './crontab.ts';
 export { DEFAULT_PERIODIC_TASKS, defaultPeriodicTasks } from './defaults.ts';
 export type {
   ClockedSchedule,
@@ -13,9 +13,9 @@ export type {
   SolarSchedule,
 } from './definition.ts';
 export { PERIODS, periodicTaskSchema, SCHEDULE_KINDS, SOLAR_EVENTS, scheduleKind } from './definition.ts';
-export { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
+export * from './errors.ts';
 export type { ScheduleExpression, ScheduleTiming } from './expression/index.ts';
-export { nextRunAfter, runsAfter, ScheduleExpressionError } from './expression/index.ts';
+export { nextRunAfter, runsAfter } from './expression/index.ts';
 export type { DayGuard } from './guard.ts';
 export { guardAllows } from './guard.ts';
 export type { Expansion, RatePlan } from './interval.ts';

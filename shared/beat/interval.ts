@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import type { IntervalSchedule, Period } from './definition.ts';
+import { ScheduleExpressionError } from './errors.ts';
 
 /** SQS's longest per-message delay: the furthest an expansion may place a message after its trigger. */
 export const MAX_DELAY_SECONDS = 900;
@@ -44,7 +45,7 @@ function rate(seconds: number): string {
       return `rate(${n} ${n === 1 ? unit : `${unit}s`})`;
     }
   }
-  throw new RangeError(`${seconds} s is not whole minutes`);
+  throw new ScheduleExpressionError(`rate(${seconds} seconds)`, 'EventBridge rates are whole minutes');
 }
 
 /** The interval in whole seconds, or a refusal naming `interval.every`. */

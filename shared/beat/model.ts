@@ -1,12 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import type * as z from '../schema.ts';
-import {
-  CRONTAB_FIELDS,
-  type CrontabField,
-  CrontabSyntaxError,
-  firstMatchingDate,
-  parseCrontab,
-} from './crontab.ts';
+import { CRONTAB_FIELDS, type CrontabField, firstMatchingDate, parseCrontab } from './crontab.ts';
 import {
   type CrontabSchedule,
   type PeriodicTask,
@@ -14,6 +8,7 @@ import {
   SCHEDULE_KINDS,
   type ScheduleKind,
 } from './definition.ts';
+import { CrontabSyntaxError } from './errors.ts';
 import { translate } from './translate.ts';
 import { timeZoneProblem } from './zoned-time.ts';
 

@@ -10,7 +10,7 @@ import {
 import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { DEFAULT_PERIODIC_TASKS } from './defaults.ts';
-import { PeriodicTaskConflict, PeriodicTaskExists, PeriodicTaskNotFound } from './errors.ts';
+import { PeriodicTaskConflictError, PeriodicTaskExistsError, PeriodicTaskNotFoundError } from './errors.ts';
 import {
   type PeriodicTask,
   type PeriodicTaskInput,
@@ -138,7 +138,7 @@ export class PeriodicTaskStore {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) throw new PeriodicTaskExists(definition.name);
+      if (isConditionFailure(error)) throw new PeriodicTaskExistsError(definition.name);
       throw error;
     }
     return definition;
@@ -164,7 +164,7 @@ export class PeriodicTaskStore {
     }
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const item = await this.#getItem(name);
-      if (!item) throw new PeriodicTaskNotFound(name);
+      if (!item) throw new PeriodicTaskNotFoundError(name);
       const stored = { ...item } as Record<string, unknown>;
       delete stored[LIST_INDEX.partitionKey];
       delete stored[RUN_STATS_MARKER.attribute];
@@ -183,7 +183,7 @@ export class PeriodicTaskStore {
         if (!isConditionFailure(error)) throw error;
       }
     }
-    throw new PeriodicTaskConflict(name);
+    throw new PeriodicTaskConflictError(name);
   }
 
   /** Django admin's "Enable/Disable selected periodic tasks". */
@@ -320,7 +320,7 @@ export class PeriodicTaskStore {
       try {
         created.push((await this.add(input)).name);
       } catch (error) {
-        if (!(error instanceof PeriodicTaskExists)) throw error;
+        if (!(error instanceof PeriodicTaskExistsError)) throw error;
         existing.push(error.periodicTask);
       }
     }

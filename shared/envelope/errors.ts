@@ -15,7 +15,8 @@ export class EnvelopeError extends CelerityError {
 }
 
 /** Refused at enqueue: SQS would not take a message this large. */
-export class MessageTooLarge extends CelerityError {
+export class MessageTooLargeError extends CelerityError {
+  static override readonly recordedAs = 'MessageTooLarge';
   readonly bytes: number;
   readonly limit: number;
 
@@ -23,8 +24,13 @@ export class MessageTooLarge extends CelerityError {
     super(
       `message for ${taskName} is ${bytes} bytes, over the queue's limit of ${limit}: pass ids, not large objects`,
     );
-    this.name = 'MessageTooLarge';
+    this.name = 'MessageTooLargeError';
     this.bytes = bytes;
     this.limit = limit;
   }
 }
+
+/** @deprecated Renamed `MessageTooLargeError`; this name goes in a later release. */
+export const MessageTooLarge = MessageTooLargeError;
+/** @deprecated Renamed `MessageTooLargeError`. */
+export type MessageTooLarge = MessageTooLargeError;

@@ -6,7 +6,7 @@ import type { PeriodicTaskPatch, PeriodicTaskStore } from '../beat/store.ts';
 import { ValidationError } from '../errors.ts';
 import type { SentTask } from '../producer/errors.ts';
 import { nowOf, type OpsContext } from './context.ts';
-import { NotFound } from './errors.ts';
+import { NotFoundError } from './errors.ts';
 import { sendTask } from './tasks.ts';
 
 /** A periodic task as a listing shows it. */
@@ -89,7 +89,7 @@ export async function listPeriodicTasks(
 
 export async function getPeriodicTask(ctx: OpsContext, name: string): Promise<PeriodicTask> {
   const definition = await periodicStore(ctx).get(name);
-  if (!definition) throw new NotFound('periodic task', name, 'see `beat list` for the names there are');
+  if (!definition) throw new NotFoundError('periodic task', name, 'see `beat list` for the names there are');
   return definition;
 }
 
@@ -123,7 +123,7 @@ export async function removePeriodicTask(
   name: string,
 ): Promise<{ name: string; removed: true }> {
   if (!(await periodicStore(ctx).remove(name))) {
-    throw new NotFound('periodic task', name, 'see `beat list` for the names there are');
+    throw new NotFoundError('periodic task', name, 'see `beat list` for the names there are');
   }
   return { name, removed: true };
 }

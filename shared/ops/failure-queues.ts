@@ -1,6 +1,6 @@
 import type { QueueTarget } from '../config/config.ts';
 import type { OpsContext, QueueRef } from './context.ts';
-import { NotFound } from './errors.ts';
+import { NotFoundError } from './errors.ts';
 import {
   deadLetterQueueOf,
   type QueueCounts,
@@ -64,18 +64,18 @@ export async function failureQueue(ctx: OpsContext, name: string): Promise<Failu
   const source = ctx.config.queues[name];
   if (source) {
     const dlq = await deadLetterQueueOf(ctx.clients.sqs, source.url);
-    if (!dlq) throw new NotFound('dead-letter queue', name, 'this queue has no redrive policy');
+    if (!dlq) throw new NotFoundError('dead-letter queue', name, 'this queue has no redrive policy');
     return { name, kind: 'task', url: dlq.url, arn: dlq.arn, source, holds: HOLDS.task };
   }
   if (name === FailureQueueName.scheduler) {
     const ref = await schedulerDlq(ctx);
-    if (!ref) throw new NotFound('dead-letter queue', name, 'this target names no Scheduler DLQ');
+    if (!ref) throw new NotFoundError('dead-letter queue', name, 'this target names no Scheduler DLQ');
     return special('scheduler', ref);
   }
   if (name === FailureQueueName.beatSync) {
     const ref = ctx.failureQueues?.beatSync;
     if (!ref) {
-      throw new NotFound(
+      throw new NotFoundError(
         'dead-letter queue',
         name,
         'this target names no beat-sync failure queue (a local cloud: restart `npm run dev`)',
@@ -83,7 +83,7 @@ export async function failureQueue(ctx: OpsContext, name: string): Promise<Failu
     }
     return special('beat-sync', ref);
   }
-  throw new NotFound('dead-letter queue', name, known(ctx));
+  throw new NotFoundError('dead-letter queue', name, known(ctx));
 }
 
 export interface FailureQueueDepth extends QueueCounts {

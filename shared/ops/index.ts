@@ -26,7 +26,7 @@ export type {
 } from './dead-letters.ts';
 export { describeDeadLetter } from './dead-letters.ts';
 export { peekDeadLetters, purgeQueue, redriveDeadLetters } from './dlq.ts';
-export { NotFound, OperationFailed } from './errors.ts';
+export { NotFound, NotFoundError, OperationFailed, OperationFailedError } from './errors.ts';
 export type { FailureQueue, FailureQueueDepth, FailureQueueKind } from './failure-queues.ts';
 export { FailureQueueName, failureQueue, failureQueueDepths } from './failure-queues.ts';
 export type { LogEntry } from './logs.ts';

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
 import type { OpsContext } from './context.ts';
-import { NotFound } from './errors.ts';
+import { NotFoundError } from './errors.ts';
 import { scheduledCounts } from './scheduled.ts';
 
 export interface QueueCounts {
@@ -39,7 +39,7 @@ export interface QueueDepth extends LocatedQueueCounts {
 export function routeQueue(config: CelerityConfig, queue: string): QueueTarget {
   const target = config.queues[queue];
   if (!target) {
-    throw new NotFound('queue', queue, `known: ${Object.keys(config.queues).join(', ') || 'none'}`);
+    throw new NotFoundError('queue', queue, `known: ${Object.keys(config.queues).join(', ') || 'none'}`);
   }
   return target;
 }

@@ -1,7 +1,7 @@
 import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import type { TaskCall } from '../producer/call.ts';
-import { ResultTimeout, type SentTask } from '../producer/errors.ts';
+import { ResultTimeoutError, type SentTask } from '../producer/errors.ts';
 import { Producer } from '../producer/producer.ts';
 import { ScheduleCancelError } from '../results/errors.ts';
 import type { TaskSummary } from '../results/indexes.ts';
@@ -11,7 +11,7 @@ import { type RevokeOutcome, revokeTask as revokeOne } from '../results/revoke.t
 import { ResultStore } from '../results/store.ts';
 import { READY_STATES, TaskState } from '../task/states.ts';
 import { nowOf, type OpsContext } from './context.ts';
-import { NotFound, OperationFailed } from './errors.ts';
+import { NotFoundError, OperationFailedError } from './errors.ts';
 import { type ScheduledSend, scheduledSendsOf } from './scheduled.ts';
 
 /** A result row for reading: args, kwargs and result parsed back from their JSON text. */
@@ -105,7 +105,7 @@ export async function getTaskResult(ctx: OpsContext, taskId: string): Promise<Ta
   const scheduled = sends[sends.length - 1];
   if (record) return { ...taskView(record), ...(scheduled ? { scheduled } : {}) };
   if (!scheduled) {
-    throw new NotFound(
+    throw new NotFoundError(
       'task',
       taskId,
       'no result yet and no schedule holds it: queued but not picked up by a worker, never sent, or expired',
@@ -141,7 +141,7 @@ export async function waitForResult(
     if (record && READY_STATES.has(record.status)) return taskView(record);
     const waited = Date.now() - started;
     if (options.timeoutSeconds !== undefined && waited >= options.timeoutSeconds * 1000) {
-      throw new ResultTimeout(taskId, options.timeoutSeconds, record?.status ?? TaskState.PENDING);
+      throw new ResultTimeoutError(taskId, options.timeoutSeconds, record?.status ?? TaskState.PENDING);
     }
     const left = options.timeoutSeconds === undefined ? interval : options.timeoutSeconds * 1000 - waited;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(interval, left))));
@@ -197,16 +197,19 @@ export async function revokeTask(ctx: OpsContext, taskId: string): Promise<Revok
     );
   } catch (error) {
     if (!(error instanceof ScheduleCancelError)) throw error;
-    throw new OperationFailed(error.message, { taskId, status: TaskState.REVOKED }, { cause: error });
+    throw new OperationFailedError(error.message, { taskId, status: TaskState.REVOKED }, { cause: error });
   }
   if (revoked.outcome !== 'revoked') {
-    throw new OperationFailed(`task ${taskId} already finished with ${revoked.outcome}; nothing to revoke`, {
-      taskId,
-      status: revoked.outcome,
-    });
+    throw new OperationFailedError(
+      `task ${taskId} already finished with ${revoked.outcome}; nothing to revoke`,
+      {
+        taskId,
+        status: revoked.outcome,
+      },
+    );
   }
   if (revoked.schedulesUnread) {
-    throw new OperationFailed(
+    throw new OperationFailedError(
       `task ${taskId} is revoked, but its one-time schedules could not be read (access denied): a far eta's schedule may remain, and its row expires ${ctx.config.resultExpires} s from now`,
       { taskId, status: TaskState.REVOKED },
     );

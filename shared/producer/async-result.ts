@@ -1,7 +1,7 @@
 import type { TaskResultRecord } from '../results/record.ts';
 import type { ResultStore } from '../results/store.ts';
 import { READY_STATES, type TaskState } from '../task/states.ts';
-import { ResultTimeout, TaskFailed } from './errors.ts';
+import { ResultTimeoutError, TaskFailedError } from './errors.ts';
 
 export interface GetOptions {
   /** Seconds to wait for a ready state. @defaultValue wait without end, as Celery does */
@@ -84,13 +84,13 @@ export class AsyncResult<R = unknown> {
     const started = Date.now();
     while (!(await this.ready())) {
       if (options.timeout !== undefined && Date.now() - started >= options.timeout * 1000) {
-        throw new ResultTimeout(this.id, options.timeout, this.state);
+        throw new ResultTimeoutError(this.id, options.timeout, this.state);
       }
       const left = options.timeout === undefined ? interval : options.timeout * 1000 - (Date.now() - started);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(interval, left))));
     }
     if (this.state !== 'SUCCESS' && (options.propagate ?? true)) {
-      throw new TaskFailed(this.id, this.state, this.#record?.errorType, this.#record?.traceback);
+      throw new TaskFailedError(this.id, this.state, this.#record?.errorType, this.#record?.traceback);
     }
     return this.result as R;
   }
@@ -98,7 +98,7 @@ export class AsyncResult<R = unknown> {
   /** Revokes the task: if it has not started, it never will (Celery's `revoke()`). */
   async revoke(): Promise<void> {
     if (!this.#revoke)
-      throw new TaskFailed(this.id, this.state, 'NotRevocable', 'eager results cannot be revoked');
+      throw new TaskFailedError(this.id, this.state, 'NotRevocable', 'eager results cannot be revoked');
     await this.#revoke(this.id);
     this.#record = undefined;
     await this.refresh();

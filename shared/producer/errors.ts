@@ -38,7 +38,8 @@ export class EnqueueError extends CelerityError {
  * A delayed task's one-time schedule already exists for a different task, queue or arguments under
  * the same task id and attempt: the id was reused. Nothing was scheduled for this call.
  */
-export class ScheduleConflict extends CelerityError {
+export class ScheduleConflictError extends CelerityError {
+  static override readonly recordedAs = 'ScheduleConflict';
   readonly taskId: string;
   readonly scheduleName: string;
 
@@ -47,22 +48,25 @@ export class ScheduleConflict extends CelerityError {
       `task id ${JSON.stringify(taskId)} is already scheduled (${scheduleName}) with a different body or queue; use a new task id`,
       options,
     );
-    this.name = 'ScheduleConflict';
+    this.name = 'ScheduleConflictError';
     this.taskId = taskId;
     this.scheduleName = scheduleName;
   }
 }
 
 /** `AsyncResult.get()` waited its whole timeout (Celery's `TimeoutError`). */
-export class ResultTimeout extends CelerityError {
+export class ResultTimeoutError extends CelerityError {
+  static override readonly recordedAs = 'ResultTimeout';
+
   constructor(taskId: string, seconds: number, lastStatus: string) {
     super(`task ${taskId} did not finish within ${seconds} s (last status ${lastStatus})`);
-    this.name = 'ResultTimeout';
+    this.name = 'ResultTimeoutError';
   }
 }
 
 /** `AsyncResult.get()` of a task that ended in FAILURE or REVOKED: the task's error, re-raised. */
-export class TaskFailed extends CelerityError {
+export class TaskFailedError extends CelerityError {
+  static override readonly recordedAs = 'TaskFailed';
   readonly taskId: string;
   readonly status: string;
   readonly errorType: string | undefined;
@@ -70,7 +74,7 @@ export class TaskFailed extends CelerityError {
 
   constructor(taskId: string, status: string, errorType: string | undefined, traceback: string | undefined) {
     super(`task ${taskId} ended ${status}${errorType ? ` with ${errorType}` : ''}: ${firstLine(traceback)}`);
-    this.name = 'TaskFailed';
+    this.name = 'TaskFailedError';
     this.taskId = taskId;
     this.status = status;
     this.errorType = errorType;
@@ -91,3 +95,18 @@ export interface SentTask {
   readonly via: 'sqs' | 'scheduler';
   readonly eta: string | undefined;
 }
+
+/** @deprecated Renamed `ScheduleConflictError`; this name goes in a later release. */
+export const ScheduleConflict = ScheduleConflictError;
+/** @deprecated Renamed `ScheduleConflictError`. */
+export type ScheduleConflict = ScheduleConflictError;
+
+/** @deprecated Renamed `ResultTimeoutError`; this name goes in a later release. */
+export const ResultTimeout = ResultTimeoutError;
+/** @deprecated Renamed `ResultTimeoutError`. */
+export type ResultTimeout = ResultTimeoutError;
+
+/** @deprecated Renamed `TaskFailedError`; this name goes in a later release. */
+export const TaskFailed = TaskFailedError;
+/** @deprecated Renamed `TaskFailedError`. */
+export type TaskFailed = TaskFailedError;

@@ -3,7 +3,7 @@ export { AsyncResult } from './async-result.ts';
 export type { TaskCall } from './call.ts';
 export { callToEnvelope, taskCallSchema } from './call.ts';
 export type { EnqueueFailure, SentTask } from './errors.ts';
-export { EnqueueError, ResultTimeout, ScheduleConflict, TaskFailed } from './errors.ts';
+export { EnqueueError, ResultTimeoutError, ScheduleConflictError, TaskFailedError } from './errors.ts';
 export type { SchedulerTarget } from './one-time-schedule.ts';
 export { atExpression, createOneTimeSchedule, oneTimeScheduleName } from './one-time-schedule.ts';
 export type { ProducerOptions } from './producer.ts';

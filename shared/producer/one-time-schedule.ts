@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { isAwsError } from '../aws/errors.ts';
 import { atExpression } from '../time/at.ts';
-import { ScheduleConflict } from './errors.ts';
+import { ScheduleConflictError } from './errors.ts';
 
 export interface SchedulerTarget {
   groupName: string;
@@ -91,7 +91,7 @@ export async function createOneTimeSchedule(
     // The same task for the same queue: a re-send (a retry sent again after a crash, a repeated
     // call). Its first schedule stands, whatever time this one asked for.
     if (existing.Target?.Arn !== options.queueArn || !sameTask(existing.Target?.Input, options.body)) {
-      throw new ScheduleConflict(options.taskId, name, { cause: error });
+      throw new ScheduleConflictError(options.taskId, name, { cause: error });
     }
   }
   return name;

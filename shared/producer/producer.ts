@@ -6,18 +6,19 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { isAwsError } from '../aws/errors.ts';
 import { chunkBySize, mapLimit } from '../batches.ts';
 import type { CelerityConfig, QueueTarget } from '../config/config.ts';
 import { ENVELOPE_BOUNDS } from '../envelope/bounds.ts';
 import { encodeEnvelope } from '../envelope/codec.ts';
-import { MessageTooLarge } from '../envelope/errors.ts';
+import { MessageTooLargeError } from '../envelope/errors.ts';
 import type { Envelope, EnvelopeInput } from '../envelope/schema.ts';
-import { ValidationError } from '../errors.ts';
+import { exceptionTypeOf, ValidationError } from '../errors.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { routeTask } from '../task/routing.ts';
 import { validateArgs } from '../task/validate-args.ts';
 import { callToEnvelope, type TaskCall } from './call.ts';
-import { EnqueueError, type EnqueueFailure, ScheduleConflict, type SentTask } from './errors.ts';
+import { EnqueueError, type EnqueueFailure, ScheduleConflictError, type SentTask } from './errors.ts';
 import { createOneTimeSchedule } from './one-time-schedule.ts';
 
 /** SQS's longest per-message delay; anything later goes through a one-time schedule. */
@@ -64,9 +65,9 @@ type Fail = (index: number, taskId: string, error: unknown, permanent?: boolean)
 function isPermanent(error: unknown): boolean {
   return (
     error instanceof ValidationError ||
-    error instanceof MessageTooLarge ||
-    error instanceof ScheduleConflict ||
-    (error as { name?: string } | null)?.name === 'ValidationException'
+    error instanceof MessageTooLargeError ||
+    error instanceof ScheduleConflictError ||
+    isAwsError(error, 'ValidationException')
   );
 }
 
@@ -224,7 +225,7 @@ export class Producer {
     );
     const limit = await this.#maxMessageSize(target.url);
     const bytes = Buffer.byteLength(body);
-    if (bytes > limit) throw new MessageTooLarge(envelope.task, bytes, limit);
+    if (bytes > limit) throw new MessageTooLargeError(envelope.task, bytes, limit);
     const etaAt = envelope.eta ? Date.parse(envelope.eta) : undefined;
     const delayMs =
       delayOverride !== undefined ? delayOverride * 1000 : etaAt !== undefined ? etaAt - now : 0;
@@ -252,7 +253,7 @@ export class Producer {
     const failed: EnqueueFailure[] = [];
     const causes = new Map<number, unknown>();
     const fail: Fail = (index, taskId, error, permanent = isPermanent(error)) => {
-      const errorType = error instanceof Error ? error.name : 'Error';
+      const errorType = exceptionTypeOf(error);
       failed.push({ index, taskId, reason: (error as Error).message, permanent, errorType });
       causes.set(index, error);
     };

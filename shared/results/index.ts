@@ -1,4 +1,4 @@
-export { ResultTooLarge, ResultUnreadable } from './errors.ts';
+export { ResultTooLargeError, ResultUnreadableError } from './errors.ts';
 export type { ResultIndex, TaskSummary } from './indexes.ts';
 export { projectedAttributes, RESULT_INDEXES, SUMMARY_ATTRIBUTES } from './indexes.ts';
 export type { TaskListPage, TaskListQuery } from './listing.ts';

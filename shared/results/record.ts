@@ -1,5 +1,5 @@
 import { TaskState } from '../task/states.ts';
-import { ResultTooLarge, ResultUnreadable } from './errors.ts';
+import { ResultTooLargeError, ResultUnreadableError } from './errors.ts';
 
 /**
  * One row of the results table: django-celery-results' `TaskResult`, in camelCase. `args`,
@@ -67,13 +67,13 @@ const CUTTABLE = ['traceback', 'kwargs', 'args'] as const;
 export function fitItem(record: TaskResultRecord): TaskResultRecord {
   const resultBytes = Buffer.byteLength(record.result ?? '');
   if (resultBytes > MAX_RESULT_BYTES) {
-    const error = new ResultTooLarge(resultBytes, MAX_RESULT_BYTES);
+    const error = new ResultTooLargeError(resultBytes, MAX_RESULT_BYTES);
     const { result: _dropped, ...rest } = record;
     return fitItem({
       ...rest,
       status: TaskState.FAILURE,
-      errorType: error.name,
-      traceback: `${error.name}: ${error.message}`,
+      errorType: error.exceptionType,
+      traceback: `${error.exceptionType}: ${error.message}`,
     });
   }
   let total = resultBytes;
@@ -115,11 +115,11 @@ export function readableRecord(record: TaskResultRecord): TaskResultRecord {
     }
   }
   const { result: _unreadable, ...rest } = record;
-  const error = new ResultUnreadable(problem);
+  const error = new ResultUnreadableError(problem);
   return {
     ...rest,
     status: TaskState.FAILURE,
-    errorType: error.name,
-    traceback: `${error.name}: ${error.message}`,
+    errorType: error.exceptionType,
+    traceback: `${error.exceptionType}: ${error.message}`,
   };
 }

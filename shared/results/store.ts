@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { TaskState } from '../task/states.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
@@ -105,7 +105,7 @@ export class ResultStore {
       );
       return 'revoked';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isAwsError(error, 'ConditionalCheckFailedException')) {
         return (error.Item?.status?.S as TaskState | undefined) ?? TaskState.SUCCESS;
       }
       throw error;
@@ -175,7 +175,7 @@ export class ResultStore {
       );
     } catch (error) {
       // The row changed hands (expired, taken over): there is nothing left to note it on.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isAwsError } from '../aws/errors.ts';
 import { chunkBySize } from '../batches.ts';
 
 type TransactItem = NonNullable<
@@ -68,8 +69,10 @@ async function writeChunk(
       for (const i of pending) outcomes[i] = { ok: true };
       return;
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) {
-        if (pending.length > 1 && isRefusedWhole(error)) {
+      if (!isAwsError(error, 'TransactionCanceledException') || !error.CancellationReasons) {
+        // DynamoDB refused the call as a whole (over 4 MB, or one item it cannot take, such as a key
+        // too long): halves are sent again until the item at fault is alone, so it fails by itself.
+        if (pending.length > 1 && isAwsError(error, 'ValidationException')) {
           const half = Math.ceil(pending.length / 2);
           await Promise.all([
             writeChunk(dynamo, items, pending.slice(0, half), outcomes),
@@ -96,14 +99,6 @@ async function writeChunk(
       pending = retry;
     }
   }
-}
-
-/**
- * DynamoDB refused the call as a whole (over 4 MB, or one item it cannot take, such as a key too
- * long): halves are sent again until the item at fault is alone, so it fails by itself.
- */
-function isRefusedWhole(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ValidationException';
 }
 
 /** Cancellation reasons carry raw attribute values even through the document client. */

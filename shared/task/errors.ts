@@ -69,14 +69,20 @@ export class NotRegistered extends CelerityError {
  * A call passed keyword arguments its task does not take: Celery's `TypeError: ... got an
  * unexpected keyword argument 'x'`, recorded under that name so Celery users recognise it.
  */
-export class UnexpectedKeywordArgument extends CelerityError {
+export class UnexpectedKeywordArgumentError extends CelerityError {
+  static override readonly recordedAs = 'TypeError';
   readonly keywords: readonly string[];
 
   constructor(task: string, keywords: readonly string[]) {
     super(
       `${task}() got an unexpected keyword argument ${keywords.map((k) => JSON.stringify(k)).join(', ')}`,
     );
-    this.name = 'TypeError';
+    this.name = 'UnexpectedKeywordArgumentError';
     this.keywords = keywords;
   }
 }
+
+/** @deprecated Renamed `UnexpectedKeywordArgumentError`; this name goes in a later release. */
+export const UnexpectedKeywordArgument = UnexpectedKeywordArgumentError;
+/** @deprecated Renamed `UnexpectedKeywordArgumentError`. */
+export type UnexpectedKeywordArgument = UnexpectedKeywordArgumentError;

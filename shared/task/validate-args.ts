@@ -1,5 +1,5 @@
 import { fromZodIssues } from '../errors.ts';
-import { UnexpectedKeywordArgument } from './errors.ts';
+import { UnexpectedKeywordArgumentError } from './errors.ts';
 import type { RegisteredTask } from './registry.ts';
 
 /**
@@ -21,7 +21,7 @@ export function validateArgs(task: RegisteredTask, args: unknown, kwargs: unknow
     const open = _zod?.def?.catchall !== undefined;
     if (!open && shape && typeof shape === 'object' && kwargs && typeof kwargs === 'object') {
       const unexpected = Object.keys(kwargs).filter((key) => !Object.hasOwn(shape, key));
-      if (unexpected.length > 0) throw new UnexpectedKeywordArgument(task.name, unexpected);
+      if (unexpected.length > 0) throw new UnexpectedKeywordArgumentError(task.name, unexpected);
     }
   }
 }

@@ -8,7 +8,7 @@ import type { Completion } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { validateArgs } from '../task/validate-args.ts';
-import { UnknownQueue } from './errors.ts';
+import { UnknownQueueError } from './errors.ts';
 import { describeError, safeText } from './execute.ts';
 
 export interface DecodeContext {
@@ -40,7 +40,7 @@ export function decodeRecord(
     const envelope = decodeEnvelope(record.body);
     const known = Object.keys(context.config.queues);
     if (envelope.queue !== undefined && !known.includes(envelope.queue))
-      throw new UnknownQueue(envelope.queue, known);
+      throw new UnknownQueueError(envelope.queue, known);
     const task = context.registry.require(envelope.task);
     validateArgs(task, envelope.args, envelope.kwargs, 'envelope');
     return { envelope, task };

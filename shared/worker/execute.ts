@@ -1,4 +1,5 @@
 import type { Envelope } from '../envelope/schema.ts';
+import { exceptionTypeOf } from '../errors.ts';
 import { createTaskContext, type TaskRequest } from '../task/context.ts';
 import {
   MaxRetriesExceeded,
@@ -132,21 +133,26 @@ function decide(
 export function describeError(error: unknown): { errorType: string; traceback: string } {
   try {
     if (!(error instanceof Error)) return { errorType: 'Error', traceback: safeText(error) };
+    const errorType = exceptionTypeOf(error);
     const lines: string[] = [];
     let current: unknown = error;
     for (let depth = 0; current instanceof Error && depth < 5; depth++) {
       lines.push(
         depth === 0
-          ? safeText(current.stack ?? `${current.name}: ${current.message}`)
+          ? headed(safeText(current.stack ?? `${current.name}: ${current.message}`), current.name, errorType)
           : `Caused by: ${safeText(current.stack ?? current.message)}`,
       );
       current = current.cause;
     }
-    const name = error.name;
-    return { errorType: typeof name === 'string' && name ? name : 'Error', traceback: lines.join('\n') };
+    return { errorType, traceback: lines.join('\n') };
   } catch (unreadable) {
     return { errorType: 'Error', traceback: `an error that cannot be read: ${safeText(unreadable)}` };
   }
+}
+
+/** The traceback opens with the recorded type, as Celery's does (`TypeError: ...`), not the class name. */
+function headed(stack: string, name: string, errorType: string): string {
+  return name !== errorType && stack.startsWith(`${name}:`) ? errorType + stack.slice(name.length) : stack;
 }
 
 /** `String(value)`, or a placeholder when even that throws. */

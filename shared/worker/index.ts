@@ -1,5 +1,5 @@
 export { runEager } from './eager.ts';
-export { InvalidExpansion, InvalidRetryDelay, UnknownQueue } from './errors.ts';
+export { InvalidExpansionError, InvalidRetryDelayError, UnknownQueueError } from './errors.ts';
 export type { ExecuteOptions, RunOutcome } from './execute.ts';
 export { describeError, executeTask } from './execute.ts';
 export { WorkerMetrics } from './metric-names.ts';

@@ -5,7 +5,7 @@ import type { PeriodicTaskStore, RunRecord } from '../beat/store.ts';
 import type { BeatTarget } from '../beat/target.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import type { Logger } from '../log.ts';
-import { InvalidExpansion } from './errors.ts';
+import { InvalidExpansionError } from './errors.ts';
 import { rearmSolar } from './solar-rearm.ts';
 
 /** What a delivered message means, once its schedule's instructions (`envelope.beat`) are read. */
@@ -39,7 +39,7 @@ export function admitPeriodic(envelope: Envelope, now: number): Admission {
   const { expansion, ...rest } = beat;
   // One trigger covers at most the longest SQS delay; more would be work nobody scheduled.
   if ((expansion.count - 1) * expansion.everySeconds > MAX_DELAY_SECONDS)
-    throw new InvalidExpansion(expansion.count, expansion.everySeconds, MAX_DELAY_SECONDS);
+    throw new InvalidExpansionError(expansion.count, expansion.everySeconds, MAX_DELAY_SECONDS);
   const runs = expansionOffsets(expansion).map((offsetSeconds, index) => {
     const at = scheduledAt + offsetSeconds * 1000;
     const run: Envelope = {

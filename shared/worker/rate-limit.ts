@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../aws/errors.ts';
 import type { RateLimit } from '../task/options.ts';
 
 export interface RateGrant {
@@ -57,7 +57,7 @@ export class RateLimiter {
         );
         return { granted: ask, windowEnd, windowSeconds: limit.windowSeconds };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
         const used = Number(error.Item?.count?.N ?? limit.limit);
         ask = Math.min(ask, limit.limit - used);
       }

@@ -1,10 +1,11 @@
+import { exceptionTypeOf } from '../errors.ts';
 import type { ErrorMatcher, ResolvedTaskOptions } from '../task/options.ts';
 
 export function matchesAny(error: unknown, matchers: readonly ErrorMatcher[]): boolean {
   if (!(error instanceof Error)) return false;
   return matchers.some((matcher) =>
     typeof matcher === 'string'
-      ? error.name === matcher || error.constructor.name === matcher
+      ? error.name === matcher || exceptionTypeOf(error) === matcher || error.constructor.name === matcher
       : error instanceof matcher,
   );
 }

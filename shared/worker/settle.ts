@@ -1,8 +1,8 @@
 import type { Logger } from '../log.ts';
-import { ResultTooLarge } from '../results/errors.ts';
+import { ResultTooLargeError } from '../results/errors.ts';
 import { MAX_RESULT_BYTES } from '../results/record.ts';
 import { TaskState } from '../task/states.ts';
-import { InvalidRetryDelay, ResultNotSerializable } from './errors.ts';
+import { InvalidRetryDelayError, ResultNotSerializableError } from './errors.ts';
 import { describeError, type RunOutcome } from './execute.ts';
 import type { PendingCompletion } from './ledger.ts';
 import { outcomeRow, type Resend, type Work } from './work.ts';
@@ -48,7 +48,7 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
         ? undefined
         : JSON.stringify(outcome.result ?? null, refuseNonFinite);
     } catch (error) {
-      if (error instanceof ResultNotSerializable) return failed(error);
+      if (error instanceof ResultNotSerializableError) return failed(error);
       return failed(
         new TypeError(`result is not JSON-serializable: ${describeError(error).traceback.split('\n')[0]}`),
       );
@@ -57,7 +57,7 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
     if (!task.options.ignoreResult && typeof result !== 'string')
       return failed(new TypeError('result is not JSON-serializable'));
     const bytes = Buffer.byteLength(result ?? '');
-    if (bytes > MAX_RESULT_BYTES) return failed(new ResultTooLarge(bytes, MAX_RESULT_BYTES));
+    if (bytes > MAX_RESULT_BYTES) return failed(new ResultTooLargeError(bytes, MAX_RESULT_BYTES));
     log.info('task succeeded', { ...fields, state: TaskState.SUCCESS });
     return {
       completion: {
@@ -80,7 +80,7 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
     countdown < 0 ||
     countdown > MAX_RETRY_DELAY_SECONDS
   )
-    return failed(new InvalidRetryDelay(countdown, MAX_RETRY_DELAY_SECONDS, { cause: outcome.error }));
+    return failed(new InvalidRetryDelayError(countdown, MAX_RETRY_DELAY_SECONDS, { cause: outcome.error }));
   const { errorType, traceback } = describeError(outcome.error);
   const eta = new Date(now + countdown * 1000).toISOString();
   log.warn('task will retry', { ...fields, state: TaskState.RETRY, error: errorType, countdown });
@@ -109,7 +109,7 @@ export function settle(w: Work, outcome: RunOutcome, expiresAfter: number, log: 
  */
 function refuseNonFinite(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'number' && !Number.isFinite(value))
-    throw new ResultNotSerializable(key === '' ? 'the result' : `key ${JSON.stringify(key)}`, value);
+    throw new ResultNotSerializableError(key === '' ? 'the result' : `key ${JSON.stringify(key)}`, value);
   return value;
 }
 

@@ -5,7 +5,7 @@ import '../../functions/tasks/index.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { asyncResult, revoke } from '../../shared/app.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { ResultTimeout, TaskFailed } from '../../shared/producer/index.ts';
+import { ResultTimeoutError, TaskFailedError } from '../../shared/producer/index.ts';
 import * as z from '../../shared/schema.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { useEmulator } from '../support/emulator.ts';
@@ -78,17 +78,17 @@ describe('the application API against the local cloud', () => {
   it('get() re-raises a failure with its type and traceback, or returns it with propagate: false', async () => {
     const result = await explode.delay();
     const error = await result.get({ timeout: 30 }).catch((e) => e);
-    expect(error).toBeInstanceOf(TaskFailed);
-    expect((error as TaskFailed).errorType).toBe('RangeError');
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect((error as TaskFailedError).errorType).toBe('RangeError');
     expect(result.traceback).toMatch(/RangeError: out of range/);
     await expect(result.get({ propagate: false })).resolves.toBeUndefined();
   });
 
-  it('get() with a timeout gives up with ResultTimeout while the task is still running (trackStarted shows STARTED)', async () => {
+  it('get() with a timeout gives up with ResultTimeoutError while the task is still running (trackStarted shows STARTED)', async () => {
     gateOpen = false;
     const result = await waitForGate.delay();
     const error = await result.get({ timeout: 2, interval: 0.2 }).catch((e) => e);
-    expect(error).toBeInstanceOf(ResultTimeout);
+    expect(error).toBeInstanceOf(ResultTimeoutError);
     expect(result.state).toBe('STARTED');
     expect(await result.ready()).toBe(false);
     gateOpen = true;
@@ -101,7 +101,7 @@ describe('the application API against the local cloud', () => {
     expect(await result.status()).toBe('REVOKED');
     await sleep(5000);
     expect(await asyncResult(result.id).status()).toBe('REVOKED');
-    await expect(asyncResult(result.id).get({ timeout: 1 })).rejects.toBeInstanceOf(TaskFailed);
+    await expect(asyncResult(result.id).get({ timeout: 1 })).rejects.toBeInstanceOf(TaskFailedError);
   });
 
   it('an unknown id reads PENDING, as in Celery; an empty id is refused', async () => {

@@ -282,7 +282,7 @@ describe('apps.studies.tasks.process_large_file', () => {
       outcomes.push(outcome.kind);
       if (outcome.kind === 'retry') {
         expect(outcome.countdown).toBe(0);
-        expect((outcome.error as Error).name).toBe('StudyContinues');
+        expect((outcome.error as Error).name).toBe('StudyContinuesError');
       }
     }
     expect(outcomes.length).toBeGreaterThan(1);

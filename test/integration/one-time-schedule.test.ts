@@ -12,7 +12,7 @@ import {
   EnqueueError,
   oneTimeScheduleName,
   Producer,
-  ScheduleConflict,
+  ScheduleConflictError,
 } from '../../shared/producer/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 
@@ -92,7 +92,7 @@ describe('delayed tasks beyond 15 minutes, as one-time schedules in moto', () =>
         reason: expect.stringMatching(/already scheduled/),
       },
     ]);
-    expect((error as EnqueueError).cause).toBeInstanceOf(ScheduleConflict);
+    expect((error as EnqueueError).cause).toBeInstanceOf(ScheduleConflictError);
     expect((error as EnqueueError).cause).toMatchObject({ taskId: 'reused-1' });
     const name = oneTimeScheduleName('reused-1', 0);
     const kept = await clients.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: GROUP }));
@@ -104,6 +104,6 @@ describe('delayed tasks beyond 15 minutes, as one-time schedules in moto', () =>
         { groupName: GROUP, roleArn: ROLE },
         { taskId: 'reused-1', retries: 0, when: eta, queueArn, body: '{"v":1,"id":"reused-1"}' },
       ),
-    ).rejects.toBeInstanceOf(ScheduleConflict);
+    ).rejects.toBeInstanceOf(ScheduleConflictError);
   });
 });

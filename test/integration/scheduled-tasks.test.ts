@@ -74,7 +74,7 @@ describe('a task with a far eta waits in a one-time schedule (issue #9 finding 4
       },
     });
     // An id nothing holds is still not found.
-    await expect(getTaskResult(ctx, 'far-result-none')).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(getTaskResult(ctx, 'far-result-none')).rejects.toMatchObject({ name: 'NotFoundError' });
   });
 
   it('revoke deletes its one-time schedule and keeps the REVOKED row until after the eta', async () => {

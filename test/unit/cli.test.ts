@@ -15,7 +15,7 @@ import {
   parseStates,
 } from '../../cli/parse.ts';
 import { ValidationError } from '../../shared/errors.ts';
-import { NotFound } from '../../shared/ops/errors.ts';
+import { NotFoundError } from '../../shared/ops/errors.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
 const { dir } = useNoTarget();
@@ -86,7 +86,7 @@ describe('errors and exit codes', () => {
       code: 2,
       message: '--every: must be at least 1',
     });
-    expect(describeFailure(new NotFound('task', 'x')).code).toBe(3);
+    expect(describeFailure(new NotFoundError('task', 'x')).code).toBe(3);
     expect(describeFailure(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })).code).toBe(4);
     const noCredentials = Object.assign(new Error('Could not load credentials'), {
       name: 'CredentialsProviderError',

@@ -1,7 +1,8 @@
 import { SESServiceException } from '@aws-sdk/client-ses';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BatchWriteIncomplete, batchWrite, type WriteRequest } from '../../functions/tasks/batch-write.ts';
+import { batchWrite, type WriteRequest } from '../../functions/tasks/batch-write.ts';
+import { BatchWriteIncompleteError } from '../../functions/tasks/errors.ts';
 import '../../functions/tasks/index.ts';
 import { appointmentItem, notificationItem, READ_SHARDS, readShardOf } from '../../functions/tasks/model.ts';
 import { sendBulkNotification, sendEmailNotification } from '../../functions/tasks/notifications.ts';
@@ -192,7 +193,7 @@ describe('batchWrite', () => {
       }),
     } as unknown as DynamoDBDocumentClient;
     const error = await batchWrite(dynamo, 't', puts(30), { maxAttempts: 2 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BatchWriteIncomplete);
+    expect(error).toBeInstanceOf(BatchWriteIncompleteError);
     expect(error).toMatchObject({ unprocessed: 2 });
   });
 });

@@ -2,7 +2,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config/index.ts';
-import { type EnvelopeInput, MessageTooLarge } from '../../shared/envelope/index.ts';
+import { type EnvelopeInput, MessageTooLargeError } from '../../shared/envelope/index.ts';
 import { ValidationError } from '../../shared/errors.ts';
 import { EnqueueError, oneTimeScheduleName, Producer } from '../../shared/producer/index.ts';
 
@@ -81,8 +81,8 @@ describe('Producer error paths', () => {
     const error = await producer
       .sendMany([{ task: 'a.b' }, { task: 'a.b', args: ['x'.repeat(2000)] }])
       .catch((e) => e);
-    expect(error).toBeInstanceOf(MessageTooLarge);
-    expect((error as MessageTooLarge).limit).toBe(1024);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as MessageTooLargeError).limit).toBe(1024);
     expect(sent).toHaveLength(0);
   });
 

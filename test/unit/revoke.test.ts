@@ -35,7 +35,7 @@ describe('revoke without the right to read the Scheduler group (an error path)',
     expect(outcome).toMatchObject({ outcome: 'revoked', schedulesUnread: true, deleted: [] });
   });
 
-  it('from the CLI or the admin API: the row written, then OperationFailed says what may remain', async () => {
+  it('from the CLI or the admin API: the row written, then OperationFailedError says what may remain', async () => {
     const updates: unknown[] = [];
     const ctx: OpsContext = {
       config: resolveConfig(
@@ -51,7 +51,7 @@ describe('revoke without the right to read the Scheduler group (an error path)',
       clock: () => NOW,
     };
     await expect(revokeOp(ctx, 't-2')).rejects.toMatchObject({
-      name: 'OperationFailed',
+      name: 'OperationFailedError',
       message: expect.stringContaining('could not be read (access denied)'),
     });
     expect(updates).toHaveLength(1);
