@@ -96,7 +96,9 @@ export function useAdminApi(): () => AdminApi {
         const headers: Record<string, string> = { ...options.headers };
         if (token !== null) headers.authorization = `Bearer ${token}`;
         let body: string | Uint8Array | undefined = options.rawBody;
-        if (body === undefined && options.body !== undefined) {
+        // A GET or HEAD carries no body (fetch refuses one): given one, it is left off.
+        if (method === 'GET' || method === 'HEAD') body = undefined;
+        else if (body === undefined && options.body !== undefined) {
           body = JSON.stringify(options.body);
           headers['content-type'] ??= 'application/json';
         }
