@@ -63,6 +63,7 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
     app.on(route.method, honoPath(route.path), async (c) => {
       const holder = c.get('holder');
       const write = route.method !== 'GET';
+      let ids: Record<string, unknown> = c.req.param();
       try {
         if (route.role === 'admin' && holder.role !== 'admin') {
           throw new Forbidden(
@@ -74,6 +75,7 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
           query: validate('query', route.query, c.req.query()),
           body: validate('body', route.body, route.body ? await readJson(c, maxBodyBytes) : undefined),
         };
+        ids = { ...ids, ...idsIn(input.body) };
         const out = await route.handle({
           ...input,
           ctx: options.ctx,
@@ -81,11 +83,11 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
           signal: c.req.raw.signal,
         });
         const status = out.status ?? 200;
-        if (write) audit(logger, c, holder, status);
+        if (write) audit(logger, c, holder, status, ids);
         return c.json(out.body as object, status as 200, out.headers);
       } catch (error) {
         const response = respond(logger, c, error);
-        if (write) audit(logger, c, holder, response.status);
+        if (write) audit(logger, c, holder, response.status, ids);
         return response;
       }
     });
@@ -152,14 +154,31 @@ function respond(logger: Logger, c: Context<Env>, error: unknown): Response {
 }
 
 /** One JSON line per write: who, what, when and how it ended. Never the token. */
-function audit(logger: Logger, c: Context<Env>, holder: NamedToken | undefined, status: number): void {
+/** The ids a validated body names (a created periodic task's `name`, an applied task's `taskId`). */
+function idsIn(body: unknown): Record<string, string> {
+  if (!body || typeof body !== 'object') return {};
+  const named = body as Record<string, unknown>;
+  return Object.fromEntries(
+    ['name', 'id', 'taskId', 'task'].flatMap((key) =>
+      typeof named[key] === 'string' ? [[key, named[key] as string]] : [],
+    ),
+  );
+}
+
+function audit(
+  logger: Logger,
+  c: Context<Env>,
+  holder: NamedToken | undefined,
+  status: number,
+  ids: Record<string, unknown> = c.req.param(),
+): void {
   logger.info('admin audit', {
     audit: true,
     requestId: c.get('requestId'),
     who: holder ? { role: holder.role, name: holder.name } : { role: 'anonymous' },
     method: c.req.method,
     path: c.req.path,
-    ids: c.req.param(),
+    ids,
     at: new Date().toISOString(),
     status,
   });

@@ -232,7 +232,13 @@ describe('the router', () => {
       .slice(before)
       .filter((l) => l.audit === true);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ who: { role: 'admin' }, method: 'POST', path: BASE, status: 201 });
+    expect(lines[0]).toMatchObject({
+      who: { role: 'admin' },
+      method: 'POST',
+      path: BASE,
+      ids: { name: 'audited', task: TASK },
+      status: 201,
+    });
     expect(lines[1]).toMatchObject({
       who: { role: 'viewer' },
       method: 'DELETE',
