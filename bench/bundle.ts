@@ -91,6 +91,9 @@ const u = process.cpuUsage(c); console.log(performance.now() - t, (u.user + u.sy
         default: { url: 'http://127.0.0.1:1/q', arn: 'arn:aws:sqs:us-east-1:1:q' },
       }),
       AWS_REGION: 'us-east-1',
+      // The admin entry builds its app at import, from the two token secrets' ARNs (read later).
+      CELERITY_ADMIN_TOKEN_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:admin',
+      CELERITY_VIEWER_TOKEN_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:viewer',
     };
     const samples: number[] = [];
     const cpu: number[] = [];
@@ -135,9 +138,11 @@ export async function describeBundles(): Promise<string[]> {
   const workerRuntimeSdk = await measureWorkerBundle({ sdk: 'runtime' });
   const producer = await measureBundle('bench/producer-entry.ts', { runs: 0 });
   const producerRuntimeSdk = await measureBundle('bench/producer-entry.ts', { runs: 0, sdk: 'runtime' });
+  const admin = await measureBundle('functions/admin.ts');
   return [
     `worker bundle (functions/worker.ts as the stack deploys it: ESM, minified with names kept, AWS SDK bundled): ${kb(worker.bytes)} KB (${kb(worker.gzipBytes)} KB gzip, the SDK ${kb(worker.sdkBytes)} KB of it); with the SDK left to the runtime: ${kb(workerRuntimeSdk.bytes)} KB (target <= 250 KB)`,
     `worker cold module init, as deployed: ${ms(worker)}; with the SDK loaded from the runtime's node_modules: ${ms(workerRuntimeSdk)} (medians of ${worker.samples.length} fresh node processes; target <= 80 ms)`,
     `producer-only bundle (bench/producer-entry.ts: one task defined, delay() called; SDK bundled): ${kb(producer.bytes)} KB (${kb(producer.gzipBytes)} KB gzip, the SDK ${kb(producer.sdkBytes)} KB of it); with the SDK left to the runtime: ${kb(producerRuntimeSdk.bytes)} KB (target <= 150 KB)`,
+    `admin API bundle (functions/admin.ts as deployed: Hono, the routes, zod, the SDK): ${kb(admin.bytes)} KB (${kb(admin.gzipBytes)} KB gzip, the SDK ${kb(admin.sdkBytes)} KB of it); cold module init ${ms(admin)}`,
   ];
 }
