@@ -55,9 +55,10 @@ export class Results extends Construct {
    * result inside a task (Celery advises against it) needs a grant of its own.
    */
   grantWorker(grantee: IGrantable): void {
+    // UpdateItem: the stats counters (`shared/results/stats.ts`), added to as outcomes are recorded.
     Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:PutItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resourceArns: [this.resultsTable.tableArn],
     });
     Grant.addToPrincipal({
@@ -70,5 +71,18 @@ export class Results extends Construct {
   /** What a reader (CLI, admin listing) needs of the results alone. */
   grantReadResults(grantee: IGrantable): void {
     this.resultsTable.grants.readData(grantee);
+  }
+
+  /**
+   * What the admin API's task routes need: reads (listing indexes, stats items by BatchGetItem)
+   * and UpdateItem (revoke; a retried or replayed FAILURE's `replayedAs` mark). No deletes or scans.
+   */
+  grantAdminResults(grantee: IGrantable): void {
+    this.grantReadResults(grantee);
+    Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.resultsTable.tableArn],
+    });
   }
 }
