@@ -16,6 +16,7 @@
  *             API shared/task/define.ts + shared/task/index.ts (Celery's `app.task`: a task that
  *             sends itself needs the producer and the result store, as Celery's binds to its app)
  *   ops       shared/ops/
+ *   admin     shared/admin/ (the admin API: routes over ops, auth, the router)
  *   functions/ → infra/ → localstack/, cli/ (and bench/) on top
  *
  * A module may import its own layer and any layer below, never one above. Only runtime imports
@@ -32,6 +33,7 @@ const WORKER = '^shared/worker/';
 const MIDDLEWARE = '^shared/middleware/';
 const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}`;
 const OPS = '^shared/ops/';
+const ADMIN = '^shared/admin/';
 
 /** One rule per layer: `from` (the layer) must not reach `to` (everything above it). */
 function layer(name, from, above, comment) {
@@ -64,7 +66,7 @@ module.exports = {
     layer(
       'envelope',
       ENVELOPE,
-      `^shared/(task|producer|beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(task|producer|beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The envelope is the wire format: it knows no task, producer or worker.',
     ),
     {
@@ -72,49 +74,55 @@ module.exports = {
       comment: 'Task definitions (registry, options, states) sit below whatever sends, stores or runs them.',
       severity: 'error',
       from: { path: '^shared/task/', pathNot: TASK_API },
-      to: { path: `^shared/(producer|beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}` },
+      to: { path: `^shared/(producer|beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}` },
     },
     layer(
       'producer',
       PRODUCER,
-      `^shared/(beat|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The producer sends; it never reaches the result store, Beat or the worker.',
     ),
     layer(
       'beat',
       BEAT,
-      `^shared/(producer|results|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(producer|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'Beat stands beside the producer and the results: it uses neither, and nothing runs it but the worker and the app.',
     ),
     layer(
       'results',
       RESULTS,
-      `^shared/(beat|worker|middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The result store knows task states, not the worker that settles them.',
     ),
     layer(
       'worker',
       WORKER,
-      `^shared/(middleware|ops)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The worker runtime is wired by the app, not the other way; it takes a signal, not a middleware.',
     ),
     layer(
       'middleware',
       MIDDLEWARE,
-      `${OPS}|${APP}|${ABOVE_SHARED}`,
+      `${OPS}|${ADMIN}|${APP}|${ABOVE_SHARED}`,
       'The middlewares wrap what the entries call; they stand on the worker and never on the app.',
     ),
     layer(
       'app',
       APP,
-      `${OPS}|${ABOVE_SHARED}`,
+      `${OPS}|${ADMIN}|${ABOVE_SHARED}`,
       'The app wires shared/ together; the CLI and the admin API stand on it.',
     ),
     layer(
       'ops',
       OPS,
-      ABOVE_SHARED,
+      `${ADMIN}|${ABOVE_SHARED}`,
       'What the CLI and the admin API call: shared/ never imports functions/, infra/, cli/ or localstack/.',
+    ),
+    layer(
+      'admin',
+      ADMIN,
+      ABOVE_SHARED,
+      'The admin API stands on ops (one implementation, two doors); only functions/ and the local cloud serve it.',
     ),
     {
       name: 'layer-functions',

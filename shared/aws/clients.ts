@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,6 +11,8 @@ export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly scheduler: SchedulerClient;
   readonly ses: SESClient;
+  /** Only the admin API reads secrets (its tokens); no other function ever builds this client. */
+  readonly secrets: SecretsManagerClient;
   /** Counts every request these clients send, by operation (the benchmark reads it). */
   readonly requests: RequestCounter;
 }
@@ -51,6 +54,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   let dynamo: DynamoDBDocumentClient | undefined;
   let scheduler: SchedulerClient | undefined;
   let ses: SESClient | undefined;
+  let secrets: SecretsManagerClient | undefined;
   return {
     requests,
     get sqs() {
@@ -70,6 +74,10 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     get ses() {
       ses ??= requests.attach(new SESClient(common));
       return ses;
+    },
+    get secrets() {
+      secrets ??= requests.attach(new SecretsManagerClient(common));
+      return secrets;
     },
   };
 }

@@ -1,0 +1,38 @@
+import type { AwsClients } from '../aws/clients.ts';
+import { functionConfig } from '../config/config.ts';
+import { ValidationError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { TaskRegistry } from '../task/registry.ts';
+import { type AdminAppOptions, createAdminApp } from './app.ts';
+import { AdminTokenEnv, secretTokens } from './auth.ts';
+
+export interface AdminWiring {
+  clients: AwsClients;
+  registry: TaskRegistry;
+  logger?: Logger;
+  requestId?: AdminAppOptions['requestId'];
+}
+
+/**
+ * The admin app as the stack (or the local cloud, from the same template) configures a function:
+ * resources from the CELERITY_* environment, tokens from the two secrets it names.
+ */
+export function adminAppFromEnvironment(
+  environment: Readonly<Record<string, string | undefined>>,
+  wiring: AdminWiring,
+): ReturnType<typeof createAdminApp> {
+  const admin = environment[AdminTokenEnv.admin];
+  const viewer = environment[AdminTokenEnv.viewer];
+  if (!admin || !viewer) {
+    throw ValidationError.of(
+      admin ? AdminTokenEnv.viewer : AdminTokenEnv.admin,
+      'is not set: the admin API reads its tokens from the secrets these name',
+    );
+  }
+  return createAdminApp({
+    ctx: { config: functionConfig(environment), clients: wiring.clients, registry: wiring.registry },
+    tokens: secretTokens({ client: () => wiring.clients.secrets, secrets: { admin, viewer } }),
+    ...(wiring.logger ? { logger: wiring.logger } : {}),
+    ...(wiring.requestId ? { requestId: wiring.requestId } : {}),
+  });
+}
