@@ -44,6 +44,7 @@ export { MAX_STATS_NAMES, taskStats } from './stats.ts';
 export type { Revoked, TaskView } from './tasks.ts';
 export {
   activeTasks,
+  applyTask,
   getTaskResult,
   listTaskResults,
   producer,
