@@ -159,38 +159,44 @@ describe('GET /api/tasks', () => {
   const inCreated = (r: TaskResultRecord) => (r.dateCreated ?? '') >= since && (r.dateCreated ?? '') < until;
   const inDone = (r: TaskResultRecord) =>
     r.dateDone !== undefined && r.dateDone >= doneSince && r.dateDone < doneUntil;
-  const cases: [string, Record<string, string>, (r: TaskResultRecord) => boolean, ('dateCreated' | 'dateDone')?][] =
+  const cases: [
+    string,
+    Record<string, string>,
+    (r: TaskResultRecord) => boolean,
+    ('dateCreated' | 'dateDone')?,
+  ][] = [
+    ['one state', { state: 'FAILURE' }, (r) => r.status === 'FAILURE'],
+    ['two states', { state: 'FAILURE,STARTED' }, (r) => r.status === 'FAILURE' || r.status === 'STARTED'],
+    ['task name', { name: 'tests.admin.odd' }, (r) => r.taskName === 'tests.admin.odd'],
+    ['periodic task', { periodicTask: 'nightly' }, (r) => r.periodicTask === 'nightly'],
+    ['created range', { since, until }, inCreated],
+    ['created since', { since }, (r) => (r.dateCreated ?? '') >= since],
+    ['created until', { until }, (r) => (r.dateCreated ?? '') < until],
+    ['done range', { timeField: 'dateDone', since: doneSince, until: doneUntil }, inDone, 'dateDone'],
     [
-      ['one state', { state: 'FAILURE' }, (r) => r.status === 'FAILURE'],
-      ['two states', { state: 'FAILURE,STARTED' }, (r) => r.status === 'FAILURE' || r.status === 'STARTED'],
-      ['task name', { name: 'tests.admin.odd' }, (r) => r.taskName === 'tests.admin.odd'],
-      ['periodic task', { periodicTask: 'nightly' }, (r) => r.periodicTask === 'nightly'],
-      ['created range', { since, until }, inCreated],
-      ['created since', { since }, (r) => (r.dateCreated ?? '') >= since],
-      ['created until', { until }, (r) => (r.dateCreated ?? '') < until],
-      ['done range', { timeField: 'dateDone', since: doneSince, until: doneUntil }, inDone, 'dateDone'],
-      [
-        'name and state',
-        { name: 'tests.admin.even', state: 'FAILURE' },
-        (r) => r.taskName === 'tests.admin.even' && r.status === 'FAILURE',
-      ],
-      [
-        'periodic task, state and range',
-        { periodicTask: 'nightly', state: 'SUCCESS', since, until },
-        (r) => r.periodicTask === 'nightly' && r.status === 'SUCCESS' && inCreated(r),
-      ],
-      [
-        'state and range',
-        { state: 'SUCCESS', since, until },
-        (r) => r.status === 'SUCCESS' && inCreated(r),
-      ],
-      [
-        'name, state and done range',
-        { name: 'tests.admin.odd', state: 'FAILURE', timeField: 'dateDone', since: doneSince, until: doneUntil },
-        (r) => r.taskName === 'tests.admin.odd' && r.status === 'FAILURE' && inDone(r),
-        'dateDone',
-      ],
-    ];
+      'name and state',
+      { name: 'tests.admin.even', state: 'FAILURE' },
+      (r) => r.taskName === 'tests.admin.even' && r.status === 'FAILURE',
+    ],
+    [
+      'periodic task, state and range',
+      { periodicTask: 'nightly', state: 'SUCCESS', since, until },
+      (r) => r.periodicTask === 'nightly' && r.status === 'SUCCESS' && inCreated(r),
+    ],
+    ['state and range', { state: 'SUCCESS', since, until }, (r) => r.status === 'SUCCESS' && inCreated(r)],
+    [
+      'name, state and done range',
+      {
+        name: 'tests.admin.odd',
+        state: 'FAILURE',
+        timeField: 'dateDone',
+        since: doneSince,
+        until: doneUntil,
+      },
+      (r) => r.taskName === 'tests.admin.odd' && r.status === 'FAILURE' && inDone(r),
+      'dateDone',
+    ],
+  ];
   it.each(cases)('filters by %s, page after page', async (_name, query, keep, by) => {
     const want = expected(keep, by);
     expect(want.length).toBeGreaterThan(7);
@@ -254,11 +260,15 @@ describe('applying, retrying and replaying', () => {
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ dryRun: true, count: 2, more: false });
 
-    const wrong = await a.request('POST', '/api/tasks/replay', { body: { ...filter, confirm: 'not-the-token' } });
+    const wrong = await a.request('POST', '/api/tasks/replay', {
+      body: { ...filter, confirm: 'not-the-token' },
+    });
     expect(wrong.status).toBe(409);
     expect((await a.request('POST', '/api/tasks/replay', { body: filter })).body.count).toBe(2);
 
-    const done = await a.request('POST', '/api/tasks/replay', { body: { ...filter, confirm: dry.body.confirm } });
+    const done = await a.request('POST', '/api/tasks/replay', {
+      body: { ...filter, confirm: dry.body.confirm },
+    });
     expect(done.status).toBe(202);
     expect(done.body).toMatchObject({ dryRun: false, sent: 2, skipped: [] });
     expect(await drain(a)).toBe(2);
@@ -271,7 +281,9 @@ describe('applying, retrying and replaying', () => {
     // The re-sent originals are not counted again (their new runs failed too, after the range).
     const after = await a.request('POST', '/api/tasks/replay', { body: filter });
     expect(after.body.count).toBe(0);
-    const stale = await a.request('POST', '/api/tasks/replay', { body: { ...filter, confirm: dry.body.confirm } });
+    const stale = await a.request('POST', '/api/tasks/replay', {
+      body: { ...filter, confirm: dry.body.confirm },
+    });
     expect(stale.status).toBe(409);
   });
 
@@ -349,7 +361,8 @@ describe('GET /api/stats', () => {
 describe('queues', () => {
   it('shows each route queue with its counts and DLQ; purges only with its name; peeks and redrives the DLQ', async () => {
     const a = api();
-    for (const x of [1, 2]) await a.request('POST', '/api/tasks', { body: { task: 'tests.admin.double', args: [x] } });
+    for (const x of [1, 2])
+      await a.request('POST', '/api/tasks', { body: { task: 'tests.admin.double', args: [x] } });
     const res = await a.request('GET', '/api/queues');
     expect(res.status).toBe(200);
     const def = res.body.items.find((q: { queue: string }) => q.queue === 'default');
@@ -372,6 +385,8 @@ describe('queues', () => {
     const redrive = await a.request('POST', '/api/queues/default/dlq/redrive', { body: {} });
     expect(redrive.status).toBe(200);
     expect((await a.request('GET', '/api/queues/nope/dlq')).status).toBe(404);
-    expect((await a.request('POST', '/api/queues/nope/purge', { body: { confirm: 'nope' } })).status).toBe(404);
+    expect((await a.request('POST', '/api/queues/nope/purge', { body: { confirm: 'nope' } })).status).toBe(
+      404,
+    );
   });
 });

@@ -20,7 +20,7 @@ import { TaskRegistry } from '../../shared/task/registry.ts';
 
 type Row = Pick<
   TaskResultRecord,
-  'taskId' | 'status' | 'taskName' | 'dateCreated' | 'expiresAt' | 'leaseUntil'
+  'taskId' | 'status' | 'taskName' | 'dateCreated' | 'dateDone' | 'expiresAt' | 'leaseUntil'
 >;
 
 /** A document client that answers index queries from rows in memory, a page of `Limit` at a time. */

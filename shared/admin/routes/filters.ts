@@ -8,13 +8,11 @@ const STATE_LIST = new RegExp(
 /** `?state=FAILURE,RETRY`: one or more of Celery's states, comma-separated. */
 export const statesParam = z.optional(
   z.pipe(
-    z
-      .string()
-      .check(
-        z.regex(STATE_LIST, {
-          error: `must be states from ${Object.values(TaskState).join(', ')}, comma-separated`,
-        }),
-      ),
+    z.string().check(
+      z.regex(STATE_LIST, {
+        error: `must be states from ${Object.values(TaskState).join(', ')}, comma-separated`,
+      }),
+    ),
     z.transform((v: string) => v.split(',') as TaskState[]),
   ),
 );
