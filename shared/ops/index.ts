@@ -56,4 +56,4 @@ export {
   waitForResult,
 } from './tasks.ts';
 export type { QueueOverview } from './workers.ts';
-export { queueOverview } from './workers.ts';
+export { queueOverview, WORKERS_ENV, workersFromEnv } from './workers.ts';

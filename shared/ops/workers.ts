@@ -1,3 +1,4 @@
+import * as z from '../schema.ts';
 import type { OpsContext, WorkerInfo } from './context.ts';
 import { type QueueDepth, queueDepths } from './queues.ts';
 
@@ -22,4 +23,36 @@ export async function queueOverview(ctx: OpsContext): Promise<QueueOverview[]> {
       return { ...depth, ...(worker ? { worker } : {}), oldestAgeSeconds: age };
     }),
   );
+}
+
+/**
+ * The environment variable the stack gives the admin function: JSON, route name → `WorkerInfo`,
+ * the same figures it built each worker and its mapping with (`infra/route-shape.ts`).
+ */
+export const WORKERS_ENV = 'CELERITY_ROUTE_WORKERS';
+
+const workerInfo = z.record(
+  z.string(),
+  z.object({
+    functionName: z.optional(z.string()),
+    batchSize: z.optional(z.number()),
+    maxConcurrency: z.optional(z.number()),
+    concurrency: z.optional(z.number()),
+    timeoutSeconds: z.optional(z.number()),
+    memorySize: z.optional(z.number()),
+  }),
+);
+
+/** `OpsContext.workers` from the environment; absent or unreadable, none (the columns are left out). */
+export function workersFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, WorkerInfo> | undefined {
+  const text = env[WORKERS_ENV];
+  if (!text) return undefined;
+  try {
+    const parsed = workerInfo.safeParse(JSON.parse(text));
+    return parsed.success ? (parsed.data as Record<string, WorkerInfo>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

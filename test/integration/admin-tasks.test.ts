@@ -2,6 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerRuntime } from '../../shared/app.ts';
+import { queueOverview, WORKERS_ENV, workersFromEnv } from '../../shared/ops/workers.ts';
 import { withIndexKeys } from '../../shared/results/indexes.ts';
 import type { TaskResultRecord } from '../../shared/results/record.ts';
 import { defineTask } from '../../shared/task/define.ts';
@@ -388,5 +389,24 @@ describe('queues', () => {
     expect((await a.request('POST', '/api/queues/nope/purge', { body: { confirm: 'nope' } })).status).toBe(
       404,
     );
+  });
+
+  it("shows each queue's worker and oldest age where the door knows them", async () => {
+    const a = api();
+    const workers = workersFromEnv({
+      [WORKERS_ENV]: JSON.stringify({
+        default: { functionName: 'worker-default', batchSize: 100, maxConcurrency: 10, timeoutSeconds: 60 },
+      }),
+    });
+    const items = await queueOverview({
+      ...a.ctx,
+      ...(workers ? { workers } : {}),
+      oldestAgeSeconds: async () => 42,
+    });
+    expect(items.find((q) => q.queue === 'default')).toMatchObject({
+      worker: { functionName: 'worker-default', batchSize: 100, maxConcurrency: 10, timeoutSeconds: 60 },
+      oldestAgeSeconds: 42,
+    });
+    expect(workersFromEnv({ [WORKERS_ENV]: 'not json' })).toBeUndefined();
   });
 });
