@@ -78,6 +78,9 @@ export async function listTasks(
   if (unknown) {
     throw ValidationError.of('state', `${unknown} is not one of ${Object.values(TaskState).join(', ')}`);
   }
+  if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
+    throw ValidationError.of('since', 'must be before until');
+  }
   const starts = query.cursor ? decodeCursor(query.cursor) : undefined;
   const lanes = lanesFor(query, states);
   if (starts && starts.length !== lanes.length) {

@@ -209,11 +209,35 @@ describe('GET /api/tasks', () => {
     ['since', { since: 'yesterday' }],
     ['timeField', { timeField: 'dateStarted' }],
     ['cursor', { cursor: 'garbage' }],
+    ['since', { since: at(BASE + 1000), until: at(BASE) }],
     ['limit', { limit: '0' }],
   ])('refuses a bad %s with 400 naming it', async (field, query) => {
     const res = await api().request('GET', '/api/tasks', { query });
     expect(res.status).toBe(400);
     expect(res.body.error.field).toContain(field);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every task, queue and stats route with its parameters', async () => {
+    const res = await api().request('GET', '/api/openapi.json');
+    expect(res.status).toBe(200);
+    const paths = Object.keys(res.body.paths);
+    for (const path of [
+      '/api/tasks',
+      '/api/tasks/{id}',
+      '/api/tasks/{id}/revoke',
+      '/api/tasks/{id}/retry',
+      '/api/tasks/replay',
+      '/api/queues',
+      '/api/queues/{name}/purge',
+      '/api/queues/{name}/dlq',
+      '/api/queues/{name}/dlq/redrive',
+      '/api/stats',
+    ]) {
+      expect(paths).toContain(path);
+    }
+    expect(JSON.stringify(res.body.paths['/api/tasks'].get)).toContain('timeField');
   });
 });
 
@@ -238,6 +262,11 @@ describe('applying, retrying and replaying', () => {
     const unknown = await a.request('POST', '/api/tasks', { body: { task: 'tests.admin.nope' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.field).toBe('task');
+    const far = await a.request('POST', '/api/tasks', {
+      body: { task: 'tests.admin.double', countdown: 1e300 },
+    });
+    expect(far.status).toBe(400);
+    expect(far.body.error.field).toContain('countdown');
     expect(await drain(a)).toBe(0);
   });
 

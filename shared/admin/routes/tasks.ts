@@ -18,6 +18,8 @@ const listQuery = z.strictObject({
   cursor: cursorParam,
 });
 
+const MAX_COUNTDOWN_SECONDS = 10 * 365 * 86_400;
+
 const when = z.optional(
   z.union([
     z.iso.datetime({ offset: true, local: true, error: 'must be ISO 8601 time or a number' }),
@@ -30,8 +32,12 @@ const applyBody = z.strictObject({
   task: z.string().check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(200)),
   args: z.optional(z.array(z.unknown())),
   kwargs: z.optional(z.record(z.string(), z.unknown())),
-  /** Seconds from now. */
-  countdown: z.optional(z.number().check(z.gte(0), z.refine(Number.isFinite, 'must be finite'))),
+  /** Seconds from now, up to ten years. */
+  countdown: z.optional(
+    z
+      .number()
+      .check(z.gte(0), z.lte(MAX_COUNTDOWN_SECONDS, { error: 'must be at most ten years (315360000 s)' })),
+  ),
   /** ISO time or epoch milliseconds. */
   eta: when,
   /** ISO time, or seconds from now. */
