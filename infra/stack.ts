@@ -3,9 +3,11 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigEnv } from '../shared/config/env.ts';
 import { type RouteOutputKind, routeOutputKey, StackOutput } from '../shared/config/stack-outputs.ts';
+import { RESULT_INDEXES } from '../shared/results/indexes.ts';
 import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
-import { Beat } from './constructs/beat.ts';
+import { AdminApi, AdminQueueActions } from './constructs/admin.ts';
+import { Beat, PERIODIC_TASKS_INDEX } from './constructs/beat.ts';
 import { DelayedDelivery } from './constructs/delays.ts';
 import { Monitoring, type MonitoringOptions } from './constructs/monitoring.ts';
 import { Results } from './constructs/results.ts';
@@ -49,6 +51,7 @@ export class CelerityStack extends Stack {
   readonly delays: DelayedDelivery;
   readonly beat: Beat;
   readonly monitoring: Monitoring;
+  readonly admin: AdminApi;
 
   constructor(scope: Construct, id: string, props: CelerityStackProps) {
     super(scope, id, props);
@@ -121,6 +124,8 @@ export class CelerityStack extends Stack {
       this.beat.grantRearm(worker);
     }
 
+    this.admin = this.adminApi(workerEnvironment);
+
     const alarmEmail = props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       ...props.monitoring,
@@ -156,6 +161,29 @@ export class CelerityStack extends Stack {
     acknowledgeNagFindings(this);
   }
 
+  /** The admin API, granted exactly what its routes manage. */
+  private adminApi(environment: Record<string, string>): AdminApi {
+    const admin = new AdminApi(this, 'Admin', { environment });
+    admin.grantPeriodicTasks(this.beat.table, PERIODIC_TASKS_INDEX.name);
+    admin.grantResults(
+      this.results.resultsTable,
+      Object.values(RESULT_INDEXES).map((index) => index.name),
+    );
+    const queues = [...this.taskQueues.values()].map((t) => t.queue);
+    const deadLetters = [
+      ...[...this.taskQueues.values()].map((t) => t.deadLetterQueue),
+      this.delays.deadLetterQueue,
+      this.beat.failureQueue,
+    ];
+    const { read, send, purge, deadLetters: dlq } = AdminQueueActions;
+    admin.grantQueues([...read, ...send, ...purge], queues);
+    admin.grantQueues([...read, ...purge, ...dlq], deadLetters);
+    // Apply with a countdown past 15 minutes, and revoke of such a task: as a producer does.
+    this.delays.grantCreateSchedules(admin.grantee);
+    this.delays.grantRevokeSchedules(admin.grantee);
+    return admin;
+  }
+
   /** Plain, export-free names, as `shared/config/stack-outputs.ts` says: the CLI reads them with DescribeStacks. */
   private addOutputs(): void {
     new CfnOutput(this, StackOutput.routes, {
@@ -185,5 +213,8 @@ export class CelerityStack extends Stack {
     output('beatSyncFunction', this.beat.syncFunction.functionName);
     output('beatSyncLogGroup', this.beat.logGroup.logGroupName);
     output('beatSyncFailureQueueUrl', this.beat.failureQueue.queueUrl);
+    output('adminUrl', this.admin.url.url);
+    output('adminTokenSecretArn', this.admin.tokenSecrets.admin.secretArn);
+    output('viewerTokenSecretArn', this.admin.tokenSecrets.viewer.secretArn);
   }
 }

@@ -13,6 +13,7 @@ import { PeriodicTaskExists } from '../shared/beat/index.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope, type TaskCall } from '../shared/producer/index.ts';
 import type { TaskResultRecord } from '../shared/results/record.ts';
+import { printAdminServer, startAdminServer } from './admin-server.ts';
 import { seedDemoData } from './demo-data.ts';
 import { adoptEmulator, type Emulator, motoAnswers } from './emulator.ts';
 import { type LocalCloud, startLocalCloud } from './local-cloud.ts';
@@ -182,12 +183,18 @@ async function main(): Promise<void> {
       );
     },
   });
+  const admin = await startAdminServer({
+    resources: cloud.resources,
+    clients: cloud.clients,
+    stateDir: STATE_DIR,
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping workers (running batches finish), then the emulator ...`);
     try {
+      await admin?.close();
       await cloud.stop();
     } finally {
       rmSync(STATE_FILE, { force: true });
@@ -209,6 +216,7 @@ async function main(): Promise<void> {
   }
   for (const skipped of cloud.notRun) console.log(`  not run    ${skipped.mapping}: ${skipped.reason}`);
   console.log(`  state      ${STATE_FILE}`);
+  if (admin) printAdminServer(admin);
   console.log(`  logs       ${LOG_DIR}/worker.log, beat.log  (npx celerity logs worker --follow)`);
   await setUpLabControl(cloud);
   console.log('\ndemo tasks:');

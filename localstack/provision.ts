@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '../shared/aws/index.ts';
 import type { FilterCriteria } from './event-filter.ts';
+import { createSecret, type LocalSecret } from './provision-secrets.ts';
 import { createTable } from './provision-tables.ts';
 import {
   asTemplate,
@@ -111,6 +112,8 @@ export interface LocalResources {
   tables: Record<string, LocalTable>;
   scheduleGroups: Record<string, LocalScheduleGroup>;
   emailIdentities: Record<string, LocalEmailIdentity>;
+  /** Secrets Manager secrets (the admin API's tokens), by logical id. */
+  secrets: Record<string, LocalSecret>;
   functions: Record<string, LocalFunction>;
   eventSourceMappings: LocalEventSourceMapping[];
   /** Resources that exist only on AWS (IAM, Lambda code, KMS ...): not created locally. */
@@ -130,6 +133,7 @@ const PROVISIONED = new Set([
   'AWS::DynamoDB::GlobalTable',
   'AWS::Scheduler::ScheduleGroup',
   'AWS::SES::EmailIdentity',
+  'AWS::SecretsManager::Secret',
 ]);
 /** Read for their settings, never created: the functions run in-process. */
 const DESCRIBED = new Set(['AWS::Lambda::Function', 'AWS::Lambda::EventSourceMapping']);
@@ -194,6 +198,7 @@ export async function provision(templateInput: unknown, options: ProvisionOption
     tables: {},
     scheduleGroups: {},
     emailIdentities: {},
+    secrets: {},
     functions: {},
     eventSourceMappings: [],
     skipped: [],
@@ -226,6 +231,10 @@ export async function provision(templateInput: unknown, options: ProvisionOption
       const arn = `arn:aws:ses:${region}:${accountId}:identity/${identity}`;
       known.set(id, { ref: identity, attributes: {} });
       out.emailIdentities[id] = { logicalId: id, identity, arn };
+    } else if (Type === 'AWS::SecretsManager::Secret') {
+      const secret = await createSecret(clients, id, p, stackName);
+      known.set(id, { ref: secret.arn, attributes: { Id: secret.arn } });
+      out.secrets[id] = secret;
     } else {
       const table = await createTable(clients, id, Type, p, stackName);
       const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${table.name}`;

@@ -39,6 +39,8 @@ export const CelerityComponent = {
   periodicSchedules: 'periodic-schedules',
   /** The `AWS::Lambda::Function` that keeps the periodic schedules in step with the table. */
   beatSync: 'beat-sync',
+  /** The admin API's `AWS::Lambda::Function` (the local cloud serves it on localhost). */
+  admin: 'admin',
 } as const;
 
 export interface CelerityFunctionProps {

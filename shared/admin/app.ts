@@ -21,7 +21,7 @@ export interface AdminAppOptions {
   routes?: readonly AdminRoute[];
   /** @defaultValue MAX_BODY_BYTES */
   maxBodyBytes?: number;
-  /** Where audit and error lines go. @defaultValue a JSON logger on stdout */
+  /** Where audit and error lines go. @defaultValue a JSON logger at level info, whatever LOG_LEVEL says */
   logger?: Logger;
   /** The invocation's id (Lambda's request id); @defaultValue a fresh UUID per request */
   requestId?: (c: Context) => string | undefined;
@@ -45,7 +45,8 @@ const honoPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
  */
 export function createAdminApp(options: AdminAppOptions): Hono<Env> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const logger = options.logger ?? createLogger({ component: 'admin-api' });
+  // Audit lines are written whatever LOG_LEVEL says: a quieter log must not drop who changed what.
+  const logger = options.logger ?? createLogger({ component: 'admin-api' }, { level: 'info' });
   const app = new Hono<Env>();
 
   app.use('*', async (c, next) => {

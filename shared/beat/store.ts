@@ -390,8 +390,18 @@ function encodeCursor(key: Record<string, unknown>): string {
 
 function decodeCursor(cursor: string): Record<string, unknown> {
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (key && typeof key === 'object' && !Array.isArray(key)) return key as Record<string, unknown>;
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    // Exactly the index's key, as `list` returned it: anything else DynamoDB would refuse (a 500).
+    const keys = Object.keys(key ?? {})
+      .sort()
+      .join(',');
+    if (
+      keys === `${LIST_INDEX.partitionKey},name` &&
+      key[LIST_INDEX.partitionKey] === LIST_INDEX.value &&
+      typeof key.name === 'string' &&
+      key.name.length > 0
+    )
+      return key;
   } catch {
     // fall through to the error below
   }

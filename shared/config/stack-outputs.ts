@@ -19,6 +19,10 @@ export const StackOutput = {
   beatSyncFunction: 'BeatSyncFunctionName',
   beatSyncLogGroup: 'BeatSyncLogGroupName',
   beatSyncFailureQueueUrl: 'BeatSyncFailureQueueUrl',
+  /** The admin API's function URL, and the secrets holding its two bearer tokens. */
+  adminUrl: 'AdminApiUrl',
+  adminTokenSecretArn: 'AdminTokenSecretArn',
+  viewerTokenSecretArn: 'ViewerTokenSecretArn',
 } as const;
 
 /** Each route's outputs: the key is this prefix and the route's `routeKey` (`QueueUrlNotifications`). */

@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Hono } from 'hono';
 import { beforeAll } from 'vitest';
 import '../../functions/tasks/index.ts';
+import { ADMIN_ENTRY } from '../../localstack/admin-server.ts';
 import { createAdminApp, servedRoutes } from '../../shared/admin/app.ts';
-import { staticTokens } from '../../shared/admin/auth.ts';
+import { AdminTokenEnv, secretTokens } from '../../shared/admin/auth.ts';
 import type { AdminRoute } from '../../shared/admin/route.ts';
+import { functionConfig } from '../../shared/config/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { OpsContext } from '../../shared/ops/context.ts';
 import { defaultRegistry } from '../../shared/task/registry.ts';
@@ -43,7 +45,8 @@ export interface AdminApi {
 
 /**
  * The admin API in process, against this file's emulator (moto) with the stack provisioned from
- * its template and two tokens, one per role. Call at the top of a test file (it leases the
+ * its template: the admin function's environment, and its two tokens read from Secrets Manager
+ * (generated into the emulator's secrets by the provisioning), as the Lambda reads them. Call at the top of a test file (it leases the
  * emulator); the returned function gives the API once `beforeAll` has run.
  *
  * @example
@@ -55,18 +58,29 @@ export function useAdminApi(): () => AdminApi {
   let api: AdminApi | undefined;
   beforeAll(async () => {
     const stack = await provisionStack();
-    const tokens = {
-      admin: randomBytes(24).toString('base64url'),
-      viewer: randomBytes(24).toString('base64url'),
+    const fn = Object.values(stack.resources.functions).find((f) => f.entry === ADMIN_ENTRY);
+    if (!fn) throw new Error(`the template has no ${ADMIN_ENTRY} function`);
+    const secrets = {
+      admin: String(fn.environment[AdminTokenEnv.admin]),
+      viewer: String(fn.environment[AdminTokenEnv.viewer]),
     };
-    const ctx: OpsContext = { config: stack.config, clients: stack.clients, registry: defaultRegistry };
+    // The tokens the provisioning generated into the emulator's secrets, read as an operator would.
+    const read = async (id: string) =>
+      (
+        JSON.parse(
+          (await stack.clients.secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
+        ) as { token: string }
+      ).token;
+    const tokens = { admin: await read(secrets.admin), viewer: await read(secrets.viewer) };
+    const ctx: OpsContext = {
+      config: functionConfig(fn.environment),
+      clients: stack.clients,
+      registry: defaultRegistry,
+    };
     const lines: string[] = [];
     const app = createAdminApp({
       ctx,
-      tokens: staticTokens([
-        { role: 'admin', name: 'admin', token: tokens.admin },
-        { role: 'viewer', name: 'viewer', token: tokens.viewer },
-      ]),
+      tokens: secretTokens({ client: () => stack.clients.secrets, secrets }),
       logger: createLogger({ component: 'admin-api' }, { level: 'debug', write: (line) => lines.push(line) }),
     }) as unknown as Hono;
     api = {
@@ -82,7 +96,9 @@ export function useAdminApi(): () => AdminApi {
         const headers: Record<string, string> = { ...options.headers };
         if (token !== null) headers.authorization = `Bearer ${token}`;
         let body: string | Uint8Array | undefined = options.rawBody;
-        if (body === undefined && options.body !== undefined) {
+        // A GET or HEAD carries no body (fetch refuses one): given one, it is left off.
+        if (method === 'GET' || method === 'HEAD') body = undefined;
+        else if (body === undefined && options.body !== undefined) {
           body = JSON.stringify(options.body);
           headers['content-type'] ??= 'application/json';
         }

@@ -193,7 +193,7 @@ describe('what the workers may do', () => {
     const functions = Object.entries(resources).filter(
       ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[CelerityMetadata.entry] !== undefined,
     );
-    expect(functions.length).toBe(ROUTE_QUEUES.length + 1);
+    expect(functions.length).toBe(ROUTE_QUEUES.length + 2); // the workers, beat sync and the admin API
     for (const [fnId, fn] of functions) {
       const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
       expect(resources[roleId]?.Properties.ManagedPolicyArns, fnId).toBeUndefined();
