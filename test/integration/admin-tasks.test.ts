@@ -137,7 +137,9 @@ describe('GET /api/tasks', () => {
       const after = a.stack.clients.requests.snapshot();
       expect(res.status).toBe(200);
       expect((after.Query ?? 0) - (before.Query ?? 0)).toBe(1);
-      expect(Object.keys(after).filter((op) => after[op] !== before[op])).toEqual(['Query']);
+      // Nothing else of DynamoDB (the tokens' secret is Secrets Manager's, read once and cached).
+      const changed = Object.keys(after).filter((op) => after[op] !== before[op] && op !== 'GetSecretValue');
+      expect(changed).toEqual(['Query']);
       sizes.push(res.body.items.length);
       ids.push(...res.body.items.map((item: { taskId: string }) => item.taskId));
       cursor = res.body.cursor;
@@ -286,7 +288,8 @@ describe('applying, retrying and replaying', () => {
     failed[2] = { ...(failed[2] as TaskResultRecord), dateDone: at(BASE - 1) } as (typeof failed)[number];
     await seed(a, failed);
     const filter = { name: 'tests.admin.double', since: at(BASE), until: at(BASE + 600_000) };
-    const dry = await a.request('POST', '/api/tasks/replay', { body: filter });
+    const dry = await a.request('POST', '/api/tasks/replay', { body: { ...filter, dryRun: true } });
+    expect((await a.request('POST', '/api/tasks/replay', { body: filter })).status).toBe(400);
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ dryRun: true, count: 2, more: false });
 
@@ -294,7 +297,9 @@ describe('applying, retrying and replaying', () => {
       body: { ...filter, confirm: 'not-the-token' },
     });
     expect(wrong.status).toBe(409);
-    expect((await a.request('POST', '/api/tasks/replay', { body: filter })).body.count).toBe(2);
+    expect(
+      (await a.request('POST', '/api/tasks/replay', { body: { ...filter, dryRun: true } })).body.count,
+    ).toBe(2);
 
     const done = await a.request('POST', '/api/tasks/replay', {
       body: { ...filter, confirm: dry.body.confirm },
@@ -309,7 +314,7 @@ describe('applying, retrying and replaying', () => {
       expect((await a.request('GET', `/api/tasks/${taskId}`)).body.replayedAs).toBe(newTaskId);
     }
     // The re-sent originals are not counted again (their new runs failed too, after the range).
-    const after = await a.request('POST', '/api/tasks/replay', { body: filter });
+    const after = await a.request('POST', '/api/tasks/replay', { body: { ...filter, dryRun: true } });
     expect(after.body.count).toBe(0);
     const stale = await a.request('POST', '/api/tasks/replay', {
       body: { ...filter, confirm: dry.body.confirm },

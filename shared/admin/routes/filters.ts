@@ -1,3 +1,4 @@
+import { ENVELOPE_BOUNDS, ID_PATTERN } from '../../envelope/bounds.ts';
 import * as z from '../../schema.ts';
 import { TaskState } from '../../task/states.ts';
 
@@ -41,12 +42,13 @@ export const instant = z.optional(
 /** Which time `since` and `until` bound. */
 export const timeFieldParam = z.optional(z.enum(['dateCreated', 'dateDone']));
 
-/** A task id in a path. */
+/** A task id in a path: what the envelope allows one to be. */
 export const idParams = z.strictObject({
-  id: z
-    .string()
-    .check(
-      z.minLength(1, { error: 'must not be empty' }),
-      z.maxLength(200, { error: 'must be at most 200 characters' }),
-    ),
+  id: z.string().check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(ENVELOPE_BOUNDS.idChars, {
+      error: `must be at most ${ENVELOPE_BOUNDS.idChars} characters`,
+    }),
+    z.regex(ID_PATTERN, { error: 'may hold only letters, digits and _ . : -' }),
+  ),
 });

@@ -1,3 +1,4 @@
+import { ValidationError } from '../../errors.ts';
 import { replayFailures, retryTask } from '../../ops/replay.ts';
 import { applyTask, getTaskResult, listTaskResults, revokeTask } from '../../ops/tasks.ts';
 import * as z from '../../schema.ts';
@@ -52,7 +53,9 @@ const replayBody = z.strictObject({
   until: instant,
   /** @defaultValue dateDone */
   timeField: timeFieldParam,
-  /** The `confirm` token the dry run returned; without it the request is a dry run. */
+  /** `true` to count what would be sent; give this or `confirm`. */
+  dryRun: z.optional(z.literal(true)),
+  /** The `confirm` token the dry run returned: re-send what it counted. */
   confirm: z.optional(z.string().check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(100))),
 });
 
@@ -96,7 +99,13 @@ export const taskRoutes: AdminRoute[] = [
     summary: 'Re-send the FAILUREs matching a filter: a dry run gives the count and a confirm token',
     body: replayBody,
     handle: async ({ ctx, body, actor }) => {
-      const { confirm, name, ...filter } = body;
+      const { confirm, dryRun, name, ...filter } = body;
+      if ((dryRun === true) === (confirm !== undefined)) {
+        throw ValidationError.of(
+          'confirm',
+          'give dryRun: true to count, or the confirm token a dry run returned',
+        );
+      }
       const report = await replayFailures(
         ctx,
         { ...filter, ...(name ? { taskName: name } : {}) },
