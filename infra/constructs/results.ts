@@ -72,17 +72,4 @@ export class Results extends Construct {
   grantReadResults(grantee: IGrantable): void {
     this.resultsTable.grants.readData(grantee);
   }
-
-  /**
-   * What the admin API's task routes need: reads (listing indexes, stats items by BatchGetItem)
-   * and UpdateItem (revoke; a retried or replayed FAILURE's `replayedAs` mark). No deletes or scans.
-   */
-  grantAdminResults(grantee: IGrantable): void {
-    this.grantReadResults(grantee);
-    Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.resultsTable.tableArn],
-    });
-  }
 }
