@@ -172,6 +172,17 @@ describe('periodic tasks over the admin API', () => {
     expect(none.body.error.field).toBe('schedule');
   });
 
+  it('takes any name in the path, percent-encoded: slashes, question marks, spaces, accents', async () => {
+    for (const name of ['reports/daily', 'what? #1', 'Café täglich', '100%']) {
+      expect((await api().request('POST', BASE, { body: crontabTask(name) })).status, name).toBe(201);
+      const got = await api().request('GET', at(name));
+      expect(got.status, name).toBe(200);
+      expect(got.body.definition.name).toBe(name);
+      expect((await api().request('POST', `${at(name)}/disable`)).body.definition.enabled, name).toBe(false);
+      expect((await api().request('DELETE', at(name))).status, name).toBe(200);
+    }
+  });
+
   it('lists the registry with each task’s options', async () => {
     const response = await api().request('GET', '/api/registry', { token: api().tokens.viewer });
     expect(response.status).toBe(200);

@@ -10,6 +10,7 @@ import {
 } from '../../shared/admin/auth.ts';
 import { TokensUnavailable } from '../../shared/admin/errors.ts';
 import { defineRoute } from '../../shared/admin/route.ts';
+import { setLogWriter } from '../../shared/log.ts';
 import type { OpsContext } from '../../shared/ops/context.ts';
 
 const ADMIN = 'a'.repeat(40);
@@ -114,5 +115,33 @@ describe('tokens', () => {
     expect(body.error.requestId).toMatch(/[0-9a-f-]{36}/);
     expect(body.error.message).not.toContain('secret detail');
     expect(errors[0]).toMatchObject({ requestId: body.error.requestId, error: 'secret detail' });
+  });
+
+  it('writes the audit line of a refused write even at LOG_LEVEL=warn, without the token', async () => {
+    const lines: string[] = [];
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'warn';
+    setLogWriter((line) => lines.push(line));
+    try {
+      const app = createAdminApp({ ctx: {} as OpsContext, tokens: staticTokens(tokens), routes: [] });
+      const response = await app.request('/api/periodic-tasks/x', {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${VIEWER}x` },
+      });
+      expect(response.status).toBe(401);
+    } finally {
+      setLogWriter(undefined);
+      process.env.LOG_LEVEL = level;
+    }
+    const audit = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.audit === true);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        who: { role: 'anonymous' },
+        method: 'DELETE',
+        path: '/api/periodic-tasks/x',
+        status: 401,
+      }),
+    ]);
+    expect(lines.join('\n')).not.toContain(VIEWER);
   });
 });
