@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
+import { createLogger } from '../log.ts';
 import { TaskState } from '../task/states.ts';
 import { ALL, indexKey, RESULT_INDEXES, shardOf, withIndexKeys, withoutIndexKeys } from './indexes.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
@@ -64,7 +65,7 @@ export class ResultStore {
   readonly #dynamo: DynamoDBDocumentClient;
   readonly #table: string;
 
-  readonly #onStatsError: ((error: unknown) => void) | undefined;
+  readonly #onStatsError: (error: unknown) => void;
 
   /** `onStatsError`: told when a batch's stats counters could not be added (its outcomes were). */
   constructor(options: {
@@ -74,7 +75,12 @@ export class ResultStore {
   }) {
     this.#dynamo = options.dynamo;
     this.#table = options.table;
-    this.#onStatsError = options.onStatsError;
+    this.#onStatsError =
+      options.onStatsError ??
+      ((error: unknown) =>
+        createLogger({ component: 'result-store' }).warn('stats counters not added for a batch', {
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }));
   }
 
   get table(): string {
@@ -303,7 +309,7 @@ export class ResultStore {
     // Counters are a view, not the record: losing one batch's increments (throttling, a denied
     // grant) must never send its tasks back to run again, so their fault ends here, said once.
     await addStats(this.#dynamo, this.#table, recorded).catch((error: unknown) => {
-      this.#onStatsError?.(error);
+      this.#onStatsError(error);
     });
     return outcomes;
   }
