@@ -1,23 +1,14 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createWorkerRuntime } from '../../shared/app.ts';
-import { queueOverview, WORKERS_ENV, workersFromEnv } from '../../shared/ops/workers.ts';
 import { withIndexKeys } from '../../shared/results/indexes.ts';
 import type { TaskResultRecord } from '../../shared/results/record.ts';
-import { defineTask } from '../../shared/task/define.ts';
-import { defaultRegistry } from '../../shared/task/registry.ts';
 import { TaskState } from '../../shared/task/states.ts';
 import { type AdminApi, useAdminApi } from '../support/admin.ts';
-import { invocation, sqsRecord } from '../support/stack.ts';
+import { defineDouble, drain } from '../support/drain.ts';
 
 const api = useAdminApi();
 
-/** Doubles its argument; a negative one fails (stats and replay need both outcomes). */
-defineTask('tests.admin.double', async (_ctx, x: number) => {
-  if (x < 0) throw new Error(`negative: ${x}`);
-  return x * 2;
-});
+defineDouble();
 
 const BASE = Date.parse('2026-06-01T00:00:00.000Z');
 const at = (ms: number) => new Date(ms).toISOString();
@@ -86,39 +77,6 @@ function expected(
     .filter(keep)
     .sort((x, y) => (y[by] ?? '').localeCompare(x[by] ?? ''))
     .map((r) => r.taskId);
-}
-
-/** Runs every message waiting on the default queue through the worker runtime, as the mapping would. */
-async function drain(a: AdminApi): Promise<number> {
-  const runtime = createWorkerRuntime({
-    config: a.stack.config,
-    clients: a.stack.clients,
-    registry: defaultRegistry,
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
-  });
-  const url = a.stack.config.queues.default?.url as string;
-  let ran = 0;
-  for (let empty = 0; empty < 2; ) {
-    const { Messages = [] } = await a.stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-    );
-    if (Messages.length === 0) {
-      empty++;
-      continue;
-    }
-    await runtime.processBatch(
-      Messages.map((m) => sqsRecord(m.Body as string)),
-      invocation(),
-    );
-    await a.stack.clients.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: url,
-        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-      }),
-    );
-    ran += Messages.length;
-  }
-  return ran;
 }
 
 beforeAll(async () => {
@@ -359,88 +317,5 @@ describe('applying, retrying and replaying', () => {
     await drain(a);
     expect((await a.request('GET', `/api/tasks/${sent.body.taskId}`)).body.status).toBe('REVOKED');
     expect((await a.request('POST', '/api/tasks/seed-000/revoke')).status).toBe(409);
-  });
-});
-
-describe('GET /api/stats', () => {
-  it("counts the worker's outcomes per name and overall, with the failure rate and runtime percentiles", async () => {
-    const a = api();
-    const name = 'tests.admin.double';
-    const before = await a.request('GET', '/api/stats', { query: { name } });
-    const base = before.body.tasks[0].hour.states;
-    for (const x of [1, 2, 3, -4]) {
-      expect((await a.request('POST', '/api/tasks', { body: { task: name, args: [x] } })).status).toBe(202);
-    }
-    await drain(a);
-    const res = await a.request('GET', '/api/stats', { query: { name: `${name},tests.admin.idle` } });
-    expect(res.status).toBe(200);
-    const [double, idle] = res.body.tasks;
-    expect(double.name).toBe(name);
-    expect(double.hour.states.SUCCESS - base.SUCCESS).toBe(3);
-    expect(double.hour.states.FAILURE - base.FAILURE).toBe(1);
-    expect(double.day.states).toEqual(double.hour.states);
-    const { SUCCESS, FAILURE } = double.hour.states;
-    expect(double.hour.failureRate).toBeCloseTo(FAILURE / (SUCCESS + FAILURE));
-    expect(double.hour.runtimeMs.p50).toBeGreaterThan(0);
-    expect(double.hour.runtimeMs.p95).toBeGreaterThanOrEqual(double.hour.runtimeMs.p50);
-    expect(idle.hour).toMatchObject({ total: 0, failureRate: null, runtimeMs: { p50: null, p95: null } });
-    expect(res.body.overall.hour.states).toEqual(double.hour.states);
-    // 85 keys a name, 100 to a request.
-    expect(res.body.requests).toBe(2);
-    const all = await a.request('GET', '/api/stats');
-    expect(all.body.tasks.map((t: { name: string }) => t.name)).toContain(name);
-    expect((await a.request('GET', '/api/stats', { query: { name: 'bad name!' } })).status).toBe(400);
-  });
-});
-
-describe('queues', () => {
-  it('shows each route queue with its counts and DLQ; purges only with its name; peeks and redrives the DLQ', async () => {
-    const a = api();
-    for (const x of [1, 2])
-      await a.request('POST', '/api/tasks', { body: { task: 'tests.admin.double', args: [x] } });
-    const res = await a.request('GET', '/api/queues');
-    expect(res.status).toBe(200);
-    const def = res.body.items.find((q: { queue: string }) => q.queue === 'default');
-    expect(def).toMatchObject({ visible: 2, inFlight: 0, oldestAgeSeconds: null });
-    expect(def.dlq).toMatchObject({ visible: 0 });
-
-    const wrong = await a.request('POST', '/api/queues/default/purge', { body: { confirm: 'heavy' } });
-    expect(wrong.status).toBe(400);
-    expect(wrong.body.error.field).toBe('confirm');
-    const purged = await a.request('POST', '/api/queues/default/purge', { body: { confirm: 'default' } });
-    expect(purged.status).toBe(200);
-    const now = (await a.request('GET', '/api/queues')).body.items.find(
-      (q: { queue: string }) => q.queue === 'default',
-    );
-    expect(now.visible).toBe(0);
-
-    const peek = await a.request('GET', '/api/queues/default/dlq', { query: { limit: '5' } });
-    expect(peek.status).toBe(200);
-    expect(peek.body.messages).toEqual([]);
-    const redrive = await a.request('POST', '/api/queues/default/dlq/redrive', { body: {} });
-    expect(redrive.status).toBe(200);
-    expect((await a.request('GET', '/api/queues/nope/dlq')).status).toBe(404);
-    expect((await a.request('POST', '/api/queues/nope/purge', { body: { confirm: 'nope' } })).status).toBe(
-      404,
-    );
-  });
-
-  it("shows each queue's worker and oldest age where the door knows them", async () => {
-    const a = api();
-    const workers = workersFromEnv({
-      [WORKERS_ENV]: JSON.stringify({
-        default: { functionName: 'worker-default', batchSize: 100, maxConcurrency: 10, timeoutSeconds: 60 },
-      }),
-    });
-    const items = await queueOverview({
-      ...a.ctx,
-      ...(workers ? { workers } : {}),
-      oldestAgeSeconds: async () => 42,
-    });
-    expect(items.find((q) => q.queue === 'default')).toMatchObject({
-      worker: { functionName: 'worker-default', batchSize: 100, maxConcurrency: 10, timeoutSeconds: 60 },
-      oldestAgeSeconds: 42,
-    });
-    expect(workersFromEnv({ [WORKERS_ENV]: 'not json' })).toBeUndefined();
   });
 });
