@@ -125,7 +125,10 @@ export interface ReplayFilter {
   periodicTask?: string;
   since?: Date;
   until?: Date;
-  /** @defaultValue 'dateDone': when the failures happened */
+  /**
+   * @defaultValue 'dateCreated': read from the FAILURE (or the name's) partition, failures only; a
+   * `dateDone` range reads every done row of the range (the `byDone` index) to find them.
+   */
   timeField?: 'dateCreated' | 'dateDone';
 }
 
@@ -155,7 +158,7 @@ async function candidates(ctx: OpsContext, filter: ReplayFilter): Promise<{ ids:
   const now = nowOf(ctx);
   const query: TaskListQuery = {
     states: [TaskState.FAILURE],
-    timeField: filter.timeField ?? 'dateDone',
+    timeField: filter.timeField ?? 'dateCreated',
     notReplayed: true,
     limit: PAGE,
     ...(filter.taskName ? { taskName: filter.taskName } : {}),

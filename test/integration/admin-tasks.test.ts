@@ -243,7 +243,11 @@ describe('applying, retrying and replaying', () => {
       queue: 'default',
     }));
     // One outside the time range: the filter must leave it.
-    failed[2] = { ...(failed[2] as TaskResultRecord), dateDone: at(BASE - 1) } as (typeof failed)[number];
+    failed[2] = {
+      ...(failed[2] as TaskResultRecord),
+      dateCreated: at(BASE - 1),
+      dateDone: at(BASE - 1),
+    } as (typeof failed)[number];
     await seed(a, failed);
     const filter = { name: 'tests.admin.double', since: at(BASE), until: at(BASE + 600_000) };
     const dry = await a.request('POST', '/api/tasks/replay', { body: { ...filter, dryRun: true } });

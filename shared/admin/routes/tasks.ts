@@ -51,7 +51,7 @@ const replayBody = z.strictObject({
   periodicTask: nameParam,
   since: instant,
   until: instant,
-  /** @defaultValue dateDone */
+  /** @defaultValue dateCreated */
   timeField: timeFieldParam,
   /** `true` to count what would be sent; give this or `confirm`. */
   dryRun: z.optional(z.literal(true)),
