@@ -31,6 +31,8 @@ export type { FailureQueue, FailureQueueDepth, FailureQueueKind } from './failur
 export { FailureQueueName, failureQueue, failureQueueDepths } from './failure-queues.ts';
 export type { LogEntry } from './logs.ts';
 export { filterLogGroups, parseLogLine } from './logs.ts';
+export type { ZonedPreview } from './periodic-edit.ts';
+export { previewDraft, replacePeriodicTask, zonedIso } from './periodic-edit.ts';
 export type { QueueCounts, QueueDepth } from './queues.ts';
 export { deadLetterQueueOf, queueCounts, queueDepths, routeQueue } from './queues.ts';
 export type { RegisteredTaskInfo } from './registered.ts';

@@ -218,6 +218,8 @@ describe('the router', () => {
     const create = response.body.paths[BASE].post;
     expect(create.requestBody.content['application/json'].schema.properties).toHaveProperty('crontab');
     expect(response.body.info.description).toContain('64 KiB');
+    const list = response.body.paths[BASE].get.responses['200'].content['application/json'].schema;
+    expect(list.properties.items.items.properties).toHaveProperty('nextRun');
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 

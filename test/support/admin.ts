@@ -6,6 +6,7 @@ import { ADMIN_ENTRY } from '../../localstack/admin-server.ts';
 import { createAdminApp, servedRoutes } from '../../shared/admin/app.ts';
 import { AdminTokenEnv, secretTokens } from '../../shared/admin/auth.ts';
 import type { AdminRoute } from '../../shared/admin/route.ts';
+import { createAwsClients } from '../../shared/aws/clients.ts';
 import { functionConfig } from '../../shared/config/config.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { OpsContext } from '../../shared/ops/context.ts';
@@ -77,10 +78,12 @@ export function useAdminApi(): () => AdminApi {
       clients: stack.clients,
       registry: defaultRegistry,
     };
+    const tokenClients = createAwsClients();
     const lines: string[] = [];
     const app = createAdminApp({
       ctx,
-      tokens: secretTokens({ client: () => stack.clients.secrets, secrets }),
+      // Clients of their own: token reads are not counted among the requests a route makes.
+      tokens: secretTokens({ client: () => tokenClients.secrets, secrets }),
       logger: createLogger({ component: 'admin-api' }, { level: 'debug', write: (line) => lines.push(line) }),
     }) as unknown as Hono;
     api = {

@@ -15,6 +15,7 @@ import { previewDraft, replacePeriodicTask } from '../../ops/periodic-edit.ts';
 import * as z from '../../schema.ts';
 import { type AdminRoute, defineRoute, type ZodType } from '../route.ts';
 import { pageQuery } from './params.ts';
+import { periodicDetailSchema, periodicPageSchema, previewSchema } from './responses.ts';
 
 const BASE = '/api/periodic-tasks';
 
@@ -59,6 +60,7 @@ export const periodicRoutes: AdminRoute[] = [
     role: 'viewer',
     summary: 'Periodic tasks by name, a page at a time (next run, last run, run count, enabled)',
     query: pageQuery,
+    response: periodicPageSchema,
     handle: async ({ ctx, query }) => ({ body: await listPeriodicTasks(ctx, query) }),
   }),
   defineRoute({
@@ -67,6 +69,7 @@ export const periodicRoutes: AdminRoute[] = [
     role: 'admin',
     summary: 'Create a periodic task (one of crontab, interval, solar, clocked)',
     body: periodicTaskSchema,
+    response: periodicDetailSchema,
     handle: async ({ ctx, body }) => ({ status: 201, body: detail(ctx, await addPeriodicTask(ctx, body)) }),
   }),
   defineRoute({
@@ -75,6 +78,7 @@ export const periodicRoutes: AdminRoute[] = [
     role: 'viewer',
     summary: "The next runs of a definition not yet saved, in the schedule's zone and in UTC",
     body: previewBody,
+    response: previewSchema,
     handle: async ({ ctx, body }) => {
       const schedule = Object.fromEntries(
         SCHEDULE_FIELDS.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]),
@@ -88,6 +92,7 @@ export const periodicRoutes: AdminRoute[] = [
     role: 'viewer',
     summary: 'One periodic task',
     params: nameParams,
+    response: periodicDetailSchema,
     handle: async ({ ctx, params }) => ({ body: detail(ctx, await getPeriodicTask(ctx, params.name)) }),
   }),
   defineRoute({
@@ -97,6 +102,7 @@ export const periodicRoutes: AdminRoute[] = [
     summary: 'Replace a periodic task (fields left out go back to their defaults; run counts are kept)',
     params: nameParams,
     body: replaceBody,
+    response: periodicDetailSchema,
     handle: async ({ ctx, params, body }) => ({
       body: detail(ctx, await replacePeriodicTask(ctx, params.name, body)),
     }),
@@ -108,6 +114,7 @@ export const periodicRoutes: AdminRoute[] = [
     summary: 'Change some fields of a periodic task (null clears one)',
     params: nameParams,
     body: patchBody,
+    response: periodicDetailSchema,
     handle: async ({ ctx, params, body }) => ({
       body: detail(ctx, await updatePeriodicTask(ctx, params.name, body)),
     }),
@@ -127,6 +134,7 @@ export const periodicRoutes: AdminRoute[] = [
       role: 'admin',
       summary: `${action === 'enable' ? 'Enable' : 'Disable'} a periodic task`,
       params: nameParams,
+      response: periodicDetailSchema,
       handle: async ({ ctx, params }) => ({
         body: detail(ctx, await setPeriodicTaskEnabled(ctx, params.name, action === 'enable')),
       }),
