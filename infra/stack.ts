@@ -3,6 +3,8 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ConfigEnv } from '../shared/config/env.ts';
 import { type RouteOutputKind, routeOutputKey, StackOutput } from '../shared/config/stack-outputs.ts';
+import type { WorkerInfo } from '../shared/ops/context.ts';
+import { WORKERS_ENV } from '../shared/ops/workers.ts';
 import { RESULT_INDEXES } from '../shared/results/indexes.ts';
 import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
@@ -65,12 +67,14 @@ export class CelerityStack extends Stack {
     const taskQueues = new Map<string, TaskQueue>();
     const ids = new Set<string>();
     const tunings = new Map<string, RouteTuning>();
+    const shapes = new Map<string, Omit<ReturnType<typeof routeShape>, 'tuning'>>();
     for (const [route, tasks] of routed) {
       const name = pascalCase(route);
       if (ids.has(name)) throw new Error(`route queues ${route} and another both read as ${name}`);
       ids.add(name);
       const { tuning, ...shape } = routeShape(route, tasks, props.queueTuning?.[route]);
       tunings.set(route, tuning);
+      shapes.set(route, shape);
       taskQueues.set(
         route,
         new TaskQueue(this, `${name}TaskQueue`, {
@@ -83,6 +87,16 @@ export class CelerityStack extends Stack {
       );
     }
     this.taskQueues = taskQueues;
+    // Flower's Workers columns: the figures each worker and its mapping were built with, for the admin API.
+    const workers: Record<string, WorkerInfo> = {};
+    for (const [route, taskQueue] of taskQueues) {
+      const { batchSize, maxConcurrency, concurrency, memorySize } = shapes.get(route) ?? {};
+      workers[route] = {
+        functionName: taskQueue.worker.functionName,
+        ...{ batchSize, maxConcurrency, concurrency, memorySize },
+        timeoutSeconds: taskQueue.worker.timeout?.toSeconds(),
+      };
+    }
 
     const queueTargets: Record<string, { url: string; arn: string }> = {};
     for (const [route, taskQueue] of taskQueues) {
@@ -124,7 +138,7 @@ export class CelerityStack extends Stack {
       this.beat.grantRearm(worker);
     }
 
-    this.admin = this.adminApi(workerEnvironment);
+    this.admin = this.adminApi({ ...workerEnvironment, [WORKERS_ENV]: Stack.of(this).toJsonString(workers) });
 
     const alarmEmail = props.alarmEmail ?? (this.node.tryGetContext('alarmEmail') as string | undefined);
     this.monitoring = new Monitoring(this, 'Monitoring', {

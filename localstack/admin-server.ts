@@ -10,6 +10,7 @@ import { AdminTokenEnv, MIN_TOKEN_LENGTH, secretTokens } from '../shared/admin/a
 import type { Role } from '../shared/admin/route.ts';
 import type { AwsClients } from '../shared/aws/clients.ts';
 import { functionConfig } from '../shared/config/config.ts';
+import { workersFromEnv } from '../shared/ops/workers.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import type { LocalResources } from './provision.ts';
 
@@ -130,8 +131,15 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       }),
     );
   }
+  // The queues view's worker columns, from the template as the stack gives them to the function.
+  const workers = workersFromEnv(fn.environment);
   const app = createAdminApp({
-    ctx: { config: functionConfig(fn.environment), clients: options.clients, registry: defaultRegistry },
+    ctx: {
+      config: functionConfig(fn.environment),
+      clients: options.clients,
+      registry: defaultRegistry,
+      ...(workers ? { workers } : {}),
+    },
     tokens: secretTokens({
       client: () => options.clients.secrets,
       secrets: secrets as Record<Role, string>,

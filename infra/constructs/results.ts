@@ -55,9 +55,10 @@ export class Results extends Construct {
    * result inside a task (Celery advises against it) needs a grant of its own.
    */
   grantWorker(grantee: IGrantable): void {
+    // UpdateItem: the stats counters (`shared/results/stats.ts`), added to as outcomes are recorded.
     Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:PutItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resourceArns: [this.resultsTable.tableArn],
     });
     Grant.addToPrincipal({

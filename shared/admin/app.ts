@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../log.ts';
 import type { OpsContext } from '../ops/context.ts';
 import * as z from '../schema.ts';
 import { bearerToken, holderOf, type NamedToken, type TokenSource } from './auth.ts';
-import { Forbidden, PayloadTooLarge, Unauthorized } from './errors.ts';
+import { ForbiddenError, PayloadTooLargeError, UnauthorizedError } from './errors.ts';
 import { openApiRoute } from './openapi.ts';
 import { errorResponse, issuesOf } from './respond.ts';
 import type { AdminRoute, ZodType } from './route.ts';
@@ -52,9 +52,9 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
   app.use('*', async (c, next) => {
     c.set('requestId', options.requestId?.(c) ?? randomUUID());
     const token = bearerToken(c.req.header('authorization'));
-    if (token === undefined) throw new Unauthorized('missing');
+    if (token === undefined) throw new UnauthorizedError('missing');
     const holder = holderOf(await options.tokens.tokens(), token);
-    if (!holder) throw new Unauthorized('invalid');
+    if (!holder) throw new UnauthorizedError('invalid');
     c.set('holder', holder);
     await next();
   });
@@ -66,7 +66,7 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
       let ids: Record<string, unknown> = c.req.param();
       try {
         if (route.role === 'admin' && holder.role !== 'admin') {
-          throw new Forbidden(
+          throw new ForbiddenError(
             `${route.method} ${route.path} needs the admin token; this is the ${holder.role} token`,
           );
         }
@@ -120,9 +120,9 @@ function validate(where: string, schema: ZodType | undefined, value: unknown): u
 /** The body as JSON; refused over the limit (by its declared length first, then what arrived). */
 async function readJson(c: Context, limit: number): Promise<unknown> {
   const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLarge(limit);
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLargeError(limit);
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > limit) throw new PayloadTooLarge(limit);
+  if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
   if (bytes.byteLength === 0) return undefined;
   let text: string;
   try {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { TokensUnavailable } from './errors.ts';
+import { TokensUnavailableError } from './errors.ts';
 import type { Role } from './route.ts';
 
 /** A token and who holds it: the role it grants, and the name the audit log gives its holder. */
@@ -67,9 +67,9 @@ export function secretTokens(options: SecretTokensOptions): TokenSource {
       if (cached && now() - cached.at < cacheMs) return cached.tokens;
       const tokens = read().catch((error: unknown) => {
         cached = undefined;
-        throw error instanceof TokensUnavailable
+        throw error instanceof TokensUnavailableError
           ? error
-          : new TokensUnavailable(
+          : new TokensUnavailableError(
               `could not read the API tokens from Secrets Manager: ${(error as Error).message}`,
               {
                 cause: error,
@@ -90,7 +90,7 @@ function tokenOf(role: Role, secret: string | undefined): string {
     // named below, without the secret's text
   }
   if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) {
-    throw new TokensUnavailable(
+    throw new TokensUnavailableError(
       `the ${role} token secret must be JSON {"token": "<at least ${MIN_TOKEN_LENGTH} characters>"}`,
     );
   }

@@ -2,6 +2,8 @@ import type { AwsClients } from '../aws/clients.ts';
 import { functionConfig } from '../config/config.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { OpsContext } from '../ops/context.ts';
+import { workersFromEnv } from '../ops/workers.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { type AdminAppOptions, createAdminApp } from './app.ts';
 import { AdminTokenEnv, secretTokens } from './auth.ts';
@@ -30,9 +32,20 @@ export function adminAppFromEnvironment(
     );
   }
   return createAdminApp({
-    ctx: { config: functionConfig(environment), clients: wiring.clients, registry: wiring.registry },
+    ctx: {
+      config: functionConfig(environment),
+      clients: wiring.clients,
+      registry: wiring.registry,
+      ...withWorkers(environment),
+    },
     tokens: secretTokens({ client: () => wiring.clients.secrets, secrets: { admin, viewer } }),
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     ...(wiring.requestId ? { requestId: wiring.requestId } : {}),
   });
+}
+
+/** The route workers' figures the stack passes (`CELERITY_ROUTE_WORKERS`), for the queues view. */
+function withWorkers(environment: Readonly<Record<string, string | undefined>>): Pick<OpsContext, 'workers'> {
+  const workers = workersFromEnv(environment);
+  return workers ? { workers } : {};
 }

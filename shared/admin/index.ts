@@ -4,7 +4,7 @@ export type { NamedToken, SecretTokensOptions, TokenSource } from './auth.ts';
 export { AdminTokenEnv, bearerToken, holderOf, secretTokens, staticTokens, TOKEN_CACHE_MS } from './auth.ts';
 export type { AdminWiring } from './environment.ts';
 export { adminAppFromEnvironment } from './environment.ts';
-export { Forbidden, PayloadTooLarge, TokensUnavailable, Unauthorized } from './errors.ts';
+export { ForbiddenError, PayloadTooLargeError, TokensUnavailableError, UnauthorizedError } from './errors.ts';
 export { openApiDocument } from './openapi.ts';
 export type { AdminRoute, Role, RouteInput, RouteOutput, ZodType } from './route.ts';
 export { defineRoute } from './route.ts';

@@ -8,7 +8,7 @@ import { CelerityError, ValidationError } from '../errors.ts';
 import { NotFound, OperationFailed } from '../ops/errors.ts';
 import type * as z from '../schema.ts';
 import { NotRegistered } from '../task/errors.ts';
-import { Forbidden, PayloadTooLarge, TokensUnavailable, Unauthorized } from './errors.ts';
+import { ForbiddenError, PayloadTooLargeError, TokensUnavailableError, UnauthorizedError } from './errors.ts';
 
 /** Every error body: `{ error: { type, message, field? } }`. */
 export interface ErrorBody {
@@ -69,7 +69,7 @@ export function errorResponse(error: unknown, requestId: string): ErrorResponse 
     return { status: 409, body: body('Conflict', error.message) };
   }
   if (error instanceof OperationFailed) return { status: 409, body: body('OperationFailed', error.message) };
-  if (error instanceof Unauthorized) {
+  if (error instanceof UnauthorizedError) {
     return {
       status: 401,
       body: body('Unauthorized', error.message),
@@ -81,9 +81,10 @@ export function errorResponse(error: unknown, requestId: string): ErrorResponse 
       },
     };
   }
-  if (error instanceof Forbidden) return { status: 403, body: body('Forbidden', error.message) };
-  if (error instanceof PayloadTooLarge) return { status: 413, body: body('PayloadTooLarge', error.message) };
-  if (error instanceof TokensUnavailable) {
+  if (error instanceof ForbiddenError) return { status: 403, body: body('Forbidden', error.message) };
+  if (error instanceof PayloadTooLargeError)
+    return { status: 413, body: body('PayloadTooLarge', error.message) };
+  if (error instanceof TokensUnavailableError) {
     return {
       status: 503,
       body: body('Unavailable', 'the API cannot check tokens right now; try again', { requestId }),

@@ -19,6 +19,7 @@ export interface AwsErrors {
   ConditionalCheckFailedException: ConditionalCheckFailedException;
   ConflictException: AwsServiceError;
   ExpiredIteratorException: ExpiredIteratorException;
+  PurgeQueueInProgress: AwsServiceError;
   ResourceNotFoundException: AwsServiceError;
   TransactionCanceledException: TransactionCanceledException;
   TrimmedDataAccessException: TrimmedDataAccessException;

@@ -16,6 +16,18 @@ export interface OpsContext {
    * failure queue is known only from here.
    */
   failureQueues?: { scheduler?: QueueRef; beatSync?: QueueRef };
+  /**
+   * Each route's worker as the stack built it (function, batch size, maximum concurrency, timeout):
+   * the door that knows the stack passes it (the admin function from its environment, the local
+   * cloud from the synthesized template). Without it, Flower's Workers columns are left out.
+   */
+  workers?: Record<string, WorkerInfo>;
+  /**
+   * The age of a queue's oldest message in seconds: CloudWatch's `ApproximateAgeOfOldestMessage`
+   * where deployed. SQS itself has no such attribute and a peek would count as a receive (and move
+   * messages toward their DLQ), so without this the age is unknown (null).
+   */
+  oldestAgeSeconds?: (queue: string, url: string) => Promise<number | null>;
   /** @defaultValue the wall clock */
   clock?: () => Date;
 }
@@ -28,4 +40,15 @@ export interface QueueRef {
 
 export function nowOf(ctx: OpsContext): Date {
   return ctx.clock?.() ?? new Date();
+}
+
+/** A route's worker: what Flower's Workers page shows of a pool. */
+export interface WorkerInfo {
+  functionName?: string;
+  batchSize?: number;
+  maxConcurrency?: number;
+  /** Task bodies one invocation runs at once. */
+  concurrency?: number;
+  timeoutSeconds?: number;
+  memorySize?: number;
 }

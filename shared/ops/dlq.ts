@@ -6,6 +6,7 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { READY_STATES } from '../task/states.ts';
 import type { OpsContext } from './context.ts';
@@ -16,6 +17,7 @@ import {
   type RedriveStrategy,
   taskReason,
 } from './dead-letters.ts';
+import { OperationFailed } from './errors.ts';
 import { type FailureQueue, type FailureQueueKind, failureQueue } from './failure-queues.ts';
 import { resendSchedulerDeadLetters, retryBeatSyncFailures } from './failure-redrive.ts';
 import { queueCounts, release, routeQueue } from './queues.ts';
@@ -202,6 +204,18 @@ export async function purgeQueue(
 ): Promise<{ queue: string; url: string; approximateMessages: number }> {
   const url = options.deadLetters ? (await failureQueue(ctx, queue)).url : routeQueue(ctx.config, queue).url;
   const before = await queueCounts(ctx.clients.sqs, url);
-  await ctx.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+  try {
+    await ctx.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+  } catch (error) {
+    // SQS allows one purge a minute: the caller's mistake to say, not a server fault.
+    if (!isAwsError(error, 'PurgeQueueInProgress')) throw error;
+    throw new OperationFailed(
+      `${queue} was purged less than a minute ago; SQS allows one purge a minute`,
+      {
+        queue,
+      },
+      { cause: error },
+    );
+  }
   return { queue, url, approximateMessages: before.visible + before.delayed };
 }

@@ -16,7 +16,7 @@ export {
   setupPeriodicTasks,
   updatePeriodicTask,
 } from './beat.ts';
-export type { OpsContext, QueueRef } from './context.ts';
+export type { OpsContext, QueueRef, WorkerInfo } from './context.ts';
 export type {
   DeadLetter,
   LambdaFailure,
@@ -37,11 +37,16 @@ export type { QueueCounts, QueueDepth } from './queues.ts';
 export { deadLetterQueueOf, queueCounts, queueDepths, routeQueue } from './queues.ts';
 export type { RegisteredTaskInfo } from './registered.ts';
 export { registeredTasks } from './registered.ts';
+export type { ReplayDryRun, ReplayFilter, ReplayReport, Resent, Skipped } from './replay.ts';
+export { MAX_REPLAY, replayFailures, retryTask } from './replay.ts';
 export type { ScheduledSend } from './scheduled.ts';
 export { scheduledCounts, scheduledSendsOf } from './scheduled.ts';
+export type { TaskStats } from './stats.ts';
+export { MAX_STATS_NAMES, taskStats } from './stats.ts';
 export type { Revoked, TaskView } from './tasks.ts';
 export {
   activeTasks,
+  applyTask,
   getTaskResult,
   listTaskResults,
   producer,
@@ -52,3 +57,5 @@ export {
   taskView,
   waitForResult,
 } from './tasks.ts';
+export type { QueueOverview } from './workers.ts';
+export { queueOverview, WORKERS_ENV, workersFromEnv } from './workers.ts';

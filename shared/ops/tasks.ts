@@ -65,6 +65,15 @@ export function sendTask(ctx: OpsContext, call: TaskCall, origin?: string): Prom
 }
 
 /**
+ * Flower's async-apply: like `sendTask`, but only a task this app registers (`NotRegistered`
+ * otherwise), so a typo is refused rather than queued for a worker that cannot run it.
+ */
+export function applyTask(ctx: OpsContext, call: TaskCall, origin?: string): Promise<SentTask> {
+  ctx.registry.require(call.task);
+  return sendTask(ctx, call, origin);
+}
+
+/**
  * Many calls, in chunks so a caller can show progress. Every call is validated (by the producer)
  * before the first chunk goes, so a bad call sends nothing (its error names `calls[i]`, `i` its
  * place in `calls`); each chunk goes with `SendMessageBatch`.

@@ -1,17 +1,30 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
 import { TaskState } from '../task/states.ts';
-import { RESULT_INDEXES, type ResultIndex, type TaskSummary } from './indexes.ts';
+import {
+  ALL,
+  indexKey,
+  RESULT_INDEXES,
+  type ResultIndex,
+  type TaskSummary,
+  withoutIndexKeys,
+} from './indexes.ts';
 
 export interface TaskListQuery {
   /** Only tasks in these states. @defaultValue every state */
   states?: readonly TaskState[];
   /** Only runs of this task. */
   taskName?: string;
-  /** Only tasks first sent at or after this instant. */
+  /** Only runs sent by this periodic task. */
+  periodicTask?: string;
+  /** Which time `since` and `until` bound, and the listing's order. @defaultValue 'dateCreated' */
+  timeField?: 'dateCreated' | 'dateDone';
+  /** Only tasks sent (or done, by `timeField`) at or after this instant. */
   since?: Date;
-  /** Only tasks first sent before this instant. */
+  /** Only tasks sent (or done, by `timeField`) before this instant. */
   until?: Date;
+  /** Only rows not yet re-sent by a retry or replay. */
+  notReplayed?: boolean;
   /** Only tasks a run holds right now (a live lease): Celery's `inspect active`. */
   activeAt?: number;
   /** @defaultValue 50 */
@@ -60,21 +73,16 @@ export async function listTasks(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw ValidationError.of('limit', `must be a whole number from 1 to ${MAX_LIMIT} (got ${limit})`);
   }
-  const states = query.states ?? Object.values(TaskState);
+  const states = query.states?.length ? [...new Set(query.states)] : Object.values(TaskState);
   const unknown = states.find((s) => !Object.values(TaskState).includes(s));
   if (unknown) {
     throw ValidationError.of('state', `${unknown} is not one of ${Object.values(TaskState).join(', ')}`);
   }
+  if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
+    throw ValidationError.of('since', 'must be before until');
+  }
   const starts = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const lanes: Lane[] = query.taskName
-    ? [{ index: 'byTaskName', value: query.taskName, start: undefined, origin: undefined, buffer: [] }]
-    : states.map((state) => ({
-        index: 'byStatus',
-        value: state,
-        start: undefined,
-        origin: undefined,
-        buffer: [],
-      }));
+  const lanes = lanesFor(query, states);
   if (starts && starts.length !== lanes.length) {
     throw ValidationError.of('cursor', 'belongs to a listing with other filters; give the same filters');
   }
@@ -87,15 +95,16 @@ export async function listTasks(
   // A lane not read to its end may still hold rows newer than another lane's buffered ones, down
   // to its frontier (the last row it read): only rows at or above every open frontier are safe to
   // show, so pages stay newest first across lanes.
+  const sortKey = RESULT_INDEXES[(lanes[0] as Lane).index].sortKey;
   const frontier =
     lanes
-      .map((lane) => (lane.start ? String(lane.start[RESULT_INDEXES[lane.index].sortKey] ?? '') : ''))
+      .map((lane) => (lane.start ? String(lane.start[sortKey] ?? '') : ''))
       .sort()
       .at(-1) ?? '';
   const merged = lanes
     .flatMap((lane, laneIndex) => lane.buffer.map((item, position) => ({ item, laneIndex, position })))
-    .filter(({ item }) => (item.dateCreated ?? '') >= frontier)
-    .sort((a, b) => (b.item.dateCreated ?? '').localeCompare(a.item.dateCreated ?? ''))
+    .filter(({ item }) => (item[sortKey] ?? '') >= frontier)
+    .sort((a, b) => (b.item[sortKey] ?? '').localeCompare(a.item[sortKey] ?? ''))
     .slice(0, limit);
   const taken = lanes.map(() => -1);
   for (const { laneIndex, position } of merged) taken[laneIndex] = Math.max(taken[laneIndex] ?? -1, position);
@@ -109,7 +118,37 @@ export async function listTasks(
     return keyOf(lane, lane.buffer[last] as TaskSummary);
   });
   const more = next.some((start) => start !== null);
-  return { items: merged.map((m) => m.item), ...(more ? { cursor: encodeCursor(next) } : {}) };
+  return {
+    items: merged.map((m) => withoutIndexKeys(m.item)),
+    ...(more ? { cursor: encodeCursor(next) } : {}),
+  };
+}
+
+/**
+ * Which index serves a query: the most selective key among its filters, read as one lane per
+ * key value and shard. A time range on `dateDone` needs `byDone`, the one index sorted by it; the
+ * other filters become conditions on what a lane reads (each read stays a bounded Query).
+ */
+function lanesFor(query: TaskListQuery, states: readonly TaskState[]): Lane[] {
+  const allStates = states.length === Object.keys(TaskState).length;
+  const choose = (): { index: ResultIndex; values: readonly string[] } => {
+    if (query.timeField === 'dateDone') return { index: 'byDone', values: [ALL] };
+    if (query.taskName) return { index: 'byTaskName', values: [query.taskName] };
+    if (query.periodicTask) return { index: 'byPeriodicTask', values: [query.periodicTask] };
+    if (!allStates) return { index: 'byStatus', values: states };
+    return { index: 'byCreated', values: [ALL] };
+  };
+  const { index, values } = choose();
+  const { shards } = RESULT_INDEXES[index];
+  return values.flatMap((value) =>
+    Array.from({ length: shards }, (_, shard) => ({
+      index,
+      value: indexKey(value, shard),
+      start: undefined,
+      origin: undefined,
+      buffer: [],
+    })),
+  );
 }
 
 async function fill(
@@ -141,7 +180,21 @@ async function fill(
   if (range) names['#sk'] = sortKey;
   // TTL deletes lazily: a row past its expiry is gone as far as anyone reading is concerned.
   const filters = ['(attribute_not_exists(#expires) OR #expires > :nowSeconds)'];
-  if (lane.index === 'byTaskName' && query.states && query.states.length < Object.keys(TaskState).length) {
+  const source: string | undefined = RESULT_INDEXES[lane.index].source;
+  for (const [attribute, value] of [
+    ['taskName', query.taskName],
+    ['periodicTask', query.periodicTask],
+  ] as const) {
+    if (value === undefined || source === attribute) continue;
+    names[`#${attribute}`] = attribute;
+    values[`:${attribute}`] = value;
+    filters.push(`#${attribute} = :${attribute}`);
+  }
+  if (query.notReplayed) {
+    names['#replayedAs'] = 'replayedAs';
+    filters.push('attribute_not_exists(#replayedAs)');
+  }
+  if (source !== 'status' && query.states && query.states.length < Object.keys(TaskState).length) {
     names['#status'] = 'status';
     const keys = query.states.map((state, i) => {
       values[`:s${i}`] = state;

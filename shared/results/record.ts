@@ -40,6 +40,8 @@ export interface TaskResultRecord {
   envelopeDigest?: string;
   /** Set when a message for a different task (or other args) came with this id and was not run. */
   idReused?: string;
+  /** A FAILURE re-sent by a retry or bulk replay: the new task's id (a row is re-sent once). */
+  replayedAs?: string;
   /** Epoch seconds: DynamoDB's TTL deletes the row after this. */
   expiresAt?: number;
   /** Epoch milliseconds until which a run holds this task; another delivery waits until then. */

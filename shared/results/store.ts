@@ -1,9 +1,17 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
+import { createLogger } from '../log.ts';
 import { TaskState } from '../task/states.ts';
+import { ALL, indexKey, RESULT_INDEXES, shardOf, withIndexKeys, withoutIndexKeys } from './indexes.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
 import { fitItem, readableRecord, type TaskResultRecord } from './record.ts';
+import { addStats } from './stats.ts';
 import { type TransactOutcome, transactWriteEach } from './transact.ts';
 
 /**
@@ -57,9 +65,22 @@ export class ResultStore {
   readonly #dynamo: DynamoDBDocumentClient;
   readonly #table: string;
 
-  constructor(options: { dynamo: DynamoDBDocumentClient; table: string }) {
+  readonly #onStatsError: (error: unknown) => void;
+
+  /** `onStatsError`: told when a batch's stats counters could not be added (its outcomes were). */
+  constructor(options: {
+    dynamo: DynamoDBDocumentClient;
+    table: string;
+    onStatsError?: (error: unknown) => void;
+  }) {
     this.#dynamo = options.dynamo;
     this.#table = options.table;
+    this.#onStatsError =
+      options.onStatsError ??
+      ((error: unknown) =>
+        createLogger({ component: 'result-store' }).warn('stats counters not added for a batch', {
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }));
   }
 
   get table(): string {
@@ -74,7 +95,67 @@ export class ResultStore {
     );
     const record = Item as TaskResultRecord | undefined;
     if (!record || (record.expiresAt !== undefined && record.expiresAt * 1000 < Date.now())) return undefined;
-    return readableRecord(record);
+    return readableRecord(withoutIndexKeys(record));
+  }
+
+  /** Many rows by id, 100 to a `BatchGetItem` (missing and expired ones left out). */
+  async getMany(taskIds: readonly string[]): Promise<TaskResultRecord[]> {
+    const found: TaskResultRecord[] = [];
+    for (let i = 0; i < taskIds.length; i += 100) {
+      let keys: Record<string, unknown>[] = taskIds.slice(i, i + 100).map((taskId) => ({ taskId }));
+      for (let round = 0; keys.length > 0 && round < 5; round++) {
+        const out = await this.#dynamo.send(
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.#table] ?? []) {
+          const record = item as TaskResultRecord;
+          if (record.expiresAt !== undefined && record.expiresAt * 1000 < Date.now()) continue;
+          found.push(readableRecord(withoutIndexKeys(record)));
+        }
+        keys = (out.UnprocessedKeys?.[this.#table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Notes on a FAILURE row the id of the task that re-sends it, once: a second retry or replay of
+   * the same row (two admins at once, a replay run twice) finds it taken and sends nothing.
+   */
+  async markReplayed(taskId: string, newId: string): Promise<boolean> {
+    try {
+      await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { taskId },
+          UpdateExpression: 'SET replayedAs = :newId',
+          ConditionExpression: '#status = :failure AND attribute_not_exists(replayedAs)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':newId': newId, ':failure': TaskState.FAILURE },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  /** Takes back `markReplayed` when the send it promised did not happen. */
+  async unmarkReplayed(taskId: string, newId: string): Promise<void> {
+    await this.#dynamo
+      .send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { taskId },
+          UpdateExpression: 'REMOVE replayedAs',
+          ConditionExpression: 'replayedAs = :newId',
+          ExpressionAttributeValues: { ':newId': newId },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      });
   }
 
   /**
@@ -90,10 +171,18 @@ export class ResultStore {
           Key: { taskId },
           // A task revoked before any worker saw it gets a creation time, so listings show it.
           UpdateExpression:
-            'SET #status = :revoked, dateDone = :now, expiresAt = :expiresAt, dateCreated = if_not_exists(dateCreated, :now)',
+            'SET #status = :revoked, dateDone = :now, expiresAt = :expiresAt, dateCreated = if_not_exists(dateCreated, :now), #lkStatus = :lkStatus, #lkAll = :lkAll, #lkDone = :lkDone',
           ConditionExpression: 'attribute_not_exists(taskId) OR NOT #status IN (:success, :failure)',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#lkStatus': RESULT_INDEXES.byStatus.partitionKey,
+            '#lkAll': RESULT_INDEXES.byCreated.partitionKey,
+            '#lkDone': RESULT_INDEXES.byDone.partitionKey,
+          },
           ExpressionAttributeValues: {
+            ':lkStatus': indexKey(TaskState.REVOKED, shardOf(taskId, RESULT_INDEXES.byStatus.shards)),
+            ':lkAll': indexKey(ALL, shardOf(taskId, RESULT_INDEXES.byCreated.shards)),
+            ':lkDone': indexKey(ALL, shardOf(taskId, RESULT_INDEXES.byDone.shards)),
             ':revoked': TaskState.REVOKED,
             ':success': TaskState.SUCCESS,
             ':failure': TaskState.FAILURE,
@@ -127,7 +216,7 @@ export class ResultStore {
     const items = requests.map((request) => ({
       Put: {
         TableName: this.#table,
-        Item: fitItem(request),
+        Item: withIndexKeys(fitItem(request)),
         ConditionExpression:
           // A poison FAILURE (the body never ran) may be taken over: a redriven message runs.
           '(attribute_not_exists(#status) OR NOT #status IN (:success, :failure, :revoked) OR poison = :true)' +
@@ -190,11 +279,13 @@ export class ResultStore {
       const { leaseUntil: _until, leaseToken: _token, poison: _poison, ...row } = record;
       // A poison message's row has no creation time; without one the listing indexes miss it.
       const dateCreated = row.dateCreated ?? row.dateStarted ?? row.dateDone;
-      const item = fitItem({
-        ...row,
-        ...(dateCreated ? { dateCreated } : {}),
-        ...(heldBy === undefined ? { poison: true } : {}),
-      });
+      const item = withIndexKeys(
+        fitItem({
+          ...row,
+          ...(dateCreated ? { dateCreated } : {}),
+          ...(heldBy === undefined ? { poison: true } : {}),
+        }),
+      );
       return {
         Put: {
           TableName: this.#table,
@@ -209,11 +300,18 @@ export class ResultStore {
         },
       };
     });
-    return transactWriteEach(
+    const outcomes = await transactWriteEach(
       this.#dynamo,
       items,
       items.map((item) => sizeOf(item.Put.Item)),
     );
+    const recorded = items.filter((_, i) => outcomes[i]?.ok).map((item) => item.Put.Item);
+    // Counters are a view, not the record: losing one batch's increments (throttling, a denied
+    // grant) must never send its tasks back to run again, so their fault ends here, said once.
+    await addStats(this.#dynamo, this.#table, recorded).catch((error: unknown) => {
+      this.#onStatsError(error);
+    });
+    return outcomes;
   }
 }
 

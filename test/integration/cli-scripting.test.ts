@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withIndexKeys } from '../../shared/results/indexes.ts';
 import type { TaskResultRecord } from '../../shared/results/record.ts';
 import { TaskState } from '../../shared/task/states.ts';
 import { useCliCloud } from '../support/cli-cloud.ts';
@@ -26,7 +27,9 @@ async function writeRows(rows: readonly Row[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 25) {
     await dynamo.send(
       new BatchWriteCommand({
-        RequestItems: { [table]: rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        RequestItems: {
+          [table]: rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: withIndexKeys(Item) } })),
+        },
       }),
     );
   }

@@ -2,6 +2,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createResultStore } from '../../shared/app.ts';
 import type { TaskListQuery, TaskSummary } from '../../shared/results/index.ts';
+import { withIndexKeys } from '../../shared/results/indexes.ts';
 import type { ResultStore } from '../../shared/results/store.ts';
 import { TaskRegistry } from '../../shared/task/registry.ts';
 import { TaskState } from '../../shared/task/states.ts';
@@ -56,7 +57,7 @@ beforeAll(async () => {
     await stack.clients.dynamo.send(
       new BatchWriteCommand({
         RequestItems: {
-          [store.table]: all.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          [store.table]: all.slice(i, i + 25).map((Item) => ({ PutRequest: { Item: withIndexKeys(Item) } })),
         },
       }),
     );

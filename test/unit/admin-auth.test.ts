@@ -8,7 +8,7 @@ import {
   staticTokens,
   TOKEN_CACHE_MS,
 } from '../../shared/admin/auth.ts';
-import { TokensUnavailable } from '../../shared/admin/errors.ts';
+import { TokensUnavailableError } from '../../shared/admin/errors.ts';
 import { defineRoute } from '../../shared/admin/route.ts';
 import { setLogWriter } from '../../shared/log.ts';
 import type { OpsContext } from '../../shared/ops/context.ts';
@@ -72,7 +72,7 @@ describe('tokens', () => {
   it('refuses a malformed or short secret without echoing it, and does not cache a failure', async () => {
     const { client, send } = fakeSecrets({ a: '{"token": "short"}', v: 'not json' });
     const source = secretTokens({ client: () => client, secrets: { admin: 'a', viewer: 'v' } });
-    await expect(source.tokens()).rejects.toThrow(TokensUnavailable);
+    await expect(source.tokens()).rejects.toThrow(TokensUnavailableError);
     await expect(source.tokens()).rejects.not.toThrow(/short/);
     expect(send.mock.calls.length).toBe(4);
   });

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { costPerMillion, dynamoUnits, itemBytes, sqsChunks } from '../../bench/cost.ts';
+import { withIndexKeys } from '../../shared/results/indexes.ts';
 
-/** A results row as the worker puts it, in DynamoDB's own form. */
-const row = (status: string, extra: Record<string, unknown> = {}) => ({
-  taskId: { S: 't-1' },
-  taskName: { S: 'apps.demo.tasks.noop' },
-  status: { S: status },
-  dateCreated: { S: '2026-12-01T00:00:00.000Z' },
-  ...extra,
-});
+/** A results row as the worker puts it (with its index keys), in DynamoDB's own form. */
+const row = (status: string, extra: Record<string, unknown> = {}) => {
+  const plain = {
+    taskId: 't-1',
+    taskName: 'apps.demo.tasks.noop',
+    status,
+    dateCreated: '2026-12-01T00:00:00.000Z',
+    ...(status === 'SUCCESS' ? { dateDone: '2026-12-01T00:00:01.000Z' } : {}),
+  };
+  const keyed = withIndexKeys(plain as Parameters<typeof withIndexKeys>[0]) as Record<string, string>;
+  return { ...Object.fromEntries(Object.entries(keyed).map(([k, v]) => [k, { S: v }])), ...extra };
+};
 const transact = (item: Record<string, unknown>) => ({
   TransactItems: [{ Put: { TableName: 'results', Item: item } }],
 });
@@ -23,16 +28,17 @@ describe('the bench cost line', () => {
   it('bills a claim and its outcome as two transactional puts plus the index entries they move', () => {
     const rows = new Map();
     const claim = dynamoUnits('TransactWriteItems', transact(row('PENDING')), {}, rows);
-    // 2 for the transactional put; 1 entry added to each of byStatus and byTaskName.
-    expect(claim).toEqual({ writes: 4, reads: 0 });
+    // 2 for the transactional put; 1 entry added to each of byCreated, byStatus and byTaskName.
+    expect(claim).toEqual({ writes: 5, reads: 0 });
     const outcome = dynamoUnits(
       'TransactWriteItems',
       transact(row('SUCCESS', { result: { S: 'null' } })),
       {},
       rows,
     );
-    // 2 for the put; byStatus moves (delete + put), byTaskName is rewritten in place.
-    expect(outcome).toEqual({ writes: 5, reads: 0 });
+    // 2 for the put; byStatus moves (delete + put), byCreated and byTaskName are rewritten in
+    // place, byDone gains its entry (the row is done now).
+    expect(outcome).toEqual({ writes: 7, reads: 0 });
   });
 
   it('counts an SQS call once per 64 KiB of the messages it carries', () => {

@@ -316,13 +316,14 @@ describe('Beat configured', () => {
       timezone,
     });
 
-  it('hands the stack timezone to the sync function and the workers', () => {
+  it('hands the stack timezone to the sync function, the workers and the admin API', () => {
     const stack = stackWith('Europe/Madrid');
     const template = Template.fromStack(stack);
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ [ConfigEnv.timezone]: 'Europe/Madrid' }) } },
     });
-    expect(Object.keys(functions)).toHaveLength(ROUTE_QUEUES.length + 1);
+    // A worker per route, beat-sync, and the admin API (its previews show times in that zone).
+    expect(Object.keys(functions)).toHaveLength(ROUTE_QUEUES.length + 2);
   });
 
   it('refuses a timezone that is not an IANA name, naming the field', () => {

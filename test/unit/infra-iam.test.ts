@@ -89,7 +89,7 @@ describe('what the workers may do', () => {
     const rateLimits = tableWithKey('key');
     for (const fnId of workerIds()) {
       const statements = statementsOfFunction(fnId);
-      expect(on(statements, results).flatMap(actionsOf)).toEqual(['dynamodb:PutItem']);
+      expect(on(statements, results).flatMap(actionsOf)).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
       expect(on(statements, results).flatMap(resourcesOf)).toEqual([JSON.stringify(getAtt(results))]);
       expect(on(statements, rateLimits).flatMap(actionsOf)).toEqual(['dynamodb:UpdateItem']);
       // Nowhere, on any table: LabControl's bulk tasks batch-write their own table and no other.

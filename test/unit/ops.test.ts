@@ -7,7 +7,12 @@ import { describeDeadLetter, taskReason } from '../../shared/ops/dead-letters.ts
 import { failureQueue } from '../../shared/ops/failure-queues.ts';
 import { parseLogLine } from '../../shared/ops/logs.ts';
 import { registeredTasks } from '../../shared/ops/registered.ts';
-import { projectedAttributes, RESULT_INDEXES } from '../../shared/results/indexes.ts';
+import {
+  projectedAttributes,
+  RESULT_INDEXES,
+  type ResultIndex,
+  withIndexKeys,
+} from '../../shared/results/indexes.ts';
 import { listTasks } from '../../shared/results/listing.ts';
 import type { TaskResultRecord } from '../../shared/results/record.ts';
 import { resolveTaskOptions } from '../../shared/task/options.ts';
@@ -15,7 +20,7 @@ import { TaskRegistry } from '../../shared/task/registry.ts';
 
 type Row = Pick<
   TaskResultRecord,
-  'taskId' | 'status' | 'taskName' | 'dateCreated' | 'expiresAt' | 'leaseUntil'
+  'taskId' | 'status' | 'taskName' | 'dateCreated' | 'dateDone' | 'expiresAt' | 'leaseUntil'
 >;
 
 /** A document client that answers index queries from rows in memory, a page of `Limit` at a time. */
@@ -24,7 +29,7 @@ function fakeDynamo(rows: Row[]) {
   const client = {
     async send(command: { input: Record<string, unknown> }) {
       const input = command.input as {
-        IndexName: 'byStatus' | 'byTaskName';
+        IndexName: ResultIndex;
         ExpressionAttributeValues: Record<string, unknown>;
         Limit: number;
         ExclusiveStartKey?: Row;
@@ -34,7 +39,8 @@ function fakeDynamo(rows: Row[]) {
       const { partitionKey, sortKey } = RESULT_INDEXES[input.IndexName];
       const values = input.ExpressionAttributeValues;
       let lane = rows
-        .filter((r) => r[partitionKey as keyof Row] === values[':pk'] && r.dateCreated)
+        .map((r) => withIndexKeys(r))
+        .filter((r) => (r as Record<string, unknown>)[partitionKey] === values[':pk'] && r.dateCreated)
         .filter((r) => !values[':since'] || (r.dateCreated as string) >= (values[':since'] as string))
         .sort(
           (a, b) =>
@@ -125,9 +131,12 @@ describe('task listings from the results indexes', () => {
 
   it('projects the summary fields, not the large ones', () => {
     expect(projectedAttributes('byStatus')).toContain('taskName');
-    expect(projectedAttributes('byStatus')).not.toContain('status');
+    // Partition keys are the derived `lk…` attributes: the listed fields themselves are projected.
+    expect(projectedAttributes('byStatus')).toContain('status');
     expect(projectedAttributes('byTaskName')).toContain('status');
-    for (const index of ['byStatus', 'byTaskName'] as const) {
+    expect(projectedAttributes('byDone')).toContain('dateCreated');
+    expect(projectedAttributes('byDone')).not.toContain('dateDone');
+    for (const index of Object.keys(RESULT_INDEXES) as ResultIndex[]) {
       expect(projectedAttributes(index)).not.toContain('result');
       expect(projectedAttributes(index)).not.toContain('args');
     }
