@@ -13,10 +13,6 @@ import { createLogger, setLogWriter } from '../shared/log.ts';
 import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { type Emulator, startEmulator } from './emulator.ts';
-import { type InflightJournal, keepHandles } from './inflight-journal.ts';
-import { fenceAbandonedInvocations, silentWhenAbandoned } from './invocation-scope.ts';
-import { applyEnv, startStreamWorker } from './local-stream-worker.ts';
 import {
   createLogSink,
   invocationEntry,
@@ -25,7 +21,18 @@ import {
   type LogSink,
   type LogStream,
   readableLine,
-} from './log-sink.ts';
+} from './dev/log-sink.ts';
+import { type Emulator, startEmulator } from './emulator/emulator.ts';
+import { type InflightJournal, keepHandles } from './event-sources/inflight-journal.ts';
+import {
+  type BatchReport,
+  type PollerStats,
+  type SqsHandler,
+  SqsPoller,
+} from './event-sources/sqs-poller.ts';
+import type { StreamBatchReport, StreamPoller } from './event-sources/stream-poller.ts';
+import { fenceAbandonedInvocations, silentWhenAbandoned } from './lambda/invocation-scope.ts';
+import { applyEnv, startStreamWorker } from './lambda/local-stream-worker.ts';
 import {
   type LocalEventSourceMapping,
   type LocalFunction,
@@ -33,10 +40,8 @@ import {
   type LocalResources,
   type LocalTable,
   provision,
-} from './provision.ts';
-import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler-clock.ts';
-import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
-import type { StreamBatchReport, StreamPoller } from './stream-poller.ts';
+} from './provision/provision.ts';
+import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler/scheduler-clock.ts';
 
 export const DEFAULT_STACK_NAME = 'CelerityLocal';
 const WORKER_ENTRY = 'functions/worker.ts';

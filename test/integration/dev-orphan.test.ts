@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { CreateQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { motoAnswers } from '../../localstack/emulator.ts';
-import { isAlive } from '../../localstack/state-file.ts';
+import { isAlive } from '../../localstack/dev/state-file.ts';
+import { motoAnswers } from '../../localstack/emulator/emulator.ts';
 import { createAwsClients } from '../../shared/aws/index.ts';
 import { groupAlive, useDevRuns } from '../support/dev-process.ts';
 import { until } from '../support/until.ts';

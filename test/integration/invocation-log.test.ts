@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { crashInvocation } from '../../localstack/invocation-scope.ts';
+import { crashInvocation } from '../../localstack/lambda/invocation-scope.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { useEmulator } from '../support/emulator.ts';

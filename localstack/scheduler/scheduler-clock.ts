@@ -6,7 +6,7 @@ import {
   ListSchedulesCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
 import { type ClockSchedule, nextDue, readSchedule } from './scheduler-clock-timing.ts';
 import type { ClockFire, SchedulerClockOptions, SchedulerClockStats } from './scheduler-clock-types.ts';
 import {

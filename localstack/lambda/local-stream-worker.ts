@@ -2,19 +2,29 @@
  * The stream mappings (the Beat sync) run in-process: their functions imported as Lambda loads
  * them, fed by a `StreamPoller` with the mapping's settings. Split from `local-cloud.ts`.
  */
-import { type AwsClients, getAwsClients, type RequestCounter, resetAwsClients } from '../shared/aws/index.ts';
-import { configure } from '../shared/config/index.ts';
-import { createLogger } from '../shared/log.ts';
-import type { LocalCloudOptions, LocalStreamWorker } from './local-cloud.ts';
-import { invocationEntry, type LogSink } from './log-sink.ts';
-import type { LocalEventSourceMapping, LocalFunction, LocalResources, LocalTable } from './provision.ts';
+import {
+  type AwsClients,
+  getAwsClients,
+  type RequestCounter,
+  resetAwsClients,
+} from '../../shared/aws/index.ts';
+import { configure } from '../../shared/config/index.ts';
+import { createLogger } from '../../shared/log.ts';
+import { invocationEntry, type LogSink } from '../dev/log-sink.ts';
 import {
   createStreamsClient,
   type StreamBatchReport,
   type StreamHandler,
   StreamPoller,
   type StreamPollerOptions,
-} from './stream-poller.ts';
+} from '../event-sources/stream-poller.ts';
+import type { LocalCloudOptions, LocalStreamWorker } from '../local-cloud.ts';
+import type {
+  LocalEventSourceMapping,
+  LocalFunction,
+  LocalResources,
+  LocalTable,
+} from '../provision/provision.ts';
 
 /** Sets (or, for `undefined`, removes) process variables; returns what they were, to put back. */
 export function applyEnv(values: Record<string, string | undefined>): Record<string, string | undefined> {
@@ -40,7 +50,7 @@ async function loadHandler(
   env: Record<string, string>,
 ): Promise<{ handler: StreamHandler; requests: RequestCounter }> {
   if (!fn.entry) throw new Error(`function ${fn.logicalId} has no celerity:entry metadata to load it from`);
-  const url = new URL(`../${fn.entry}`, import.meta.url);
+  const url = new URL(`../../${fn.entry}`, import.meta.url);
   url.searchParams.set('local-cloud', String(++loads));
   const previous = applyEnv(env);
   let module: Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Logger } from '../shared/log.ts';
-import { InvocationAbandoned, NotInInvocation } from './errors.ts';
+import type { Logger } from '../../shared/log.ts';
+import { InvocationAbandoned, NotInInvocation } from '../errors.ts';
 
 /**
  * How an in-process invocation can end without returning: its container died mid-run (`crash`),

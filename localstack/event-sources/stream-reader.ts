@@ -7,7 +7,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { type AwsClientOptions, clientSettings, type RequestCounter } from '../shared/aws/index.ts';
+import { type AwsClientOptions, clientSettings, type RequestCounter } from '../../shared/aws/index.ts';
 import type { RecordFilter } from './event-filter.ts';
 import { sequenceOf, toStreamRecord } from './stream-event.ts';
 

@@ -6,8 +6,8 @@ import {
   QueueDoesNotExist,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../shared/aws/index.ts';
-import type { FilterCriteria } from './event-filter.ts';
+import type { AwsClients } from '../../shared/aws/index.ts';
+import type { FilterCriteria } from '../event-sources/event-filter.ts';
 import { createTable } from './provision-tables.ts';
 import {
   asTemplate,

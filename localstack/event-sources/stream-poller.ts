@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
 import { compileFilterCriteria } from './event-filter.ts';
 import { lambdaContext } from './sqs-event.ts';
 import {

@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { AwsClients } from '../shared/aws/index.ts';
+import type { AwsClients } from '../../shared/aws/index.ts';
 import { physicalName } from './template.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '../shared/log.ts';
-import type { BatchReport } from './sqs-poller.ts';
-import type { StreamBatchReport } from './stream-types.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import type { BatchReport } from '../event-sources/sqs-poller.ts';
+import type { StreamBatchReport } from '../event-sources/stream-types.ts';
 
 /**
  * The local cloud's stand-in for CloudWatch Logs: one JSON line per entry, appended to
