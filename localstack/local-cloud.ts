@@ -11,7 +11,7 @@ import { createLogger, setLogWriter } from '../shared/log.ts';
 import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { createLogSink, type LogSink, type LogStream, readableLine } from './dev/log-sink.ts';
+import { createLogSink, type LogSink, type LogStream } from './dev/log-sink.ts';
 import { type Emulator, startEmulator } from './emulator/emulator.ts';
 import type { InflightJournal } from './event-sources/inflight-journal.ts';
 import type { BatchReport, PollerStats, SqsHandler, SqsPoller } from './event-sources/sqs-poller.ts';
@@ -163,17 +163,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const streamWorkers: LocalStreamWorker[] = [];
   const logs = options.logDir ? createLogSink(options.logDir) : undefined;
   // The functions loaded here make their loggers at import, writing through the process's writer:
-  // an abandoned invocation's lines are dropped, and with log files each function's lines are
-  // copied to its stream's file (worker.log, beat.log), as its log group would hold them.
+  // an abandoned invocation's lines are dropped, and with log files each function's lines go to
+  // its stream's file (worker.log, beat.log) from info up, as its log group would hold them, and
+  // to the terminal from `logLevel` up.
+  const functionLines = logs?.functionLines({ terminalLevel: options.logLevel });
   setLogWriter(
     silentWhenAbandoned((line) => {
-      if (!logs) {
-        process.stdout.write(`${line}\n`);
-        return;
-      }
-      process.stdout.write(`${readableLine(line)}\n`);
-      const stream = functionStream(line);
-      if (stream) logs.append(stream, JSON.parse(line));
+      if (functionLines) functionLines(line);
+      else process.stdout.write(`${line}\n`);
     }),
   );
   let clock: SchedulerClock | undefined;
@@ -316,11 +313,4 @@ function startClock(
       ? logs.logger(stream, base, { terminalLevel: options.logLevel })
       : createLogger(base, { level: options.logLevel }),
   }).start();
-}
-
-/** Which log file a loaded function's line belongs in, by the component its logger names. */
-function functionStream(line: string): LogStream | undefined {
-  if (line.includes('"component":"beat-sync"')) return 'beat';
-  if (line.includes('"component":"worker"')) return 'worker';
-  return undefined;
 }

@@ -5,7 +5,13 @@
  */
 import type { AwsClients } from '../../shared/aws/index.ts';
 import { createLogger } from '../../shared/log.ts';
-import { invocationEntry, invocationFields, invocationLevel, type LogSink } from '../dev/log-sink.ts';
+import {
+  functionLevel,
+  invocationEntry,
+  invocationFields,
+  invocationLevel,
+  type LogSink,
+} from '../dev/log-sink.ts';
 import { keepHandles } from '../event-sources/inflight-journal.ts';
 import { type BatchReport, type SqsHandler, SqsPoller } from '../event-sources/sqs-poller.ts';
 import type { LocalCloudOptions, LocalWorker } from '../local-cloud.ts';
@@ -39,7 +45,7 @@ export async function sqsWorker(
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
       ...fn.environment,
-      ...(level ? { LOG_LEVEL: level } : {}),
+      ...(logs ? { LOG_LEVEL: functionLevel(level) } : level ? { LOG_LEVEL: level } : {}),
     },
     clients,
   );

@@ -4,7 +4,7 @@
  */
 import type { AwsClients } from '../../shared/aws/index.ts';
 import { createLogger } from '../../shared/log.ts';
-import { invocationEntry, type LogSink } from '../dev/log-sink.ts';
+import { functionLevel, invocationEntry, type LogSink } from '../dev/log-sink.ts';
 import {
   createStreamsClient,
   type StreamBatchReport,
@@ -44,7 +44,7 @@ export async function streamWorker(
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     ...fn.environment,
-    ...(level ? { LOG_LEVEL: level } : {}),
+    ...(logs ? { LOG_LEVEL: functionLevel(level) } : level ? { LOG_LEVEL: level } : {}),
   });
   const base = { component: 'stream-poller', function: fn.name };
   const logger = logs ? logs.logger('beat', base, { terminalLevel: level }) : createLogger(base, { level });
