@@ -21,9 +21,6 @@ export function applyEnv(values: Record<string, string | undefined>): Record<str
   return previous;
 }
 
-/** What Lambda calls: the entry's exported handler. */
-export type EntryHandler = (event: never, context: Context) => Promise<unknown>;
-
 /** A loaded entry: its handler, and the clients it got from `getAwsClients()` at import. */
 export interface LoadedEntry<H> {
   handler: H;
