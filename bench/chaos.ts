@@ -1,8 +1,8 @@
 /**
  * The chaos drill at benchmark size: 10,000 tasks through the local cloud, 5 % of runs crashing
- * their invocation mid-task and 5 % delivered twice (see `localstack/chaos.ts`).
+ * their invocation mid-task and 5 % delivered twice (see `localstack/dev/chaos.ts`).
  */
-import { ChaosDrill, type ChaosFigures } from '../localstack/chaos.ts';
+import { ChaosDrill, type ChaosFigures } from '../localstack/dev/chaos.ts';
 import { startLocalCloud } from '../localstack/local-cloud.ts';
 import { defineTask } from '../shared/task/define.ts';
 

@@ -5,7 +5,7 @@
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { type LocalCloud, startLocalCloud } from '../localstack/local-cloud.ts';
 import '../functions/tasks/index.ts';
-import { describeChaos } from '../localstack/chaos.ts';
+import { describeChaos } from '../localstack/dev/chaos.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
 import { defineTask } from '../shared/task/define.ts';

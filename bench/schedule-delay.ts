@@ -1,5 +1,5 @@
 import { type LocalCloud, startLocalCloud } from '../localstack/local-cloud.ts';
-import type { ClockFire } from '../localstack/scheduler-clock-types.ts';
+import type { ClockFire } from '../localstack/scheduler/scheduler-clock-types.ts';
 import { createPeriodicTaskStore } from '../shared/app.ts';
 
 export interface ScheduleDelayFigures {

@@ -8,7 +8,7 @@ import {
   logDirOf,
   readState,
   survivingEmulator,
-} from '../localstack/state-file.ts';
+} from '../localstack/dev/state-file.ts';
 import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
 import { type CelerityConfig, functionConfig } from '../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';

@@ -22,3 +22,14 @@ export class NotInInvocation extends CelerityError {
     this.name = 'NotInInvocation';
   }
 }
+
+/** A function's entry the local cloud cannot load as Lambda would: no entry, an import that fails, no handler. */
+export class EntryLoadError extends CelerityError {
+  readonly function: string;
+
+  constructor(functionLogicalId: string, reason: string, cause?: unknown) {
+    super(`function ${functionLogicalId}: ${reason}`, cause === undefined ? undefined : { cause });
+    this.name = 'EntryLoadError';
+    this.function = functionLogicalId;
+  }
+}

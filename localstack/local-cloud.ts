@@ -1,6 +1,4 @@
-import type { SQSBatchResponse } from 'aws-lambda';
 import '../functions/tasks/index.ts';
-import { createWorkerRuntime } from '../shared/app.ts';
 import {
   type AwsClients,
   createAwsClients,
@@ -13,19 +11,15 @@ import { createLogger, setLogWriter } from '../shared/log.ts';
 import { Producer } from '../shared/producer/producer.ts';
 import { ResultStore } from '../shared/results/store.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
-import { type Emulator, startEmulator } from './emulator.ts';
-import { type InflightJournal, keepHandles } from './inflight-journal.ts';
-import { fenceAbandonedInvocations, silentWhenAbandoned } from './invocation-scope.ts';
-import { applyEnv, startStreamWorker } from './local-stream-worker.ts';
-import {
-  createLogSink,
-  invocationEntry,
-  invocationFields,
-  invocationLevel,
-  type LogSink,
-  type LogStream,
-  readableLine,
-} from './log-sink.ts';
+import { createLogSink, type LogSink, type LogStream } from './dev/log-sink.ts';
+import { type Emulator, startEmulator } from './emulator/emulator.ts';
+import type { InflightJournal } from './event-sources/inflight-journal.ts';
+import type { BatchReport, PollerStats, SqsHandler, SqsPoller } from './event-sources/sqs-poller.ts';
+import type { StreamBatchReport, StreamPoller } from './event-sources/stream-poller.ts';
+import { fenceAbandonedInvocations, silentWhenAbandoned } from './lambda/invocation-scope.ts';
+import { applyEnv } from './lambda/load-entry.ts';
+import { sqsWorker } from './lambda/local-sqs-worker.ts';
+import { streamWorker } from './lambda/local-stream-worker.ts';
 import {
   type LocalEventSourceMapping,
   type LocalFunction,
@@ -33,10 +27,8 @@ import {
   type LocalResources,
   type LocalTable,
   provision,
-} from './provision.ts';
-import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler-clock.ts';
-import { type BatchReport, type PollerStats, type SqsHandler, SqsPoller } from './sqs-poller.ts';
-import type { StreamBatchReport, StreamPoller } from './stream-poller.ts';
+} from './provision/provision.ts';
+import { type ClockFire, SchedulerClock, type SchedulerClockOptions } from './scheduler/scheduler-clock.ts';
 
 export const DEFAULT_STACK_NAME = 'CelerityLocal';
 const WORKER_ENTRY = 'functions/worker.ts';
@@ -170,13 +162,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const workers: LocalWorker[] = [];
   const streamWorkers: LocalStreamWorker[] = [];
   const logs = options.logDir ? createLogSink(options.logDir) : undefined;
-  if (logs) {
-    // The beat-sync function makes its own logger at import: its lines are copied to beat.log here.
-    setLogWriter((line) => {
-      process.stdout.write(`${readableLine(line)}\n`);
-      if (line.includes('"component":"beat-sync"')) logs.append('beat', JSON.parse(line));
-    });
-  }
+  // The functions loaded here make their loggers at import, writing through the process's writer:
+  // an abandoned invocation's lines are dropped, and with log files each function's lines go to
+  // its stream's file (worker.log, beat.log) from info up, as its log group would hold them, and
+  // to the terminal from `logLevel` up.
+  const functionLines = logs?.functionLines({ terminalLevel: options.logLevel });
+  setLogWriter(
+    silentWhenAbandoned((line) => {
+      if (functionLines) functionLines(line);
+      else process.stdout.write(`${line}\n`);
+    }),
+  );
   let clock: SchedulerClock | undefined;
   let restoreEnv: Record<string, string | undefined> = {};
   const applied = options.applyToProcess !== false;
@@ -186,7 +182,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // Pollers together (each lets its running batches finish), then the emulator they talk to.
     await Promise.all([...workers, ...streamWorkers].map((w) => w.poller.stop()));
     await emulator.stop();
-    if (logs) setLogWriter(undefined);
+    setLogWriter(undefined);
     await logs?.close();
     applyEnv(restoreEnv);
     if (applied) {
@@ -231,15 +227,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const notRun: LocalCloud['notRun'] = [];
     const { eventSourceMappings: mappings } = resources;
     const runStreams = (options.streams ?? options.workers) !== false;
-    // Stream functions are imported before any poller runs: an import sets the process environment
-    // to the function's for its duration.
+    // Every function is imported before any poller runs: an import sets the process environment
+    // (and the configuration getConfig() answers) to the function's for its duration.
     for (const mapping of runStreams ? mappings.filter((m) => m.tableLogicalId) : []) {
       const fn = resources.functions[mapping.functionLogicalId] as LocalFunction;
       const table = resources.tables[mapping.tableLogicalId as string] as LocalTable;
       if (!mapping.enabled) notRun.push({ mapping: mapping.logicalId, reason: 'it is disabled' });
       else {
         const context = { clients, region, resources, options, logs };
-        streamWorkers.push(await startStreamWorker(mapping, fn, table, context, emulator.endpoint));
+        streamWorkers.push(await streamWorker(mapping, fn, table, context, emulator.endpoint));
       }
     }
     for (const mapping of options.workers === false ? [] : mappings.filter((m) => !m.tableLogicalId)) {
@@ -253,8 +249,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             ? 'it is disabled'
             : undefined;
       if (reason || !queue) notRun.push({ mapping: mapping.logicalId, reason: reason ?? '' });
-      else workers.push(startWorker(mapping, fn, queue, clients, region, options, logs));
+      else {
+        const context = { clients, endpoint: emulator.endpoint, region, options, logs };
+        workers.push(await sqsWorker(mapping, fn, queue, context));
+      }
     }
+    for (const worker of [...streamWorkers, ...workers]) worker.poller.start();
     // With LATEST, a write is seen only once the poller holds an iterator.
     await Promise.all(streamWorkers.map((w) => w.poller.ready()));
     if (applied) {
@@ -290,79 +290,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await teardown().catch(() => undefined);
     throw error;
   }
-}
-
-/** The worker function in-process: the runtime `functions/worker.ts` builds, from this function's environment. */
-function startWorker(
-  mapping: LocalEventSourceMapping,
-  fn: LocalFunction,
-  queue: LocalQueue,
-  clients: AwsClients,
-  region: string,
-  options: LocalCloudOptions,
-  logs: LogSink | undefined,
-): LocalWorker {
-  const base = { component: 'worker', function: fn.name, route: queue.route };
-  const level = options.logLevel ?? fn.environment.LOG_LEVEL;
-  const logger = logs ? logs.logger('worker', base, { terminalLevel: level }) : createLogger(base, { level });
-  const runtime = createWorkerRuntime({
-    config: functionConfig(fn.environment),
-    clients,
-    logger: silentWhenAbandoned(logger),
-  });
-  const processBatch: SqsHandler = (event, context): Promise<SQSBatchResponse> =>
-    runtime.processBatch(event.Records, {
-      requestId: context.awsRequestId,
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-    });
-  const handler = options.wrapHandler?.(processBatch, { function: fn, queue }) ?? processBatch;
-  const o = options.overrides ?? {};
-  const window = o.maximumBatchingWindowSeconds ?? mapping.maximumBatchingWindowSeconds;
-  const batchSize = o.batchSize ?? mapping.batchSize;
-  const worker: LocalWorker = {
-    mapping,
-    function: fn,
-    queue,
-    poller: new SqsPoller({
-      sqs: clients.sqs,
-      queueUrl: queue.url,
-      queueArn: queue.arn,
-      region,
-      handler,
-      functionName: fn.name,
-      timeoutSeconds: o.functionTimeoutSeconds ?? fn.timeoutSeconds,
-      memoryMb: fn.memoryMb,
-      // Lambda takes more than 10 records a batch only with a window: without one, 10 it is.
-      batchSize: window > 0 ? batchSize : Math.min(10, batchSize),
-      maximumBatchingWindowSeconds: window,
-      maxConcurrency: o.maxConcurrency ?? mapping.maximumConcurrency ?? 5,
-      reportBatchItemFailures: mapping.functionResponseTypes.includes('ReportBatchItemFailures'),
-      ...(o.waitTimeSeconds !== undefined ? { waitTimeSeconds: o.waitTimeSeconds } : {}),
-      ...(o.visibilityTimeoutSeconds !== undefined
-        ? { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }
-        : {}),
-      ...(options.inflight
-        ? {
-            inflight: keepHandles(
-              options.inflight,
-              clients.sqs,
-              queue.url,
-              o.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds,
-            ),
-          }
-        : {}),
-      onBatch: (report: BatchReport) => {
-        // Records sent back to the queue are always said, on the terminal and in the file; a
-        // batch that went well is a line in the file only, as Lambda's REPORT line.
-        if (report.outcome !== 'success') {
-          logger[invocationLevel(report.outcome)]('invocation', invocationFields(report));
-        } else if (logs) logs.append('worker', invocationEntry(base, report));
-        options.onBatch?.(worker, report);
-      },
-    }),
-  };
-  worker.poller.start();
-  return worker;
 }
 
 /** The scheduler clock, delivering to the provisioned queues by ARN (GetQueueUrl for any other). */

@@ -90,6 +90,14 @@ export function getAwsClients(): AwsClients {
   return shared;
 }
 
+/**
+ * The clients `getAwsClients()` answers until reset: the local runner hands the functions it loads
+ * its own (counted and fenced), as a container's.
+ */
+export function useAwsClients(clients: AwsClients): void {
+  shared = clients;
+}
+
 /** For tests and the local runner, which point the same process at a fresh emulator. */
 export function resetAwsClients(): void {
   shared = undefined;

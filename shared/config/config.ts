@@ -149,6 +149,20 @@ export function getConfig(): CelerityConfig {
   return current;
 }
 
+/**
+ * Runs `load` while `getConfig()` answers `config`, then lets it answer the process's own again.
+ * The local cloud imports a function's entry so: what the entry builds at import (its runtime)
+ * gets the function's configuration (`functionConfig`), as it would on Lambda.
+ */
+export async function withConfig<T>(config: CelerityConfig, load: () => Promise<T>): Promise<T> {
+  current = config;
+  try {
+    return await load();
+  } finally {
+    current = undefined;
+  }
+}
+
 /** Forgets `configure()` calls; tests use it between cases. */
 export function resetConfig(): void {
   current = undefined;

@@ -76,7 +76,7 @@ beforeAll(async () => {
   stateFile = join(dir, 'local.json');
   // `npm run dev`, as a user starts it, against the suite's emulator.
   // One process (tsx as a loader, not its wrapper), so its exit is the local cloud's own.
-  dev = spawn(process.execPath, ['--import', 'tsx', 'localstack/dev.ts'], {
+  dev = spawn(process.execPath, ['--import', 'tsx', 'localstack/dev/dev.ts'], {
     cwd: ROOT,
     env: { ...process.env, AWS_ENDPOINT_URL: endpoint, CELERITY_STATE_FILE: stateFile, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationsTable } from '../../functions/tasks/model.ts';
-import { type DemoDataSummary, seedDemoData } from '../../localstack/demo-data.ts';
+import { type DemoDataSummary, seedDemoData } from '../../localstack/dev/demo-data.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import type { TaskResultRecord } from '../../shared/results/index.ts';
 import { useEmulator } from '../support/emulator.ts';

@@ -11,8 +11,8 @@ import {
   AdminTokenVariable,
   startAdminServer,
   TOKENS_FILE,
-} from '../../localstack/admin-server.ts';
-import type { LocalFunction } from '../../localstack/provision.ts';
+} from '../../localstack/lambda/admin-server.ts';
+import type { LocalFunction } from '../../localstack/provision/provision.ts';
 import { AdminTokenEnv } from '../../shared/admin/auth.ts';
 import { configure } from '../../shared/config/index.ts';
 import { useEmulator } from '../support/emulator.ts';

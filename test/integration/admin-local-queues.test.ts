@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AdminServer, startAdminServer } from '../../localstack/admin-server.ts';
+import { type AdminServer, startAdminServer } from '../../localstack/lambda/admin-server.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { provisionStack } from '../support/stack.ts';
 

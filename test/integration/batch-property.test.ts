@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { seeded } from '../../localstack/chaos.ts';
+import { seeded } from '../../localstack/dev/chaos.ts';
 import { createResultStore, createWorkerRuntime } from '../../shared/app.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import type { Logger } from '../../shared/log.ts';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { localStateOf } from '../../localstack/state-file.ts';
+import { localStateOf } from '../../localstack/dev/state-file.ts';
 import { EXECUTION_ID } from '../../shared/beat/schedule-input.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';

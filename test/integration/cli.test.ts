@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { localStateOf } from '../../localstack/state-file.ts';
+import { localStateOf } from '../../localstack/dev/state-file.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope } from '../../shared/producer/index.ts';
 import { useCliCloud } from '../support/cli-cloud.ts';

@@ -27,7 +27,7 @@ beforeAll(async () => {
   }
 });
 
-describe('the emulator (moto through localstack/moto_server.py)', () => {
+describe('the emulator (moto through localstack/emulator/moto_server.py)', () => {
   it('loses no write made while another transaction is cancelled and rolled back', async () => {
     // moto rolls a cancelled TransactWriteItems back by putting back a copy of the whole table:
     // unpatched, a write another request thread made meanwhile vanished (a SUCCESS row read

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueDepth } from '../../localstack/chaos.ts';
+import { queueDepth } from '../../localstack/dev/chaos.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { useEmulator } from '../support/emulator.ts';

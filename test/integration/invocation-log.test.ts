@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { crashInvocation } from '../../localstack/invocation-scope.ts';
+import { crashInvocation } from '../../localstack/lambda/invocation-scope.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { useEmulator } from '../support/emulator.ts';
+import { logEntries } from '../support/log-file.ts';
 import { until } from '../support/until.ts';
 
 const { endpoint } = useEmulator();
@@ -62,12 +63,7 @@ afterAll(async () => {
   rmSync(logDir, { recursive: true, force: true });
 });
 
-function workerLog(): Record<string, unknown>[] {
-  return readFileSync(join(logDir, 'worker.log'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const workerLog = () => logEntries(logDir, 'worker');
 
 /** Sends one task, waits for it to end SUCCESS, and returns the invocation entry that sent it back. */
 async function returnedEntry(task: string, mode?: 'throw' | 'return') {

@@ -4,7 +4,7 @@ import '../../functions/tasks/index.ts';
 import { appointmentItem, NotificationsTable, notificationItem } from '../../functions/tasks/model.ts';
 import { LabControlEnv, type LabControlSettings } from '../../functions/tasks/settings.ts';
 import { processLargeFile } from '../../functions/tasks/studies.ts';
-import { type DemoDataSummary, seedDemoData, settingsOf } from '../../localstack/demo-data.ts';
+import { type DemoDataSummary, seedDemoData, settingsOf } from '../../localstack/dev/demo-data.ts';
 import { createResultStore, createWorkerRuntime } from '../../shared/app.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import type { ResultStore } from '../../shared/results/index.ts';

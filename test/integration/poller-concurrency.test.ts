@@ -1,6 +1,6 @@
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqsPoller, type SqsPollerOptions } from '../../localstack/sqs-poller.ts';
+import { SqsPoller, type SqsPollerOptions } from '../../localstack/event-sources/sqs-poller.ts';
 import { createAwsClients } from '../../shared/aws/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { until } from '../support/until.ts';

@@ -8,8 +8,12 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvocationAbandoned } from '../../localstack/errors.ts';
-import { crashInvocation, fenceAbandonedInvocations } from '../../localstack/invocation-scope.ts';
-import { type BatchReport, SqsPoller, type SqsPollerOptions } from '../../localstack/sqs-poller.ts';
+import {
+  type BatchReport,
+  SqsPoller,
+  type SqsPollerOptions,
+} from '../../localstack/event-sources/sqs-poller.ts';
+import { crashInvocation, fenceAbandonedInvocations } from '../../localstack/lambda/invocation-scope.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 

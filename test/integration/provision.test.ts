@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configFrom } from '../../cli/target.ts';
 import { synthTemplate } from '../../infra/synth.ts';
 import { startLocalCloud } from '../../localstack/local-cloud.ts';
-import { provision } from '../../localstack/provision.ts';
-import { physicalName } from '../../localstack/template.ts';
+import { provision } from '../../localstack/provision/provision.ts';
+import { physicalName } from '../../localstack/provision/template.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import {
   type CelerityConfig,

@@ -12,7 +12,7 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClockFire, SchedulerClock } from '../../localstack/scheduler-clock.ts';
+import { type ClockFire, SchedulerClock } from '../../localstack/scheduler/scheduler-clock.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 

@@ -12,12 +12,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../localstack/emulator.ts';
+import { type Emulator, startEmulator } from '../../localstack/emulator/emulator.ts';
 import { createAwsClients } from '../../shared/aws/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 
 /**
- * The launcher (localstack/moto_server.py) replaces how moto's SQS finds messages and receipt
+ * The launcher (localstack/emulator/moto_server.py) replaces how moto's SQS finds messages and receipt
  * handles, so that calls cost the same at any depth. These are the rules of moto's SQS that the
  * replacement touches; each runs against the launcher and against plain moto_server, which must agree.
  */

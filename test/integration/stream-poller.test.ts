@@ -6,15 +6,15 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { synthTemplate } from '../../infra/synth.ts';
-import { FilterPatternError } from '../../localstack/event-filter.ts';
-import { startLocalCloud } from '../../localstack/local-cloud.ts';
+import { FilterPatternError } from '../../localstack/event-sources/event-filter.ts';
 import {
   createStreamsClient,
   type StreamBatchReport,
   type StreamInvocationRecord,
   StreamPoller,
   type StreamPollerOptions,
-} from '../../localstack/stream-poller.ts';
+} from '../../localstack/event-sources/stream-poller.ts';
+import { startLocalCloud } from '../../localstack/local-cloud.ts';
 import { createPeriodicTaskStore } from '../../shared/app.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import { scheduleName } from '../../shared/beat/naming.ts';

@@ -2,7 +2,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Hono } from 'hono';
 import { beforeAll } from 'vitest';
 import '../../functions/tasks/index.ts';
-import { ADMIN_ENTRY } from '../../localstack/admin-server.ts';
+import { ADMIN_ENTRY } from '../../localstack/lambda/admin-server.ts';
 import { createAdminApp, servedRoutes } from '../../shared/admin/app.ts';
 import { AdminTokenEnv, secretTokens } from '../../shared/admin/auth.ts';
 import type { AdminRoute } from '../../shared/admin/route.ts';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { localStateOf } from '../../localstack/dev/state-file.ts';
 import { type LocalCloud, startLocalCloud } from '../../localstack/local-cloud.ts';
-import { localStateOf } from '../../localstack/state-file.ts';
 import { type Run, runCli } from './cli-runner.ts';
 
 export interface CliCloud {

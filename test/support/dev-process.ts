@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import type { LocalState } from '../../localstack/state-file.ts';
+import type { LocalState } from '../../localstack/dev/state-file.ts';
 import { until } from './until.ts';
 
 /** One `npm run dev` started by a test: its process, what it printed so far, and its exit. */
@@ -16,7 +16,7 @@ export interface DevRun {
 export interface DevRuns {
   dir: string;
   stateFile: string;
-  /** `npm run dev` (tsx on localstack/dev.ts) with this suite's state file; `--import` loads test tasks beside LabControl's. */
+  /** `npm run dev` (tsx on localstack/dev/dev.ts) with this suite's state file; `--import` loads test tasks beside LabControl's. */
   dev(options?: { args?: string[]; env?: Record<string, string>; imports?: string[] }): DevRun;
   /** Resolves once the run says `ready in`; fails with everything it said otherwise. */
   ready(run: DevRun, timeoutMs?: number): Promise<void>;
@@ -58,7 +58,7 @@ export function useDevRuns(prefix: string): DevRuns {
       const imports = (options.imports ?? []).flatMap((file) => ['--import', file]);
       const child = spawn(
         join('node_modules', '.bin', 'tsx'),
-        [...imports, 'localstack/dev.ts', ...(options.args ?? [])],
+        [...imports, 'localstack/dev/dev.ts', ...(options.args ?? [])],
         {
           env: { ...env, CELERITY_STATE_FILE: stateFile, LOG_LEVEL: 'error', ...options.env },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { resetEmulator } from '../../localstack/emulator.ts';
+import { resetEmulator } from '../../localstack/emulator/emulator.ts';
 import { resetAwsClients } from '../../shared/aws/index.ts';
 
 function alive(pid: number): boolean {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type Emulator, startEmulator } from '../../localstack/emulator.ts';
+import { type Emulator, startEmulator } from '../../localstack/emulator/emulator.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { synthTemplate } from '../../infra/synth.ts';
-import { type LocalResources, provision } from '../../localstack/provision.ts';
+import { type LocalResources, provision } from '../../localstack/provision/provision.ts';
 import { type AwsClients, createAwsClients } from '../../shared/aws/index.ts';
 import { type CelerityConfig, resolveConfig } from '../../shared/config/index.ts';
 

@@ -4,7 +4,7 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createStreamsClient } from '../../localstack/stream-reader.ts';
+import { createStreamsClient } from '../../localstack/event-sources/stream-reader.ts';
 
 /**
  * Reads a table's stream from the emulator, from the start, a call at a time: each `next()` gives

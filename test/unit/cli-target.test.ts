@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stackFailureQueues, stackWhere } from '../../cli/target.ts';
-import { isLoopback, locateStateFile } from '../../localstack/state-file.ts';
+import { isLoopback, locateStateFile } from '../../localstack/dev/state-file.ts';
 import { cliInProcess, useNoTarget } from '../support/cli-in-process.ts';
 
 const { dir, useStateFile } = useNoTarget();

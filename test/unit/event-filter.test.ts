@@ -4,7 +4,7 @@ import {
   compilePattern,
   type FilterCriteria,
   FilterPatternError,
-} from '../../localstack/event-filter.ts';
+} from '../../localstack/event-sources/event-filter.ts';
 import { streamFilterPatterns } from '../../shared/beat/sync-plan.ts';
 
 type Image = Record<string, Record<string, unknown>>;

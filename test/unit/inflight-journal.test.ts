@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { InflightJournal, readJournal } from '../../localstack/inflight-journal.ts';
-import { inflightJournalOf } from '../../localstack/state-file.ts';
+import { inflightJournalOf } from '../../localstack/dev/state-file.ts';
+import { InflightJournal, readJournal } from '../../localstack/event-sources/inflight-journal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'celerity-journal-'));
 const Q1 = 'http://127.0.0.1:1/000000000000/default';

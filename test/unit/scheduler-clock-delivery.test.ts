@@ -3,8 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogSink } from '../../localstack/log-sink.ts';
-import { executionId, type Run, renderRun, ScheduleDelivery } from '../../localstack/scheduler-delivery.ts';
+import { createLogSink } from '../../localstack/dev/log-sink.ts';
+import {
+  executionId,
+  type Run,
+  renderRun,
+  ScheduleDelivery,
+} from '../../localstack/scheduler/scheduler-delivery.ts';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:tasks';
 const DLQ = 'arn:aws:sqs:us-east-1:123456789012:schedules-dlq';

@@ -1,6 +1,6 @@
 import type { GetScheduleCommandOutput } from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
-import { nextDue, readSchedule } from '../../localstack/scheduler-clock-timing.ts';
+import { nextDue, readSchedule } from '../../localstack/scheduler/scheduler-clock-timing.ts';
 import { renderInput, scheduleRequest, translate } from '../../shared/beat/index.ts';
 import type { Envelope } from '../../shared/envelope/schema.ts';
 import { admitPeriodic } from '../../shared/worker/periodic.ts';

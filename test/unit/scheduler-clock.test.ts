@@ -1,7 +1,7 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ClockFire, SchedulerClock } from '../../localstack/scheduler-clock.ts';
+import { type ClockFire, SchedulerClock } from '../../localstack/scheduler/scheduler-clock.ts';
 
 const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:tasks';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,73 +1,31 @@
 /**
  * The stream mappings (the Beat sync) run in-process: their functions imported as Lambda loads
- * them, fed by a `StreamPoller` with the mapping's settings. Split from `local-cloud.ts`.
+ * them (`load-entry.ts`), fed by a `StreamPoller` with the mapping's settings.
  */
-import { type AwsClients, getAwsClients, type RequestCounter, resetAwsClients } from '../shared/aws/index.ts';
-import { configure } from '../shared/config/index.ts';
-import { createLogger } from '../shared/log.ts';
-import type { LocalCloudOptions, LocalStreamWorker } from './local-cloud.ts';
-import { invocationEntry, type LogSink } from './log-sink.ts';
-import type { LocalEventSourceMapping, LocalFunction, LocalResources, LocalTable } from './provision.ts';
+import type { AwsClients } from '../../shared/aws/index.ts';
+import { createLogger } from '../../shared/log.ts';
+import { functionLevel, invocationEntry, type LogSink } from '../dev/log-sink.ts';
 import {
   createStreamsClient,
   type StreamBatchReport,
   type StreamHandler,
   StreamPoller,
   type StreamPollerOptions,
-} from './stream-poller.ts';
-
-/** Sets (or, for `undefined`, removes) process variables; returns what they were, to put back. */
-export function applyEnv(values: Record<string, string | undefined>): Record<string, string | undefined> {
-  const previous: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(values)) {
-    previous[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  return previous;
-}
-
-let loads = 0;
+} from '../event-sources/stream-poller.ts';
+import type { LocalCloudOptions, LocalStreamWorker } from '../local-cloud.ts';
+import type {
+  LocalEventSourceMapping,
+  LocalFunction,
+  LocalResources,
+  LocalTable,
+} from '../provision/provision.ts';
+import { loadEntry } from './load-entry.ts';
 
 /**
- * A function's exported handler, loaded as Lambda loads it: imported with the process environment
- * set to the function's (an entry builds its clients and config at import, from `getConfig()` and
- * `getAwsClients()`), which is put back afterwards. Each load is a fresh instance of the entry, so
- * a second local cloud in the same process does not get the first one's.
+ * A stream mapping's function, imported from its entry, and the poller that will feed it with the
+ * mapping's settings (not started: the local cloud starts every poller once every entry is loaded).
  */
-async function loadHandler(
-  fn: LocalFunction,
-  env: Record<string, string>,
-): Promise<{ handler: StreamHandler; requests: RequestCounter }> {
-  if (!fn.entry) throw new Error(`function ${fn.logicalId} has no celerity:entry metadata to load it from`);
-  const url = new URL(`../${fn.entry}`, import.meta.url);
-  url.searchParams.set('local-cloud', String(++loads));
-  const previous = applyEnv(env);
-  let module: Record<string, unknown>;
-  let requests: RequestCounter;
-  try {
-    resetAwsClients();
-    configure({});
-    // The clients the entry will get from getAwsClients() at import: made here to count its requests.
-    requests = getAwsClients().requests;
-    module = await import(url.href);
-  } catch (error) {
-    throw new Error(`could not load ${fn.entry} for function ${fn.logicalId}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  } finally {
-    applyEnv(previous);
-    resetAwsClients();
-    configure({});
-  }
-  const name = fn.handler ?? 'handler';
-  const handler = module[name];
-  if (typeof handler !== 'function') throw new Error(`${fn.entry} exports no function named ${name}`);
-  return { handler: (event, context) => handler(event, context), requests };
-}
-
-/** A stream mapping's function, imported from its entry, fed by a poller with the mapping's settings. */
-export async function startStreamWorker(
+export async function streamWorker(
   mapping: LocalEventSourceMapping,
   fn: LocalFunction,
   table: LocalTable,
@@ -82,11 +40,11 @@ export async function startStreamWorker(
 ): Promise<LocalStreamWorker> {
   const { clients, region, resources, options, logs } = ctx;
   const level = options.logLevel ?? fn.environment.LOG_LEVEL;
-  const { handler, requests } = await loadHandler(fn, {
+  const { handler, clients: own } = await loadEntry<StreamHandler>(fn, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
     ...fn.environment,
-    ...(level ? { LOG_LEVEL: level } : {}),
+    ...(logs ? { LOG_LEVEL: functionLevel(level) } : level ? { LOG_LEVEL: level } : {}),
   });
   const base = { component: 'stream-poller', function: fn.name };
   const logger = logs ? logs.logger('beat', base, { terminalLevel: level }) : createLogger(base, { level });
@@ -139,7 +97,6 @@ export async function startStreamWorker(
     // A filter or setting the local poller cannot honour exactly: say which mapping has it.
     throw new Error(`mapping ${mapping.logicalId}: ${(error as Error).message}`, { cause: error });
   }
-  const worker: LocalStreamWorker = { mapping, function: fn, table, poller, requests };
-  poller.start();
+  const worker: LocalStreamWorker = { mapping, function: fn, table, poller, requests: own.requests };
   return worker;
 }

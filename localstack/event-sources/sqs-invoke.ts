@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { LocalInvocation } from './invocation-scope.ts';
+import type { LocalInvocation } from '../lambda/invocation-scope.ts';
 import { lambdaContext, partialCause, reportedFailures } from './sqs-event.ts';
 
 /** A function as Lambda calls it: what `functions/worker.ts` exports, or a test's stand-in. */

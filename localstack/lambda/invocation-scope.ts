@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Logger } from '../shared/log.ts';
-import { InvocationAbandoned, NotInInvocation } from './errors.ts';
+import { InvocationAbandoned, NotInInvocation } from '../errors.ts';
 
 /**
  * How an in-process invocation can end without returning: its container died mid-run (`crash`),
@@ -107,17 +106,13 @@ export function fenceAbandonedInvocations(...clients: unknown[]): void {
   }
 }
 
-/** A logger that says nothing for an abandoned invocation: a dead container writes no more lines. */
-export function silentWhenAbandoned(logger: Logger): Logger {
-  const gate =
-    (write: Logger['info']): Logger['info'] =>
-    (message, fields) => {
-      if (storage.getStore()?.alive !== false) write(message, fields);
-    };
-  return {
-    debug: gate(logger.debug),
-    info: gate(logger.info),
-    warn: gate(logger.warn),
-    error: gate(logger.error),
+/**
+ * A line writer that writes nothing for an abandoned invocation: a dead container writes no more
+ * lines. The local cloud sets it as the process's log writer, so the lines of every function it
+ * loaded (their loggers made at import) are gated, whatever logger wrote them.
+ */
+export function silentWhenAbandoned(write: (line: string) => void): (line: string) => void {
+  return (line) => {
+    if (storage.getStore()?.alive !== false) write(line);
   };
 }

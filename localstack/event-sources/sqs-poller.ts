@@ -8,8 +8,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { LocalInvocation } from '../lambda/invocation-scope.ts';
 import type { PollerHooks } from './inflight-journal.ts';
-import { LocalInvocation } from './invocation-scope.ts';
 import { toSqsRecord } from './sqs-event.ts';
 import { type InvocationEnd, runInvocation, type SqsHandler } from './sqs-invoke.ts';
 

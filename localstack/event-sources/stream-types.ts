@@ -1,7 +1,7 @@
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Logger } from '../shared/log.ts';
+import type { Logger } from '../../shared/log.ts';
 import type { FilterCriteria } from './event-filter.ts';
 
 /**

@@ -2,12 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AwsClients, createAwsClients } from '../shared/aws/clients.ts';
-import { chunkBySize, mapLimit } from '../shared/batches.ts';
-import { ConfigEnv } from '../shared/config/env.ts';
-import { createLogger } from '../shared/log.ts';
-import { adoptEmulator, type Emulator, motoAnswers } from './emulator.ts';
-import { type HeldMessage, readJournal } from './inflight-journal.ts';
+import { type AwsClients, createAwsClients } from '../../shared/aws/clients.ts';
+import { chunkBySize, mapLimit } from '../../shared/batches.ts';
+import { ConfigEnv } from '../../shared/config/env.ts';
+import { createLogger } from '../../shared/log.ts';
+import { adoptEmulator, type Emulator, motoAnswers } from '../emulator/emulator.ts';
+import { type HeldMessage, readJournal } from '../event-sources/inflight-journal.ts';
 import {
   inflightJournalOf,
   isAlive,

@@ -1,23 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { isAwsError } from '../shared/aws/errors.ts';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { isAwsError } from '../../shared/aws/errors.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
 import { compileFilterCriteria } from './event-filter.ts';
-import { lambdaContext } from './sqs-event.ts';
-import {
-  type DiscardCondition,
-  invocationRecord,
-  resumeIndex,
-  runHandler,
-  sequenceOf,
-} from './stream-event.ts';
+import { type DiscardCondition, invocationRecord } from './stream-event.ts';
+import { invokeBatch, type RunResult } from './stream-invoke.ts';
 import { describeShards, type ReaderContext, ShardReader } from './stream-reader.ts';
-import type {
-  StreamBatchReport,
-  StreamPollerActivity,
-  StreamPollerOptions,
-  StreamPollerStats,
-} from './stream-types.ts';
+import type { StreamPollerActivity, StreamPollerOptions, StreamPollerStats } from './stream-types.ts';
 
 export type { StreamInvocationRecord } from './stream-event.ts';
 export { createStreamsClient } from './stream-reader.ts';
@@ -32,12 +21,6 @@ export type {
 const READ_BACKOFF_MS = 1000;
 const MAX_RETRY_DELAY_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 60_000;
-
-interface RunResult {
-  /** Index of the first record to run again; undefined when the whole batch is finished. */
-  resumeAt?: number;
-  functionError?: string;
-}
 
 /**
  * Lambda's DynamoDB Streams event source mapping, in-process: reads each shard in order (children
@@ -372,55 +355,17 @@ export class StreamPoller {
   }
 
   async #invoke(shard: ShardReader, n: number, attempt: number): Promise<RunResult> {
-    const requestId = randomUUID();
-    const startedAt = Date.now();
     const records = shard.head(n);
     this.#stats.invocations++;
     this.#stats.records += n;
     this.#stats.inFlight++;
-    const timeoutMs = this.#o.timeoutSeconds * 1000;
-    let outcome: StreamBatchReport['outcome'] = 'success';
-    let error: Error | undefined;
-    let result: RunResult = {};
-    const context = lambdaContext({
-      requestId,
-      deadline: startedAt + timeoutMs,
-      functionName: this.#o.functionName,
-      region: this.#o.region,
-      memoryMb: this.#o.memoryMb,
-    });
-    // Each invocation gets its own copy, as each Lambda event is parsed anew.
-    const run = await runHandler(this.#o.handler, { Records: structuredClone(records) }, context, timeoutMs);
+    const { result, report } = await invokeBatch(this.#o, shard.id, records, attempt);
     this.#stats.inFlight--;
-    if (run.kind === 'threw' || run.kind === 'timeout') {
-      outcome = run.kind === 'threw' ? 'error' : 'timeout';
-      if (run.kind === 'threw') error = run.error;
-      result = { resumeAt: 0, functionError: 'Unhandled' };
-    } else if (this.#o.reportBatchItemFailures) {
-      const resume = resumeIndex(run.response, records);
-      if (resume !== 'none') {
-        outcome = 'partial';
-        result = { resumeAt: resume === 'all' ? 0 : resume };
-      }
-    }
-    if (outcome === 'error') this.#stats.handlerErrors++;
-    if (outcome === 'timeout') this.#stats.timeouts++;
-    if (outcome === 'partial') this.#stats.partialFailures++;
+    if (report.outcome === 'error') this.#stats.handlerErrors++;
+    if (report.outcome === 'timeout') this.#stats.timeouts++;
+    if (report.outcome === 'partial') this.#stats.partialFailures++;
     this.#stats.succeeded += result.resumeAt ?? n;
-    const sequenceNumbers = records.map(sequenceOf);
-    this.#o.onBatch?.({
-      requestId,
-      functionName: this.#o.functionName,
-      streamArn: this.#o.streamArn,
-      shardId: shard.id,
-      sequenceNumbers,
-      failed: result.resumeAt === undefined ? [] : sequenceNumbers.slice(result.resumeAt),
-      outcome,
-      ...(error ? { error } : {}),
-      attempt,
-      startedAt,
-      durationMs: Date.now() - startedAt,
-    });
+    this.#o.onBatch?.(report);
     return result;
   }
 }

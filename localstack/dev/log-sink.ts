@@ -1,8 +1,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '../shared/log.ts';
-import type { BatchReport } from './sqs-poller.ts';
-import type { StreamBatchReport } from './stream-types.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import type { BatchReport } from '../event-sources/sqs-poller.ts';
+import type { StreamBatchReport } from '../event-sources/stream-types.ts';
 
 /**
  * The local cloud's stand-in for CloudWatch Logs: one JSON line per entry, appended to
@@ -34,8 +34,35 @@ export interface LogSink {
     base: Record<string, unknown>,
     levels: { terminalLevel?: string | undefined; fileLevel?: string },
   ): Logger;
+  /**
+   * Where the lines of the functions loaded in-process go (the process log writer): each to its
+   * stream's file by the component that wrote it (from `fileLevel` up), and to the terminal from
+   * `terminalLevel` up. Load the functions at `functionLevel` so the files get all they should.
+   */
+  functionLines(levels: {
+    terminalLevel?: string | undefined;
+    fileLevel?: string;
+  }): (line: string, stream?: LogStream) => void;
   /** Flushes and closes the files. Idempotent. */
   close(): Promise<void>;
+}
+
+/** The LOG_LEVEL to load a function at when its lines go to both: the lower of the two thresholds. */
+export function functionLevel(terminalLevel: string | undefined, fileLevel = 'info'): string {
+  const lowest = Math.min(rank(terminalLevel ?? process.env.LOG_LEVEL, 'info'), rank(fileLevel, 'info'));
+  return Object.keys(LEVELS).find((name) => LEVELS[name] === lowest) ?? 'info';
+}
+
+/** createLogger puts `level` right after `time`; reading it back beats a second threshold. */
+function levelOf(line: string): number {
+  return rank(/^\{"time":"[^"]*","level":"(\w+)"/.exec(line)?.[1], 'info');
+}
+
+/** Which file a loaded function's line belongs in, by the component its logger names. */
+function streamOf(line: string): LogStream | undefined {
+  if (line.includes('"component":"beat-sync"')) return 'beat';
+  if (line.includes('"component":"worker"')) return 'worker';
+  return undefined;
 }
 
 /** Opens (creating if need be) the log files under `dir`, appending to what is there. */
@@ -55,6 +82,15 @@ export function createLogSink(dir: string): LogSink {
     return out;
   };
   const writeLine = (stream: LogStream, line: string) => file(stream)?.write(`${line}\n`);
+  const functionLines: LogSink['functionLines'] = (levels) => {
+    const terminal = rank(levels.terminalLevel ?? process.env.LOG_LEVEL, 'info');
+    const fileRank = rank(levels.fileLevel, 'info');
+    return (line, stream = streamOf(line)) => {
+      const r = levelOf(line);
+      if (stream && r >= fileRank) writeLine(stream, line);
+      if (r >= terminal) process.stdout.write(`${readableLine(line)}\n`);
+    };
+  };
   return {
     dir,
     path: (stream) => join(dir, `${stream}.log`),
@@ -62,21 +98,13 @@ export function createLogSink(dir: string): LogSink {
       writeLine(stream, JSON.stringify({ time: new Date().toISOString(), ...entry }));
     },
     logger(stream, base, levels) {
-      const terminal = rank(levels.terminalLevel ?? process.env.LOG_LEVEL, 'info');
-      const fileRank = rank(levels.fileLevel, 'info');
-      const lowest = Math.min(terminal, fileRank);
-      const level = Object.keys(LEVELS).find((name) => LEVELS[name] === lowest) ?? 'info';
+      const write = functionLines(levels);
       return createLogger(base, {
-        level,
-        write: (line) => {
-          // createLogger puts `level` right after `time`; reading it back beats a second threshold.
-          const entryLevel = /^\{"time":"[^"]*","level":"(\w+)"/.exec(line)?.[1];
-          const r = rank(entryLevel, 'info');
-          if (r >= fileRank) writeLine(stream, line);
-          if (r >= terminal) process.stdout.write(`${readableLine(line)}\n`);
-        },
+        level: functionLevel(levels.terminalLevel, levels.fileLevel),
+        write: (line) => write(line, stream),
       });
     },
+    functionLines,
     async close() {
       if (closed) return;
       closed = true;

@@ -6,8 +6,8 @@ import {
   ListSchedulesCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
-import { isAwsError } from '../shared/aws/errors.ts';
-import { createLogger, type Logger } from '../shared/log.ts';
+import { isAwsError } from '../../shared/aws/errors.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
 import { type ClockSchedule, nextDue, readSchedule } from './scheduler-clock-timing.ts';
 import type { ClockFire, SchedulerClockOptions, SchedulerClockStats } from './scheduler-clock-types.ts';
 import {

@@ -4,7 +4,7 @@ import {
   parseScheduleExpression,
   type ScheduleExpression,
   type ScheduleTiming,
-} from '../shared/beat/expression/index.ts';
+} from '../../shared/beat/expression/index.ts';
 import { sqsArnParts } from './scheduler-delivery.ts';
 
 /** A schedule as the clock reads it from GetSchedule: when it runs, or why it cannot run here. */

@@ -5,7 +5,7 @@ import {
   DescribeTimeToLiveCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
+import { type AwsClients, isAwsError } from '../../shared/aws/index.ts';
 import { physicalName } from './template.ts';
 
 /**

@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { renderInput } from '../shared/beat/schedule-input.ts';
+import { renderInput } from '../../shared/beat/schedule-input.ts';
 
 /**
  * One run of a schedule delivered to its SQS target as EventBridge Scheduler delivers it: the

@@ -1,9 +1,9 @@
 import { VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { appointmentItem, notificationItem, type Study, type User } from '../functions/tasks/model.ts';
-import { type LabControlSettings, labControlSettings } from '../functions/tasks/settings.ts';
-import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
-import type { LocalResources } from './provision.ts';
+import { appointmentItem, notificationItem, type Study, type User } from '../../functions/tasks/model.ts';
+import { type LabControlSettings, labControlSettings } from '../../functions/tasks/settings.ts';
+import { type AwsClients, isAwsError } from '../../shared/aws/index.ts';
+import type { LocalResources } from '../provision/provision.ts';
 
 export interface DemoDataOptions {
   /** The moment appointment and notification times are set around. @defaultValue now */

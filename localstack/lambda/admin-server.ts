@@ -4,15 +4,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import '../functions/tasks/index.ts';
-import { createAdminApp } from '../shared/admin/app.ts';
-import { AdminTokenEnv, MIN_TOKEN_LENGTH, secretTokens } from '../shared/admin/auth.ts';
-import type { Role } from '../shared/admin/route.ts';
-import type { AwsClients } from '../shared/aws/clients.ts';
-import { functionConfig } from '../shared/config/config.ts';
-import { workersFromEnv } from '../shared/ops/workers.ts';
-import { defaultRegistry } from '../shared/task/registry.ts';
-import type { LocalResources } from './provision.ts';
+import '../../functions/tasks/index.ts';
+import { createAdminApp } from '../../shared/admin/app.ts';
+import { AdminTokenEnv, MIN_TOKEN_LENGTH, secretTokens } from '../../shared/admin/auth.ts';
+import type { Role } from '../../shared/admin/route.ts';
+import type { AwsClients } from '../../shared/aws/clients.ts';
+import { functionConfig } from '../../shared/config/config.ts';
+import { workersFromEnv } from '../../shared/ops/workers.ts';
+import { defaultRegistry } from '../../shared/task/registry.ts';
+import type { LocalResources } from '../provision/provision.ts';
 
 /** The admin API's entry in the template: the local cloud serves its app on localhost. */
 export const ADMIN_ENTRY = 'functions/admin.ts';

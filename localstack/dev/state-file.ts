@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigEnv } from '../shared/config/env.ts';
-import { motoAnswers } from './emulator.ts';
-import type { LocalCloud } from './local-cloud.ts';
+import { ConfigEnv } from '../../shared/config/env.ts';
+import { motoAnswers } from '../emulator/emulator.ts';
+import type { LocalCloud } from '../local-cloud.ts';
 
 /**
  * What `npm run dev` writes to `.celerity/local.json` so other tools find the running local cloud:

@@ -11,7 +11,7 @@ import {
   clientSettings,
   isAwsError,
   type RequestCounter,
-} from '../shared/aws/index.ts';
+} from '../../shared/aws/index.ts';
 import type { RecordFilter } from './event-filter.ts';
 import { sequenceOf, toStreamRecord } from './stream-event.ts';
 

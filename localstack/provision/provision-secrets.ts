@@ -4,7 +4,7 @@ import {
   DescribeSecretCommand,
   ResourceExistsException,
 } from '@aws-sdk/client-secrets-manager';
-import type { AwsClients } from '../shared/aws/index.ts';
+import type { AwsClients } from '../../shared/aws/index.ts';
 import { physicalName } from './template.ts';
 
 export interface LocalSecret {

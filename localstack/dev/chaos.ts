@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { callToEnvelope } from '../shared/producer/call.ts';
-import type { TaskContext } from '../shared/task/context.ts';
-import { crashInvocation, currentInvocation } from './invocation-scope.ts';
-import type { LocalCloud, LocalWorker } from './local-cloud.ts';
-import type { BatchReport } from './sqs-poller.ts';
+import { callToEnvelope } from '../../shared/producer/call.ts';
+import type { TaskContext } from '../../shared/task/context.ts';
+import type { BatchReport } from '../event-sources/sqs-poller.ts';
+import { crashInvocation, currentInvocation } from '../lambda/invocation-scope.ts';
+import type { LocalCloud, LocalWorker } from '../local-cloud.ts';
 
 /**
  * A chaos drill through the local cloud: many tasks, some of whose runs crash their invocation

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger } from '../shared/log.ts';
+import { createLogger } from '../../shared/log.ts';
 
 /** One message a poller received and has not yet deleted, returned or released. */
 export interface HeldMessage {

@@ -1,6 +1,6 @@
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '../shared/log.ts';
+import type { Logger } from '../../shared/log.ts';
 import type { DeliveryResult } from './scheduler-delivery.ts';
 
 /** One run of a schedule, as the benchmark and the logs see it. */

@@ -6,10 +6,11 @@ import {
   QueueDoesNotExist,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { type AwsClients, isAwsError } from '../shared/aws/index.ts';
-import type { FilterCriteria } from './event-filter.ts';
-import { createSecret, type LocalSecret } from './provision-secrets.ts';
+import { type AwsClients, isAwsError } from '../../shared/aws/index.ts';
+import { describeFunction, describeMapping, str } from './describe.ts';
+import { createSecret } from './provision-secrets.ts';
 import { createTable } from './provision-tables.ts';
+import type { LocalQueue, LocalResources } from './resources.ts';
 import {
   asTemplate,
   type CfnResource,
@@ -22,103 +23,15 @@ import {
   TemplateError,
 } from './template.ts';
 
-export interface LocalQueue {
-  logicalId: string;
-  name: string;
-  url: string;
-  arn: string;
-  /** `celerity:route` metadata: the routing queue this is. */
-  route?: string;
-  /** `celerity:dlqOf` metadata: the route whose dead letters land here. */
-  dlqOf?: string;
-  /** The queue failed messages go to, from the redrive policy. */
-  dlq?: { logicalId: string; name: string; url: string; arn: string };
-  maxReceiveCount?: number;
-  visibilityTimeoutSeconds: number;
-  fifo: boolean;
-  attributes: Record<string, string>;
-}
-
-export interface LocalTable {
-  logicalId: string;
-  name: string;
-  arn: string;
-  streamArn?: string;
-  ttlAttribute?: string;
-}
-
-export interface LocalScheduleGroup {
-  logicalId: string;
-  name: string;
-  arn: string;
-}
-
-/** An SES identity of the template, verified in the emulator (where no mail confirms it). */
-export interface LocalEmailIdentity {
-  logicalId: string;
-  /** The address (or domain) mail is sent from. */
-  identity: string;
-  arn: string;
-}
-
-export interface LocalFunction {
-  logicalId: string;
-  name: string;
-  arn: string;
-  /** `celerity:entry` metadata, e.g. `functions/worker.ts`. */
-  entry?: string;
-  /** `celerity:handler` metadata (else the part of `Handler` after the dot). */
-  handler?: string;
-  timeoutSeconds: number;
-  memoryMb: number;
-  environment: Record<string, string>;
-}
-
-export interface LocalEventSourceMapping {
-  logicalId: string;
-  eventSourceArn: string;
-  /** Set when the source is one of the template's queues. */
-  queueLogicalId?: string;
-  /** Set when the source is the stream of one of the template's tables. */
-  tableLogicalId?: string;
-  functionLogicalId: string;
-  /** The template's, else Lambda's default for the source: 10 for a queue, 100 for a stream. */
-  batchSize: number;
-  maximumBatchingWindowSeconds: number;
-  /** `ScalingConfig.MaximumConcurrency`, when set. */
-  maximumConcurrency?: number;
-  functionResponseTypes: string[];
-  enabled: boolean;
-  /** Stream mappings: `TRIM_HORIZON` or `LATEST`. */
-  startingPosition?: string;
-  filterCriteria?: FilterCriteria;
-  bisectBatchOnFunctionError?: boolean;
-  /** -1 (or absent): retried until the record expires. */
-  maximumRetryAttempts?: number;
-  /** -1 (or absent): no limit. */
-  maximumRecordAgeSeconds?: number;
-  /** `DestinationConfig.OnFailure`: its ARN, and the template's queue when it is one. */
-  onFailure?: { destination: string; queueLogicalId?: string };
-}
-
-/** Everything the template made, resolved to the names the emulator knows. */
-export interface LocalResources {
-  stackName: string;
-  region: string;
-  accountId: string;
-  queues: Record<string, LocalQueue>;
-  /** The route queues (`celerity:route`) by route name. */
-  queuesByRoute: Record<string, LocalQueue>;
-  tables: Record<string, LocalTable>;
-  scheduleGroups: Record<string, LocalScheduleGroup>;
-  emailIdentities: Record<string, LocalEmailIdentity>;
-  /** Secrets Manager secrets (the admin API's tokens), by logical id. */
-  secrets: Record<string, LocalSecret>;
-  functions: Record<string, LocalFunction>;
-  eventSourceMappings: LocalEventSourceMapping[];
-  /** Resources that exist only on AWS (IAM, Lambda code, KMS ...): not created locally. */
-  skipped: { logicalId: string; type: string }[];
-}
+export type {
+  LocalEmailIdentity,
+  LocalEventSourceMapping,
+  LocalFunction,
+  LocalQueue,
+  LocalResources,
+  LocalScheduleGroup,
+  LocalTable,
+} from './resources.ts';
 
 export interface ProvisionOptions {
   clients: AwsClients;
@@ -138,8 +51,6 @@ const PROVISIONED = new Set([
 /** Read for their settings, never created: the functions run in-process. */
 const DESCRIBED = new Set(['AWS::Lambda::Function', 'AWS::Lambda::EventSourceMapping']);
 
-const DEFAULT_LAMBDA_TIMEOUT_SECONDS = 3;
-const DEFAULT_LAMBDA_MEMORY_MB = 128;
 const DEFAULT_SQS_VISIBILITY_SECONDS = 30;
 const QUEUE_ATTRIBUTES = [
   'DelaySeconds',
@@ -259,10 +170,6 @@ export async function provision(templateInput: unknown, options: ProvisionOption
   return out;
 }
 
-function str(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : String(value);
-}
-
 /** `Ref` and attributes of resources that are not created but are referred to (roles, functions ...). */
 function derivedPhysical(id: string, r: CfnResource, ctx: ResolveContext): Physical {
   const p = (key: string) => str(resolveValue(r.Properties?.[key], ctx, `${id}.${key}`));
@@ -348,80 +255,4 @@ function linkQueues(out: LocalResources): void {
     if (target)
       queue.dlq = { logicalId: target.logicalId, name: target.name, url: target.url, arn: target.arn };
   }
-}
-
-function describeFunction(
-  id: string,
-  r: CfnResource,
-  p: Record<string, unknown>,
-  ctx: ResolveContext,
-): LocalFunction {
-  const physical = ctx.physical(id);
-  const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
-    {}) as Record<string, unknown>;
-  const entry = str(r.Metadata?.['celerity:entry']);
-  const handler = str(r.Metadata?.['celerity:handler']) ?? str(p.Handler)?.split('.').pop();
-  return {
-    logicalId: id,
-    name: physical.ref,
-    arn: physical.attributes.Arn as string,
-    ...(entry ? { entry } : {}),
-    ...(handler ? { handler } : {}),
-    timeoutSeconds: Number(p.Timeout ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS),
-    memoryMb: Number(p.MemorySize ?? DEFAULT_LAMBDA_MEMORY_MB),
-    environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
-  };
-}
-
-function describeMapping(
-  id: string,
-  p: Record<string, unknown>,
-  out: LocalResources,
-): LocalEventSourceMapping {
-  const eventSourceArn = String(p.EventSourceArn);
-  const target = String(p.FunctionName);
-  const fn = Object.values(out.functions).find((f) => f.name === target || f.arn === target);
-  if (!fn) throw new TemplateError(`${id}: FunctionName ${target} is not a function of the template`);
-  const queue = Object.values(out.queues).find((q) => q.arn === eventSourceArn);
-  const table = Object.values(out.tables).find(
-    (t) => t.streamArn !== undefined && t.streamArn === eventSourceArn,
-  );
-  const scaling = p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
-  const destination = str(
-    (p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination,
-  );
-  const destinationQueue = destination
-    ? Object.values(out.queues).find((q) => q.arn === destination)
-    : undefined;
-  const number = (key: string) => (p[key] === undefined ? undefined : Number(p[key]));
-  const retries = number('MaximumRetryAttempts');
-  const maxAge = number('MaximumRecordAgeInSeconds');
-  const bisect = p.BisectBatchOnFunctionError;
-  return {
-    logicalId: id,
-    eventSourceArn,
-    ...(queue ? { queueLogicalId: queue.logicalId } : {}),
-    ...(table ? { tableLogicalId: table.logicalId } : {}),
-    functionLogicalId: fn.logicalId,
-    batchSize: number('BatchSize') ?? (table ? 100 : 10),
-    maximumBatchingWindowSeconds: number('MaximumBatchingWindowInSeconds') ?? 0,
-    ...(scaling?.MaximumConcurrency !== undefined
-      ? { maximumConcurrency: Number(scaling.MaximumConcurrency) }
-      : {}),
-    functionResponseTypes: ((p.FunctionResponseTypes as unknown[] | undefined) ?? []).map(String),
-    enabled: p.Enabled === undefined ? true : p.Enabled === true || p.Enabled === 'true',
-    ...(p.StartingPosition !== undefined ? { startingPosition: String(p.StartingPosition) } : {}),
-    ...(p.FilterCriteria !== undefined ? { filterCriteria: p.FilterCriteria as FilterCriteria } : {}),
-    ...(bisect !== undefined ? { bisectBatchOnFunctionError: bisect === true || bisect === 'true' } : {}),
-    ...(retries !== undefined ? { maximumRetryAttempts: retries } : {}),
-    ...(maxAge !== undefined ? { maximumRecordAgeSeconds: maxAge } : {}),
-    ...(destination
-      ? {
-          onFailure: {
-            destination,
-            ...(destinationQueue ? { queueLogicalId: destinationQueue.logicalId } : {}),
-          },
-        }
-      : {}),
-  };
 }
