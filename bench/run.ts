@@ -9,6 +9,7 @@ import { describeChaos } from '../localstack/dev/chaos.ts';
 import { encodeEnvelope } from '../shared/envelope/index.ts';
 import { callToEnvelope } from '../shared/producer/call.ts';
 import { defineTask } from '../shared/task/define.ts';
+import { measureAdminListing } from './admin.ts';
 import { measureBeat } from './beat.ts';
 import { describeBundles } from './bundle.ts';
 import { measureChaos } from './chaos.ts';
@@ -147,7 +148,7 @@ function measureMessageBuilding(count = 20_000): number {
 
 /**
  * `BENCH_ONLY=deep` (or `drain,cost`, ...) runs those sections alone; without it, all of them.
- * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep. `npm run bench -- bundles`
+ * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep, admin. `npm run bench -- bundles`
  * is `BENCH_ONLY=bundle`: seconds, no emulator.
  */
 const only = new Set(
@@ -219,5 +220,16 @@ if (wanted('deep')) {
   const deep = await measureDeepQueue(Number(process.env.BENCH_DEEP_TASKS ?? 10_000));
   console.log(
     `local cloud at depth (${fmt(deep.tasks)} no-op tasks enqueued first at ${fmt(deep.enqueueRate)} tasks/s, then the workers started; drained to the last stored result): ${fmt(deep.drainRate)} tasks/s (target >= 150; up to ${deep.peakConcurrency} invocations at once); the emulator with ${fmt(deep.tasks)} queued: receive + delete of 10 ${fmt(deep.receiveDeleteMs, 1)} ms, batch send of 10 ${fmt(deep.sendBatchMs, 1)} ms (medians)`,
+  );
+}
+if (wanted('admin')) {
+  const admin = await measureAdminListing(Number(process.env.BENCH_ADMIN_RESULTS ?? 20_000));
+  for (const l of admin.listings) {
+    console.log(
+      `admin tasks list (GET /api/tasks, pages of 50, in process against the emulator, ${fmt(admin.results)} stored results), filter ${l.filter}: p50 ${fmt(l.p50Ms, 1)} ms, p95 ${fmt(l.p95Ms, 1)} ms over ${l.pages} pages; DynamoDB requests per page ${fmt(l.requestsPerPage, 2)} (at most ${l.maxRequestsPerPage})`,
+    );
+  }
+  console.log(
+    `(seeding ${fmt(admin.results)} results with their index keys took ${fmt(admin.seedSeconds, 1)} s)`,
   );
 }

@@ -13,6 +13,7 @@ import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws
 import { type CelerityConfig, functionConfig } from '../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
+import { cloudWatchOldestAge } from '../shared/ops/oldest-age.ts';
 import { defaultRegistry } from '../shared/task/registry.ts';
 import { StateFileRefusedError, TargetUnreachableError, UsageError } from './errors.ts';
 
@@ -145,14 +146,21 @@ async function stackTarget(stackName: string): Promise<Target> {
       Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
     );
     const clients = createAwsClients();
+    const config = configFrom(environmentOfOutputs(outputs));
     return {
       kind: 'stack',
       where: stackWhere(stackName, stack.StackId, settings.region),
       ctx: {
-        config: configFrom(environmentOfOutputs(outputs)),
+        config,
         clients,
         registry: defaultRegistry,
         failureQueues: stackFailureQueues(outputs),
+        // As the admin API shows it: CloudWatch's figure, null (`-`) where it has none or the
+        // user may not read metrics. The local cloud has no SQS metrics, so it goes without.
+        oldestAgeSeconds: cloudWatchOldestAge(
+          () => clients.cloudwatch,
+          Object.values(config.queues).map((q) => q.url),
+        ),
       },
       clients,
       logs: {

@@ -67,6 +67,12 @@ export function acknowledgeNagFindings(stack: CelerityStack): void {
     'The admin API applies tasks with a countdown past 15 minutes and revokes them, as a producer ' +
       'does: one-time schedules are named at run time, so the delayed-task group is the narrowest resource.',
   );
+  ack(
+    stack.admin.metricsPolicy,
+    'IAM5[Resource::*]',
+    'cloudwatch:GetMetricData has no resource type in the Service Authorization Reference, so a ' +
+      "scoped policy never matches; the admin API reads only the route queues' ApproximateAgeOfOldestMessage with it.",
+  );
   ack(admin, 'L1', nodeRuntimeReason);
   for (const secret of Object.values(stack.admin.tokenSecrets)) {
     ack(

@@ -6,7 +6,7 @@ import {
   failureQueueDepths,
   peekDeadLetters,
   purgeQueue,
-  queueDepths,
+  queueOverview,
   redriveDeadLetters,
   registeredTasks,
 } from '../../shared/ops/index.ts';
@@ -53,7 +53,7 @@ export function registerInspectExtras(inspect: Command, app: CliApp): void {
     .action(
       app.action(async () => {
         const { ctx } = await app.target();
-        const queues = await queueDepths(ctx);
+        const queues = await queueOverview(ctx);
         const failureQueues = await failureQueueDepths(ctx, queues);
         app.output({ queues, failureQueues }, () =>
           [
@@ -64,6 +64,11 @@ export function registerInspectExtras(inspect: Command, app: CliApp): void {
               { header: 'DELAYED', value: (q) => q.delayed },
               { header: 'SCHEDULED', value: (q) => q.scheduled },
               { header: 'DLQ', value: (q) => q.dlq?.visible },
+              // CloudWatch's ApproximateAgeOfOldestMessage on a stack; `-` locally (no SQS metrics).
+              {
+                header: 'OLDEST',
+                value: (q) => (q.oldestAgeSeconds === null ? undefined : `${q.oldestAgeSeconds} s`),
+              },
             ]),
             '',
             table(failureQueues, [

@@ -1,8 +1,9 @@
 import type { AwsClients } from '../aws/clients.ts';
 import { functionConfig } from '../config/config.ts';
 import { ValidationError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { OpsContext } from '../ops/context.ts';
+import { cloudWatchOldestAge } from '../ops/oldest-age.ts';
 import { workersFromEnv } from '../ops/workers.ts';
 import type { TaskRegistry } from '../task/registry.ts';
 import { type AdminAppOptions, createAdminApp } from './app.ts';
@@ -31,12 +32,21 @@ export function adminAppFromEnvironment(
       'is not set: the admin API reads its tokens from the secrets these name',
     );
   }
+  const config = functionConfig(environment);
+  const logger = wiring.logger ?? createLogger({ component: 'admin-api' });
   return createAdminApp({
     ctx: {
-      config: functionConfig(environment),
+      config,
       clients: wiring.clients,
       registry: wiring.registry,
       ...withWorkers(environment),
+      // Flower's "oldest message" from CloudWatch (SQS has no such attribute); a failed read
+      // shows as null in the view and as one warning here, naming the missing grant if that is it.
+      oldestAgeSeconds: cloudWatchOldestAge(
+        () => wiring.clients.cloudwatch,
+        Object.values(config.queues).map((q) => q.url),
+        { onError: (error) => logger.warn('oldest message age unavailable', { error: error.message }) },
+      ),
     },
     tokens: secretTokens({ client: () => wiring.clients.secrets, secrets: { admin, viewer } }),
     ...(wiring.logger ? { logger: wiring.logger } : {}),

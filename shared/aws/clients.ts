@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,6 +14,8 @@ export interface AwsClients {
   readonly ses: SESClient;
   /** Only the admin API reads secrets (its tokens); no other function ever builds this client. */
   readonly secrets: SecretsManagerClient;
+  /** Only the admin API (and the CLI on a stack) reads metrics: the age of each queue's oldest message. */
+  readonly cloudwatch: CloudWatchClient;
   /** Counts every request these clients send, by operation (the benchmark reads it). */
   readonly requests: RequestCounter;
 }
@@ -55,6 +58,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   let scheduler: SchedulerClient | undefined;
   let ses: SESClient | undefined;
   let secrets: SecretsManagerClient | undefined;
+  let cloudwatch: CloudWatchClient | undefined;
   return {
     requests,
     get sqs() {
@@ -78,6 +82,10 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     get secrets() {
       secrets ??= requests.attach(new SecretsManagerClient(common));
       return secrets;
+    },
+    get cloudwatch() {
+      cloudwatch ??= requests.attach(new CloudWatchClient(common));
+      return cloudwatch;
     },
   };
 }

@@ -86,3 +86,32 @@ describe('the admin API in the stack', () => {
     expect(JSON.stringify(outputs[StackOutput.adminUrl]?.Value)).toContain('FunctionUrl');
   });
 });
+
+describe("the admin API's grant to read the queues' oldest-message age", () => {
+  it('allows cloudwatch:GetMetricData, on * (it has no resource type), in a policy that holds nothing else', () => {
+    const reads = statements.filter((s) => actionsOf(s).includes('cloudwatch:GetMetricData'));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' });
+    const policies = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties.PolicyDocument).includes('cloudwatch:GetMetricData'),
+    );
+    expect(policies).toHaveLength(1);
+    const document = policies[0]?.Properties.PolicyDocument as { Statement: unknown[] } | undefined;
+    expect(document?.Statement).toHaveLength(1);
+  });
+
+  it('is the only CloudWatch action the admin API has, and no other function has it', () => {
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('cloudwatch:'))).toEqual([
+      'cloudwatch:GetMetricData',
+    ]);
+    const granted = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Metadata?.[CelerityMetadata.component] !== CelerityComponent.admin &&
+        statementsOfFunction(resources, r).some((s) => actionsOf(s).includes('cloudwatch:GetMetricData')),
+    );
+    expect(granted).toEqual([]);
+  });
+});
