@@ -1,7 +1,7 @@
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_ENTRY } from '../../localstack/admin-server.ts';
+import { ADMIN_ENTRY } from '../../localstack/lambda/admin-server.ts';
 import { AdminTokenEnv } from '../../shared/admin/auth.ts';
 import { adminAppFromEnvironment } from '../../shared/admin/environment.ts';
 import { createLogger } from '../../shared/log.ts';
