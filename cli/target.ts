@@ -10,6 +10,7 @@ import {
   survivingEmulator,
 } from '../localstack/dev/state-file.ts';
 import { type AwsClients, clientSettings, createAwsClients } from '../shared/aws/clients.ts';
+import { controlClientsOf } from '../shared/aws/control-clients.ts';
 import { type CelerityConfig, functionConfig } from '../shared/config/config.ts';
 import { environmentOfOutputs, readStackOutputs, type StackOutputs } from '../shared/config/stack-outputs.ts';
 import type { OpsContext } from '../shared/ops/context.ts';
@@ -158,7 +159,7 @@ async function stackTarget(stackName: string): Promise<Target> {
         // As the admin API shows it: CloudWatch's figure, null (`-`) where it has none or the
         // user may not read metrics. The local cloud has no SQS metrics, so it goes without.
         oldestAgeSeconds: cloudWatchOldestAge(
-          () => clients.cloudwatch,
+          () => controlClientsOf(clients).cloudwatch,
           Object.values(config.queues).map((q) => q.url),
         ),
       },

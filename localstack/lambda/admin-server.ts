@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { controlClientsOf } from '../../shared/aws/control-clients.ts';
 import '../../functions/tasks/index.ts';
 import { createAdminApp } from '../../shared/admin/app.ts';
 import { AdminTokenEnv, MIN_TOKEN_LENGTH, secretTokens } from '../../shared/admin/auth.ts';
@@ -124,7 +125,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     throw new Error(`${ADMIN_ENTRY} has no token secrets in its environment`);
   const local = localTokens(options.stateDir, options.env ?? process.env);
   for (const role of ['admin', 'viewer'] as const) {
-    await options.clients.secrets.send(
+    await controlClientsOf(options.clients).secrets.send(
       new PutSecretValueCommand({
         SecretId: secrets[role],
         SecretString: JSON.stringify({ role, token: local.tokens[role] }),
@@ -141,7 +142,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       ...(workers ? { workers } : {}),
     },
     tokens: secretTokens({
-      client: () => options.clients.secrets,
+      client: () => controlClientsOf(options.clients).secrets,
       secrets: secrets as Record<Role, string>,
     }),
   });

@@ -4,6 +4,7 @@ import {
   DescribeSecretCommand,
   ResourceExistsException,
 } from '@aws-sdk/client-secrets-manager';
+import { controlClientsOf } from '../../shared/aws/control-clients.ts';
 import type { AwsClients } from '../../shared/aws/index.ts';
 import { physicalName } from './template.ts';
 
@@ -49,7 +50,7 @@ export async function createSecret(
   const spec = p.GenerateSecretString as GenerateSecretString | undefined;
   const value = typeof p.SecretString === 'string' ? p.SecretString : generated(spec ?? {});
   try {
-    const { ARN } = await clients.secrets.send(
+    const { ARN } = await controlClientsOf(clients).secrets.send(
       new CreateSecretCommand({
         Name: name,
         SecretString: value,
@@ -59,7 +60,9 @@ export async function createSecret(
     return { logicalId: id, name, arn: String(ARN) };
   } catch (error) {
     if (!(error instanceof ResourceExistsException)) throw error;
-    const { ARN } = await clients.secrets.send(new DescribeSecretCommand({ SecretId: name }));
+    const { ARN } = await controlClientsOf(clients).secrets.send(
+      new DescribeSecretCommand({ SecretId: name }),
+    );
     return { logicalId: id, name, arn: String(ARN) };
   }
 }

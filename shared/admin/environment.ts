@@ -1,4 +1,5 @@
 import type { AwsClients } from '../aws/clients.ts';
+import { controlClientsOf } from '../aws/control-clients.ts';
 import { functionConfig } from '../config/config.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -43,12 +44,15 @@ export function adminAppFromEnvironment(
       // Flower's "oldest message" from CloudWatch (SQS has no such attribute); a failed read
       // shows as null in the view and as one warning here, naming the missing grant if that is it.
       oldestAgeSeconds: cloudWatchOldestAge(
-        () => wiring.clients.cloudwatch,
+        () => controlClientsOf(wiring.clients).cloudwatch,
         Object.values(config.queues).map((q) => q.url),
         { onError: (error) => logger.warn('oldest message age unavailable', { error: error.message }) },
       ),
     },
-    tokens: secretTokens({ client: () => wiring.clients.secrets, secrets: { admin, viewer } }),
+    tokens: secretTokens({
+      client: () => controlClientsOf(wiring.clients).secrets,
+      secrets: { admin, viewer },
+    }),
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     ...(wiring.requestId ? { requestId: wiring.requestId } : {}),
   });

@@ -1,7 +1,5 @@
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,10 +10,8 @@ export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly scheduler: SchedulerClient;
   readonly ses: SESClient;
-  /** Only the admin API reads secrets (its tokens); no other function ever builds this client. */
-  readonly secrets: SecretsManagerClient;
-  /** Only the admin API (and the CLI on a stack) reads metrics: the age of each queue's oldest message. */
-  readonly cloudwatch: CloudWatchClient;
+  /** The settings these clients were made with: `controlClientsOf` makes the admin API's with them. */
+  readonly settings: ReturnType<typeof clientSettings>;
   /** Counts every request these clients send, by operation (the benchmark reads it). */
   readonly requests: RequestCounter;
 }
@@ -57,10 +53,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   let dynamo: DynamoDBDocumentClient | undefined;
   let scheduler: SchedulerClient | undefined;
   let ses: SESClient | undefined;
-  let secrets: SecretsManagerClient | undefined;
-  let cloudwatch: CloudWatchClient | undefined;
   return {
     requests,
+    settings: common,
     get sqs() {
       sqs ??= requests.attach(new SQSClient(common));
       return sqs;
@@ -78,14 +73,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     get ses() {
       ses ??= requests.attach(new SESClient(common));
       return ses;
-    },
-    get secrets() {
-      secrets ??= requests.attach(new SecretsManagerClient(common));
-      return secrets;
-    },
-    get cloudwatch() {
-      cloudwatch ??= requests.attach(new CloudWatchClient(common));
-      return cloudwatch;
     },
   };
 }

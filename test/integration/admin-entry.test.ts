@@ -14,6 +14,7 @@ import {
 } from '../../localstack/lambda/admin-server.ts';
 import type { LocalFunction } from '../../localstack/provision/provision.ts';
 import { AdminTokenEnv } from '../../shared/admin/auth.ts';
+import { controlClientsOf } from '../../shared/aws/control-clients.ts';
 import { configure } from '../../shared/config/index.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { type ProvisionedStack, provisionStack } from '../support/stack.ts';
@@ -43,7 +44,7 @@ afterAll(async () => {
 });
 
 async function secretToken(role: 'admin' | 'viewer'): Promise<string> {
-  const { SecretString } = await stack.clients.secrets.send(
+  const { SecretString } = await controlClientsOf(stack.clients).secrets.send(
     new GetSecretValueCommand({ SecretId: fn.environment[AdminTokenEnv[role]] }),
   );
   return (JSON.parse(String(SecretString)) as { token: string }).token;

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ENTRY } from '../../localstack/lambda/admin-server.ts';
 import { AdminTokenEnv } from '../../shared/admin/auth.ts';
 import { adminAppFromEnvironment } from '../../shared/admin/environment.ts';
+import { controlClientsOf } from '../../shared/aws/control-clients.ts';
 import { createLogger } from '../../shared/log.ts';
 import { queueNameOfUrl } from '../../shared/ops/oldest-age.ts';
 import { defaultRegistry } from '../../shared/task/registry.ts';
@@ -23,7 +24,7 @@ beforeAll(async () => {
 });
 
 async function viewerToken(): Promise<string> {
-  const { SecretString } = await stack.clients.secrets.send(
+  const { SecretString } = await controlClientsOf(stack.clients).secrets.send(
     new GetSecretValueCommand({ SecretId: environment[AdminTokenEnv.viewer] }),
   );
   return (JSON.parse(String(SecretString)) as { token: string }).token;
@@ -37,7 +38,7 @@ async function viewerToken(): Promise<string> {
 describe('the queues view with the age of the oldest message, from CloudWatch', () => {
   it('shows the age CloudWatch holds for a route queue, and null for the queues it has none for', async () => {
     const url = stack.config.queues.default?.url as string;
-    await stack.clients.cloudwatch.send(
+    await controlClientsOf(stack.clients).cloudwatch.send(
       new PutMetricDataCommand({
         Namespace: 'AWS/SQS',
         MetricData: [

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Hono } from 'hono';
 import { beforeAll } from 'vitest';
+import { controlClientsOf } from '../../shared/aws/control-clients.ts';
 import '../../functions/tasks/index.ts';
 import { ADMIN_ENTRY } from '../../localstack/lambda/admin-server.ts';
 import { createAdminApp, servedRoutes } from '../../shared/admin/app.ts';
@@ -69,7 +70,8 @@ export function useAdminApi(): () => AdminApi {
     const read = async (id: string) =>
       (
         JSON.parse(
-          (await stack.clients.secrets.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '',
+          (await controlClientsOf(stack.clients).secrets.send(new GetSecretValueCommand({ SecretId: id })))
+            .SecretString ?? '',
         ) as { token: string }
       ).token;
     const tokens = { admin: await read(secrets.admin), viewer: await read(secrets.viewer) };
@@ -83,7 +85,7 @@ export function useAdminApi(): () => AdminApi {
     const app = createAdminApp({
       ctx,
       // Clients of their own: token reads are not counted among the requests a route makes.
-      tokens: secretTokens({ client: () => tokenClients.secrets, secrets }),
+      tokens: secretTokens({ client: () => controlClientsOf(tokenClients).secrets, secrets }),
       logger: createLogger({ component: 'admin-api' }, { level: 'debug', write: (line) => lines.push(line) }),
     }) as unknown as Hono;
     api = {

@@ -33,6 +33,13 @@ describe('the worker bundle, as the stack deploys it (issue #10, must-show 3)', 
         .map((i) => `${input} -> ${i.path}`),
     );
 
+  it('carries no client of the admin API and CLI only (Secrets Manager, CloudWatch)', () => {
+    const control = inputs(worker).filter((input) =>
+      /node_modules\/@aws-sdk\/client-(secrets-manager|cloudwatch)\//.test(input),
+    );
+    expect(control).toEqual([]);
+  });
+
   it('never imports node:http as an ES module (its namespace would load undici at every cold start)', () => {
     expect(staticImportsOf(worker, (path) => /^(node:)?http$/.test(path))).toEqual([]);
   });
