@@ -2,7 +2,7 @@
  * The layers of docs/DESIGN ("Layers"), checked by `npm run lint` (see docs/decisions.md, "Layers
  * that hold"). From the bottom:
  *
- *   base      shared/errors.ts, shared/time/, shared/aws/, shared/config/, shared/log.ts,
+ *   base      shared/errors.ts, shared/cursor.ts, shared/time/, shared/aws/, shared/config/, shared/log.ts,
  *             shared/schema.ts, shared/batches.ts
  *   envelope  shared/envelope/
  *   task      shared/task/ (its definitions: registry, options, context, states, errors)
@@ -23,7 +23,7 @@
  * count (type-only imports are erased), as they are what a bundle and a cold start carry.
  */
 
-const BASE = '^shared/(errors\\.ts|log\\.ts|schema\\.ts|batches\\.ts|time/|aws/|config/)';
+const BASE = '^shared/(errors\\.ts|cursor\\.ts|log\\.ts|schema\\.ts|batches\\.ts|time/|aws/|config/)';
 const ENVELOPE = '^shared/envelope/';
 const TASK_API = '^shared/task/(define|index)\\.ts$';
 const PRODUCER = '^shared/producer/';

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../aws/errors.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ValidationError } from '../errors.ts';
 import { DEFAULT_PERIODIC_TASKS } from './defaults.ts';
 import { PeriodicTaskConflictError, PeriodicTaskExistsError, PeriodicTaskNotFoundError } from './errors.ts';
@@ -223,7 +224,7 @@ export class PeriodicTaskStore {
         ExpressionAttributeNames: { '#list': LIST_INDEX.partitionKey },
         ExpressionAttributeValues: { ':list': LIST_INDEX.value },
         Limit: options.limit ?? 100,
-        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
+        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, isListKey) } : {}),
       }),
     );
     return {
@@ -384,26 +385,14 @@ export class PeriodicTaskStore {
   }
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    // Exactly the index's key, as `list` returned it: anything else DynamoDB would refuse (a 500).
-    const keys = Object.keys(key ?? {})
-      .sort()
-      .join(',');
-    if (
-      keys === `${LIST_INDEX.partitionKey},name` &&
-      key[LIST_INDEX.partitionKey] === LIST_INDEX.value &&
-      typeof key.name === 'string' &&
-      key.name.length > 0
-    )
-      return key;
-  } catch {
-    // fall through to the error below
-  }
-  throw ValidationError.of('cursor', 'is not a cursor this listing returned');
+/** Exactly the index's key, as `list` returned it: anything else DynamoDB would refuse (a 500). */
+function isListKey(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const key = value as Record<string, unknown>;
+  return (
+    Object.keys(key).sort().join(',') === `${LIST_INDEX.partitionKey},name` &&
+    key[LIST_INDEX.partitionKey] === LIST_INDEX.value &&
+    typeof key.name === 'string' &&
+    key.name.length > 0
+  );
 }

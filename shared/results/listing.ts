@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ValidationError } from '../errors.ts';
 import { TaskState } from '../task/states.ts';
 import {
@@ -81,7 +82,7 @@ export async function listTasks(
   if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
     throw ValidationError.of('since', 'must be before until');
   }
-  const starts = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const starts = query.cursor ? startsOf(query.cursor) : undefined;
   const lanes = lanesFor(query, states);
   if (starts && starts.length !== lanes.length) {
     throw ValidationError.of('cursor', 'belongs to a listing with other filters; give the same filters');
@@ -120,7 +121,7 @@ export async function listTasks(
   const more = next.some((start) => start !== null);
   return {
     items: merged.map((m) => withoutIndexKeys(m.item)),
-    ...(more ? { cursor: encodeCursor(next) } : {}),
+    ...(more ? { cursor: cursorOf(next) } : {}),
   };
 }
 
@@ -239,21 +240,12 @@ function keyOf(lane: Lane, item: TaskSummary): Key {
   return { taskId: item.taskId, [partitionKey]: row[partitionKey], [sortKey]: row[sortKey] };
 }
 
-function encodeCursor(starts: (Key | undefined | null)[]): string {
-  return Buffer.from(JSON.stringify(starts.map((s) => (s === undefined ? 0 : s))), 'utf8').toString(
-    'base64url',
-  );
+function cursorOf(starts: (Key | undefined | null)[]): string {
+  return encodeCursor(starts.map((s) => (s === undefined ? 0 : s)));
 }
 
 /** Per lane: a key to start after, `undefined` for the beginning, `null` for a lane read to its end. */
-function decodeCursor(cursor: string): (Key | undefined | null)[] {
-  try {
-    const starts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(starts)) {
-      return starts.map((s) => (s === 0 ? undefined : (s as Key | null)));
-    }
-  } catch {
-    // refused below
-  }
-  throw ValidationError.of('cursor', 'is not a cursor this listing returned');
+function startsOf(cursor: string): (Key | undefined | null)[] {
+  const starts = decodeCursor(cursor, (value): value is unknown[] => Array.isArray(value));
+  return starts.map((s) => (s === 0 ? undefined : (s as Key | null)));
 }
