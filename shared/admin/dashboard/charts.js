@@ -45,7 +45,7 @@ export function stackedBars(rows, { title, width = 520 } = {}) {
 export function pairedBars(rows, { title, unit = 'ms', width = 520 } = {}) {
   const rowHeight = 26;
   const labelWidth = Math.min(220, width * 0.42);
-  const barWidth = width - labelWidth - 70;
+  const barWidth = width - labelWidth - 110;
   const max = Math.max(1, ...rows.flatMap((r) => [r.a ?? 0, r.b ?? 0]));
   const height = Math.max(rowHeight, rows.length * rowHeight) + 4;
   const svg = frame(title, width, height);
@@ -89,7 +89,7 @@ export function pairedBars(rows, { title, unit = 'ms', width = 520 } = {}) {
 function frame(title, width, height) {
   return s(
     'svg',
-    { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': title, class: 'chart' },
+    { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title, class: 'chart' },
     s('title', {}, title),
   );
 }

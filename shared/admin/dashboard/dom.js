@@ -98,13 +98,16 @@ export function showFieldErrors(form, error) {
 }
 
 function findField(form, name) {
-  // `crontab.minute` first, then its parents (`crontab`), so an error is shown as near as it can be.
+  // `crontab.minute` first, then its parents (`crontab`), so an error is shown as near as it can
+  // be; then the same without leading parts, for a path named from further in (`calls[0].args.0`).
+  const fields = [...form.querySelectorAll('[data-field]')];
   const parts = String(name ?? '').split('.');
-  while (parts.length) {
-    const key = parts.join('.');
-    const found = [...form.querySelectorAll('[data-field]')].find((el) => el.dataset.field === key);
-    if (found) return found;
-    parts.pop();
+  for (let start = 0; start < parts.length; start++) {
+    for (let end = parts.length; end > start; end--) {
+      const key = parts.slice(start, end).join('.');
+      const found = fields.find((el) => el.dataset.field === key);
+      if (found) return found;
+    }
   }
   return undefined;
 }

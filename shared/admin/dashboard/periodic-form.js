@@ -286,12 +286,13 @@ async function showPreview(form, section) {
             'li',
             {},
             h('time', { datetime: t }, preview.localTimes[i] ?? t),
-            h('span', { class: 'muted' }, ` (${t})`),
+            // UTC beside the schedule's own zone when they differ.
+            preview.timezone === 'UTC' ? [] : h('span', { class: 'muted' }, ` (${t})`),
           ),
         ),
       ),
     );
-    section.querySelector('h2').textContent = `Next runs — ${preview.schedule} (${preview.timezone})`;
+    section.querySelector('h2').textContent = `Next runs — ${preview.schedule}`;
   } catch (error) {
     list.replaceWith(
       h('p', { class: 'field-error' }, error.field ? `${error.field}: ${error.message}` : error.message),

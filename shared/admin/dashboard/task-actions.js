@@ -3,6 +3,7 @@ import { api, canWrite, flash, flashError, registeredTasks } from './api.js';
 import { field, fill, h, pretty, runtime, show, showFieldErrors, when } from './dom.js';
 
 const FINISHED = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+const FOLLOW_MS = 2000;
 
 export function renderTaskDetail(main, id) {
   let timer;
@@ -13,9 +14,15 @@ export function renderTaskDetail(main, id) {
       const task = await api('GET', `/api/tasks/${encodeURIComponent(id)}`);
       fill(body, detail(task, load));
       // Until it finishes, follow it as Flower does.
-      if (!FINISHED.has(task.status)) timer = setTimeout(load, 2000);
+      if (!FINISHED.has(task.status)) timer = setTimeout(load, FOLLOW_MS);
     } catch (error) {
-      flashError(error);
+      if (error.status !== 404) return flashError(error);
+      // Sent but not yet claimed by a worker: no row yet. Celery calls that PENDING; keep looking.
+      fill(
+        body,
+        h('p', { class: 'muted' }, 'PENDING: no worker has recorded this task yet (or the id is unknown).'),
+      );
+      timer = setTimeout(load, FOLLOW_MS);
     }
   }
 
