@@ -152,10 +152,10 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     expect(result).toContain(payload);
     // Text, not elements: no script was made from the arguments or the result.
     expect(await page.locator('main script').count()).toBe(0);
+    await shot('task-markup');
     await page.goto(`${url()}/#/tasks`);
     await page.locator(`tr[data-task-id="${id}"]`).waitFor(WAIT);
     expect(dialogs).toEqual([]);
-    await shot('task-markup');
   });
 
   it('refuses arguments the task does not take, at the field', async () => {
@@ -189,6 +189,12 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     await page.getByRole('button', { name: 'Replay 2' }).click();
     await flash().filter({ hasText: 'Replayed 2 failed task(s)' }).waitFor(WAIT);
     expect(dialogs).toEqual([]);
+    // The re-sent two are new tasks (their origin the admin token), listed with the rest.
+    await page.selectOption('.filters select[name=state]', '');
+    await page.fill('.filters input[name=name]', '');
+    await page.click('.filters button[type=submit]');
+    await expect.poll(() => page.locator('tbody tr[data-task-id]').count(), WAIT).toBe(6);
+    await shot('tasks-all');
   });
 
   it('shows the queues, the registry and the stats charts', async () => {
