@@ -214,12 +214,22 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     const phone = await browser?.newPage({ viewport: { width: 390, height: 844 } });
     if (!phone) throw new Error('no browser');
     await phone.goto(url());
-    await phone.fill('#token', server?.tokens.viewer ?? '');
-    await phone.click('button[type=submit]');
+    // By keyboard: the token field has the focus, Enter signs in.
+    await phone.locator('#token:focus').waitFor();
+    await phone.keyboard.type(server?.tokens.viewer ?? '');
+    await phone.keyboard.press('Enter');
     await phone.locator('table.tasks').waitFor(WAIT);
     expect(await phone.locator('.role').textContent()).toBe('viewer');
     expect(await phone.getByRole('button', { name: 'Apply a task…' }).isVisible()).toBe(false);
     await phone.screenshot({ path: join(SHOTS, 'tasks-phone.png'), fullPage: true });
+    // A write the viewer gets past the page anyway is refused by the API, and said so plainly.
+    // (A string, so vitest leaves its import() alone: it runs in the page.)
+    await phone.evaluate(
+      "import('/api.js').then(({ api, flashError }) => api('POST', '/api/tasks', { task: 'apps.demo.tasks.noop' }).catch(flashError))",
+    );
+    await phone
+      .locator('#flash.error', { hasText: 'Not allowed: POST /api/tasks needs the admin token' })
+      .waitFor();
     await phone.close();
   });
 });
