@@ -85,7 +85,7 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     expect(await page.locator('.role').textContent()).toBe('admin');
   });
 
-  it('creates a crontab periodic task in the form, with its preview and field errors, then disables it', async () => {
+  it('creates a crontab periodic task in the form, with its preview and field errors, disables it, edits it', async () => {
     await page.goto(`${url()}/#/periodic/new`);
     await page.fill('input[name=name]', 'dashboard-nightly');
     await page.selectOption('select[name=task]', 'apps.demo.tasks.noop');
@@ -111,6 +111,22 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     });
     expect(((await stored.json()) as { definition: { enabled: boolean } }).definition.enabled).toBe(false);
     await shot('periodic');
+
+    // Edit: the form comes back filled in; a new hour is previewed and saved, the rest kept.
+    await row.getByRole('link', { name: 'dashboard-nightly' }).click();
+    await expect.poll(() => page.inputValue('input[name="crontab.minute"]'), WAIT).toBe('30');
+    await page.fill('input[name="crontab.hour"]', '5');
+    await expect.poll(() => page.locator('ol.runs time').first().textContent(), WAIT).toMatch(/05:30/);
+    await page.click('.periodic-form button[type=submit]');
+    await row.waitFor(WAIT);
+    const edited = await fetch(`${url()}/api/periodic-tasks/dashboard-nightly`, {
+      headers: { authorization: `Bearer ${server?.tokens.viewer}` },
+    });
+    const { definition } = (await edited.json()) as {
+      definition: { enabled: boolean; task: string; crontab: { hour: string; minute: string } };
+    };
+    expect(definition).toMatchObject({ enabled: false, task: 'apps.demo.tasks.noop' });
+    expect(definition.crontab).toMatchObject({ minute: '30', hour: '5' });
   });
 
   /** Applies a task through the Tasks view's form; the id from the status line. */

@@ -74,7 +74,13 @@ export function query(params) {
 /** The registry's task names, read once per page load. */
 let registry;
 export async function registeredTasks() {
-  registry ??= api('GET', '/api/registry').then((r) => r.items);
+  registry ??= api('GET', '/api/registry').then(
+    (r) => r.items,
+    (error) => {
+      registry = undefined; // asked again next time, not failed for the page's life
+      throw error;
+    },
+  );
   return registry;
 }
 
