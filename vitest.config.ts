@@ -41,6 +41,20 @@ export default defineConfig({
           hookTimeout: 150_000,
         },
       },
+      {
+        test: {
+          // The dashboard in headless Chromium against the local cloud (playwright-core).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 3 },
+          testTimeout: 180_000,
+          hookTimeout: 150_000,
+        },
+      },
     ],
   },
 });

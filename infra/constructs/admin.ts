@@ -85,6 +85,8 @@ export class AdminApi extends Construct {
       description: 'Celerity admin API (periodic tasks, tasks, queues, registry)',
       entry: 'functions/admin.ts',
       handler: 'handler',
+      // The dashboard's page and scripts, read beside the bundle (shared/admin/static.ts).
+      assets: [{ from: 'shared/admin/dashboard', to: 'dashboard' }],
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
       logGroup: this.logGroup,

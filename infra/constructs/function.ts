@@ -63,6 +63,12 @@ export interface CelerityFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default none */
   readonly currentVersionOptions?: VersionOptions;
+  /**
+   * Folders copied into the bundle as they are (`from` relative to the repository root, `to` to
+   * the bundle's root), for files the code reads next to itself (the admin dashboard's).
+   * @default none
+   */
+  readonly assets?: readonly { from: string; to: string }[];
 }
 
 /**
@@ -119,7 +125,13 @@ export function celerityFunction(scope: Construct, id: string, props: CelerityFu
       commandHooks: {
         beforeBundling: () => [],
         beforeInstall: () => [],
-        afterBundling: (inputDir, outputDir) => copyLazyPackages(inputDir, outputDir),
+        afterBundling: (inputDir, outputDir) => [
+          ...copyLazyPackages(inputDir, outputDir),
+          ...(props.assets ?? []).flatMap(({ from, to }) => [
+            `mkdir -p "${outputDir}/${to}"`,
+            `cp -R "${inputDir}/${from}/." "${outputDir}/${to}/"`,
+          ]),
+        ],
       },
     },
   });

@@ -164,12 +164,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
-/** The lines `npm run dev` prints about the API: where, and the tokens (they are local and loopback-only). */
+/** The lines `npm run dev` prints about the dashboard and the API: where, and the tokens (they are local and loopback-only). */
 export function printAdminServer(server: AdminServer, log: (line: string) => void = console.log): void {
   const from =
     server.origin === 'environment'
       ? `from ${AdminTokenVariable.admin} / ${AdminTokenVariable.viewer}`
       : `${server.origin === 'generated' ? 'generated into' : 'from'} ${server.tokensFile}`;
+  log(`  dashboard  ${server.url}/  (sign in with a token below)`);
   log(`  admin API  ${server.url}/api/openapi.json  (tokens ${from})`);
   log(`    admin    ${server.tokens.admin}`);
   log(`    viewer   ${server.tokens.viewer}`);

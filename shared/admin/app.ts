@@ -10,6 +10,7 @@ import { openApiRoute } from './openapi.ts';
 import { errorResponse, issuesOf } from './respond.ts';
 import type { AdminRoute, ZodType } from './route.ts';
 import { adminRoutes } from './routes/index.ts';
+import { DASHBOARD_FILES, dashboardResponse } from './static.ts';
 
 /** The largest request body the API reads (64 KiB): a periodic task or an apply fits many times over. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -49,7 +50,12 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
   const logger = options.logger ?? createLogger({ component: 'admin-api' }, { level: 'info' });
   const app = new Hono<Env>();
 
-  app.use('*', async (c, next) => {
+  // The dashboard's page and scripts hold no data: served without a token, ahead of the API's check.
+  for (const path of Object.keys(DASHBOARD_FILES)) {
+    app.get(path, (c) => dashboardResponse(c.req.path) ?? c.notFound());
+  }
+
+  app.use('/api/*', async (c, next) => {
     c.set('requestId', options.requestId?.(c) ?? randomUUID());
     const token = bearerToken(c.req.header('authorization'));
     if (token === undefined) throw new UnauthorizedError('missing');
@@ -80,6 +86,7 @@ export function createAdminApp(options: AdminAppOptions): Hono<Env> {
           ...input,
           ctx: options.ctx,
           actor: holder.name,
+          role: holder.role,
           signal: c.req.raw.signal,
         });
         const status = out.status ?? 200;

@@ -18,6 +18,8 @@ export interface RouteInput<P, Q, B> {
   ctx: OpsContext;
   /** The caller's role name (`admin`, `viewer`), for the audit line and for records that name who did it. */
   actor: string;
+  /** The caller's role, as the route's check saw it. */
+  role: Role;
   signal?: AbortSignal;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DASHBOARD_CSP, DASHBOARD_FILES } from '../../shared/admin/static.ts';
 import { pathOf, useAdminApi } from '../support/admin.ts';
 
 const api = useAdminApi();
@@ -11,6 +12,20 @@ describe('every admin route asks for a bearer token, and writes ask for the admi
   it('has routes to check', () => {
     expect(api().routes.length).toBeGreaterThan(10);
     expect(api().routes.some((r) => r.path === '/api/openapi.json')).toBe(true);
+  });
+
+  it("leaves the dashboard's files out of the list: they are served without a token, with a strict CSP", async () => {
+    expect(api().routes.every((r) => r.path.startsWith('/api/'))).toBe(true);
+    for (const path of Object.keys(DASHBOARD_FILES)) {
+      expect(api().routes.some((r) => r.path === path)).toBe(false);
+      const response = await api().app.request(path);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-security-policy'), path).toBe(DASHBOARD_CSP);
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('referrer-policy'), path).toBe('no-referrer');
+    }
+    // Not a way around the check: an API path next to them still needs the token.
+    expect((await api().app.request('/api/app.js')).status).toBe(401);
   });
 
   it('answers 401 with WWW-Authenticate: Bearer to no token, a wrong one, or another scheme', async () => {

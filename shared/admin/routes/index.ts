@@ -2,6 +2,7 @@ import type { AdminRoute } from '../route.ts';
 import { periodicRoutes } from './periodic.ts';
 import { queueRoutes } from './queues.ts';
 import { registryRoutes } from './registry.ts';
+import { sessionRoutes } from './session.ts';
 import { statsRoutes } from './stats.ts';
 import { taskRoutes } from './tasks.ts';
 
@@ -12,4 +13,5 @@ export const adminRoutes: AdminRoute[] = [
   ...taskRoutes,
   ...queueRoutes,
   ...statsRoutes,
+  ...sessionRoutes,
 ];
