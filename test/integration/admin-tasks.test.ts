@@ -227,6 +227,12 @@ describe('applying, retrying and replaying', () => {
     });
     expect(far.status).toBe(400);
     expect(far.body.error.field).toContain('countdown');
+    // Arguments the task's schema refuses are named as the body names them, not as a batch would.
+    const badArgs = await a.request('POST', '/api/tasks', {
+      body: { task: 'apps.demo.tasks.add', args: ['x', 2] },
+    });
+    expect(badArgs.status).toBe(400);
+    expect(badArgs.body.error.field).toBe('args.0');
     expect(await drain(a)).toBe(0);
   });
 

@@ -89,7 +89,9 @@ export const taskRoutes: AdminRoute[] = [
     body: applyBody,
     handle: async ({ ctx, body, actor }) => ({
       status: 202,
-      body: await applyTask(ctx, body, `admin:${actor}`),
+      body: await applyTask(ctx, body, `admin:${actor}`).catch((error: unknown) => {
+        throw asBodyError(error);
+      }),
     }),
   }),
   defineRoute({
@@ -142,3 +144,15 @@ export const taskRoutes: AdminRoute[] = [
     }),
   }),
 ];
+
+/**
+ * The producer names a refused call by its place in a batch (`calls[0].args.0`); the request had
+ * one call, its body, so the field a client can act on is `args.0`.
+ */
+function asBodyError(error: unknown): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  return new ValidationError(
+    error.issues.map((issue) => ({ ...issue, field: issue.field.replace(/^calls\[0\]\.?/, '') || 'body' })),
+    { cause: error },
+  );
+}
