@@ -14,13 +14,7 @@ export function stackedBars(rows, { title, width = 520 } = {}) {
   const svg = frame(title, width, height);
   rows.forEach((row, i) => {
     const y = i * rowHeight + 2;
-    svg.append(
-      s(
-        'text',
-        { x: labelWidth - 6, y: y + 15, 'text-anchor': 'end', class: 'label' },
-        shorten(row.label, 32),
-      ),
-    );
+    svg.append(rowLabel(labelWidth, y + 15, row.label));
     let x = labelWidth;
     let total = 0;
     for (const seg of row.segments) {
@@ -51,13 +45,7 @@ export function pairedBars(rows, { title, unit = 'ms', width = 520 } = {}) {
   const svg = frame(title, width, height);
   rows.forEach((row, i) => {
     const y = i * rowHeight + 2;
-    svg.append(
-      s(
-        'text',
-        { x: labelWidth - 6, y: y + 16, 'text-anchor': 'end', class: 'label' },
-        shorten(row.label, 32),
-      ),
-    );
+    svg.append(rowLabel(labelWidth, y + 16, row.label));
     const a = ((row.a ?? 0) / max) * barWidth;
     const b = ((row.b ?? 0) / max) * barWidth;
     svg.append(
@@ -95,3 +83,8 @@ function frame(title, width, height) {
 }
 
 const shorten = (text, n) => (text.length > n ? `…${text.slice(-(n - 1))}` : text);
+
+/** A row's name, right-aligned against the bars that start at `barsX`. */
+function rowLabel(barsX, y, label) {
+  return s('text', { x: barsX - 6, y, 'text-anchor': 'end', class: 'label' }, shorten(label, 32));
+}
