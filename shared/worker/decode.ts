@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { decodeCeleryMessage } from '../celery/intake.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import { decodeEnvelope } from '../envelope/codec.ts';
 import { EnvelopeError } from '../envelope/errors.ts';
@@ -27,17 +28,20 @@ export interface Rejected {
 }
 
 /**
- * Turns a record into a task to run, or into a poison message: not JSON, not an envelope, a route
- * queue this deployment does not have, an unknown task, or args its schema refuses. A poison
- * message's failure is recorded under its id when one can be read, so whoever sent it can see why
- * it never ran.
+ * Turns a record into a task to run, or into a poison message: not JSON, not an envelope (nor a
+ * Celery protocol 2 message it can honour: shared/celery), a route queue this deployment does not
+ * have, an unknown task, or args its schema refuses. A poison message's failure is recorded under
+ * its id when one can be read, so whoever sent it can see why it never ran.
  */
 export function decodeRecord(
   record: SQSRecord,
   context: DecodeContext,
 ): { envelope: Envelope; task: RegisteredTask } | Rejected {
+  let envelope: Envelope | undefined;
   try {
-    const envelope = decodeEnvelope(record.body);
+    envelope =
+      decodeCeleryMessage(record.body, { arn: record.eventSourceARN, queues: context.config.queues }) ??
+      decodeEnvelope(record.body);
     const known = Object.keys(context.config.queues);
     if (envelope.queue !== undefined && !known.includes(envelope.queue))
       throw new UnknownQueueError(envelope.queue, known);
@@ -45,8 +49,11 @@ export function decodeRecord(
     validateArgs(task, envelope.args, envelope.kwargs, 'envelope');
     return { envelope, task };
   } catch (error) {
-    const readable =
-      error instanceof EnvelopeError ? { id: error.taskId, task: error.taskName } : tryParse(record.body);
+    const readable = envelope
+      ? { id: envelope.id, task: envelope.task }
+      : error instanceof EnvelopeError
+        ? { id: error.taskId, task: error.taskName }
+        : tryParse(record.body);
     return reject(record, error, readable?.id, readable?.task, context);
   }
 }
