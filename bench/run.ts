@@ -12,6 +12,7 @@ import { defineTask } from '../shared/task/define.ts';
 import { measureAdminListing } from './admin.ts';
 import { measureBeat } from './beat.ts';
 import { describeBundles } from './bundle.ts';
+import { measureCeleryIntake } from './celery.ts';
 import { measureChaos } from './chaos.ts';
 import { costPerMillion, meterClients, type PerTask, PRICE_SOURCES, PRICES } from './cost.ts';
 import { measureDeepQueue } from './deep.ts';
@@ -148,7 +149,7 @@ function measureMessageBuilding(count = 20_000): number {
 
 /**
  * `BENCH_ONLY=deep` (or `drain,cost`, ...) runs those sections alone; without it, all of them.
- * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep, admin. `npm run bench -- bundles`
+ * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep, admin, celery. `npm run bench -- bundles`
  * is `BENCH_ONLY=bundle`: seconds, no emulator.
  */
 const only = new Set(
@@ -232,6 +233,20 @@ if (wanted('admin')) {
   console.log(
     `(seeding ${fmt(admin.results)} results with their index keys took ${fmt(admin.seedSeconds, 1)} s)`,
   );
+}
+
+if (wanted('celery')) {
+  const celery = await measureCeleryIntake(
+    Number(process.env.BENCH_CELERY_MESSAGES ?? 20_000),
+    Number(process.env.BENCH_CELERY_TASKS ?? 1_000),
+  );
+  console.log(
+    `Celery intake (decode + admit in the worker, in process, ${fmt(celery.messages)} no-op messages): Celery protocol 2 (kombu SQS body) ${fmt(celery.admitCelery)} messages/s beside Celerity's envelope ${fmt(celery.admitCelerity)} messages/s`,
+  );
+  if (celery.endToEnd)
+    console.log(
+      `Celery intake end to end (${fmt(celery.endToEnd.tasks)} no-op tasks sent raw with SendMessageBatch, drained to SUCCESS by the worker under the local poller): Celery messages ${fmt(celery.endToEnd.celery)} tasks/s beside Celerity's envelope ${fmt(celery.endToEnd.celerity)} tasks/s`,
+    );
 }
 
 // Every figure is printed. The emulators are stopped, but a library may still hold the event loop

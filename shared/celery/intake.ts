@@ -28,17 +28,25 @@ export function decodeCeleryMessage(sqsBody: string, arrived?: ArrivedOn): Envel
   const input = celeryEnvelopeInput(message, queue);
   const parsed = envelopeSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const invalid = fromZodIssues(
-    '',
-    parsed.error.issues.map((issue) => {
-      const [first, ...rest] = issue.path;
-      return { ...issue, path: [CELERY_FIELDS[String(first)] ?? String(first), ...rest] };
-    }),
-  );
+  const invalid = fromZodIssues('', parsed.error.issues.flatMap(asCeleryIssues));
   const taskId = recordableId(input.id);
   throw new CeleryMessageError(
     `invalid Celery message: ${invalid.message}`,
     { ...(taskId ? { taskId } : {}), taskName: input.task },
     { cause: invalid },
   );
+}
+
+type Issue = { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] };
+
+/** An envelope issue named by the Celery field it came from (`headers.eta`), one per unknown key. */
+function asCeleryIssues(issue: Issue): { path: PropertyKey[]; message: string }[] {
+  const paths =
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => [...issue.path, key])
+      : [[...issue.path]];
+  return paths.map(([first, ...rest]) => ({
+    path: first === undefined ? ['message'] : [CELERY_FIELDS[String(first)] ?? String(first), ...rest],
+    message: issue.code === 'unrecognized_keys' ? 'is not a field this worker takes' : issue.message,
+  }));
 }

@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
   type CeleryMessageError,
@@ -11,6 +12,10 @@ import {
 } from '../../shared/celery/index.ts';
 import { encodeEnvelope } from '../../shared/envelope/codec.ts';
 import { EnvelopeError } from '../../shared/envelope/errors.ts';
+import type { Logger } from '../../shared/log.ts';
+import { defineTask } from '../../shared/task/define.ts';
+import { TaskRegistry } from '../../shared/task/registry.ts';
+import { decodeRecord } from '../../shared/worker/decode.ts';
 import { KOMBU_VERSIONS, kombuBody, unwrap, withPayload, wrap } from '../support/celery/fixtures.ts';
 
 // Issue #12, must-show 1 (intake side): the SQS bodies a real Celery app sends are read into
@@ -235,5 +240,54 @@ describe('what the intake refuses, with the reason and the id its headers carry'
     const error = refusal(wrap({ ...delay, headers: noTask }));
     expect(error).toBeInstanceOf(CeleryProtocolError);
     expect(ids(error).taskId).toBe('7d1c3e43-6a52-4c1b-9f0e-5b0d9c1c2a11');
+  });
+});
+
+describe("the worker's decoder (shared/worker/decode.ts) with Celery bodies", () => {
+  const registry = new TaskRegistry();
+  defineTask('apps.demo.tasks.add', (_ctx, x: number, y: number) => x + y, {}, registry);
+  const log: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const arn = 'arn:aws:sqs:us-east-1:000000000000:celerity-default';
+  const context = {
+    registry,
+    config: {
+      queues: { default: { url: 'http://127.0.0.1/000000000000/celerity-default', arn } },
+      resultExpires: 86_400,
+    },
+    now: Date.UTC(2026, 11, 1),
+    log,
+  };
+  const record = (body: string) =>
+    ({ messageId: 'm-1', body, eventSourceARN: arn, attributes: {} }) as unknown as SQSRecord;
+  const poisonOf = (body: string) => {
+    const decoded = decodeRecord(record(body), context);
+    if ('envelope' in decoded) throw new Error('the body was run');
+    return decoded.poison?.record;
+  };
+
+  it('records a refused Celery message as a poison FAILURE under its id, with the reason', () => {
+    expect(poisonOf(kombuBody('pickle'))).toMatchObject({
+      taskId: 'e4d9a5c2-7f3e-4b1a-8c8d-9a7f6e5d4c32',
+      taskName: 'apps.demo.tasks.add',
+      status: 'FAILURE',
+      errorType: 'ContentDisallowedError',
+      traceback: expect.stringMatching(
+        /^ContentDisallowedError: Refusing to deserialize untrusted content of type pickle/,
+      ),
+      poison: true,
+    });
+    expect(poisonOf(kombuBody('protocol-1'))).toMatchObject({
+      taskId: 'c81de9a6-1d7c-4f5e-8ac1-3ebdac9b8a76',
+      errorType: 'CeleryProtocolError',
+    });
+  });
+
+  it('records a Celery message for a task this worker does not have as NotRegistered, under its id', () => {
+    expect(poisonOf(kombuBody('unknown-task'))).toMatchObject({
+      taskId: 'b70cd8f5-0c6b-4e4d-9fb0-2dac9b8a7f65',
+      taskName: 'apps.demo.tasks.nope',
+      status: 'FAILURE',
+      errorType: 'NotRegistered',
+    });
   });
 });

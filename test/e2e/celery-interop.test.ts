@@ -1,0 +1,109 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { TaskResultRecord } from '../../shared/results/index.ts';
+import { useCliCloud } from '../support/cli-cloud.ts';
+import { useEmulator } from '../support/emulator.ts';
+
+// Issue #12, must-show 1: a Celery 5 app (Debian's python3-celery, kombu's SQS transport) sends
+// LabControl's tasks to the local cloud unchanged but for its broker settings; the TypeScript
+// worker runs them, and a pickle-serialized call ends as a recorded FAILURE.
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = join(import.meta.dirname, '../support/python/celery_interop.py');
+
+const probe = spawnSync(PYTHON, ['-c', 'import celery, kombu, boto3, pycurl; print(celery.__version__)'], {
+  encoding: 'utf8',
+});
+const missing = probe.error
+  ? `${PYTHON} cannot be run (${probe.error.message})`
+  : probe.status !== 0
+    ? `${PYTHON} lacks celery, kombu, boto3 or pycurl (${probe.stderr.trim().split('\n').at(-1)})`
+    : undefined;
+const ci = process.env.CI === 'true';
+if (missing && !ci)
+  console.warn(
+    `celery-interop.test.ts skipped: ${missing}; install python3-celery python3-boto3 python3-pycurl (.ci/run does)`,
+  );
+
+const { endpoint } = useEmulator();
+const local = useCliCloud(endpoint);
+
+interface Line {
+  case: string;
+  id: string;
+  sentAt?: number;
+  status?: string;
+  result?: unknown;
+  error?: string;
+}
+
+/** Runs the Celery app; each printed line is one call (and, with --get, its outcome). */
+async function runCeleryApp(args: string[] = []): Promise<Record<string, Line>> {
+  const run = await promisify(execFile)(PYTHON, ['-B', SCRIPT, local.stateFile, ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Line);
+  // The last line of a case wins: with --get, its outcome follows its send.
+  return Object.fromEntries(lines.map((line) => [line.case, line]));
+}
+
+/** The Celerity result row of a task, once it is ready. */
+async function readyRow(taskId: string): Promise<TaskResultRecord> {
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const row = await local.cloud.store.get(taskId);
+    if (row && ['SUCCESS', 'FAILURE', 'REVOKED'].includes(row.status)) return row;
+    if (Date.now() > end) throw new Error(`${taskId} is not ready: ${JSON.stringify(row)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerity (issue #12)', () => {
+  it('runs .delay() and .apply_async(countdown=5) in the TypeScript worker; a pickle call is a recorded FAILURE', async () => {
+    if (missing) throw new Error(`CI=true but ${missing}: .ci/run installs python3-celery python3-pycurl`);
+    const sent = await runCeleryApp();
+    const [delay, countdown, pickle] = ['delay', 'countdown', 'pickle'].map((c) => sent[c] as Line);
+
+    // Run under Celery's own task ids, by the TypeScript tasks of the same names.
+    const delayed = await readyRow(delay?.id as string);
+    expect(delayed).toMatchObject({
+      taskId: delay?.id,
+      taskName: 'apps.notifications.tasks.send_bulk_notification',
+      status: 'SUCCESS',
+      queue: 'notifications',
+      args: JSON.stringify([['celery-user-1', 'celery-user-2'], 'Maintenance', 'Closed on Friday', 'info']),
+    });
+    expect(JSON.parse(delayed.result as string)).toBe('Created 2 notifications');
+
+    const later = await readyRow(countdown?.id as string);
+    expect(later).toMatchObject({
+      taskName: 'apps.appointments.tasks.send_appointment_reminders',
+      status: 'SUCCESS',
+      queue: 'default',
+    });
+    expect(JSON.parse(later.result as string)).toBe('Sent 0 reminders');
+    // Held back for its countdown (the eta Celery wrote), not run on arrival.
+    expect(Date.parse(later.eta as string)).toBeGreaterThanOrEqual(
+      Math.floor((countdown?.sentAt as number) * 1000) + 4_000,
+    );
+    expect(Date.parse(later.dateStarted as string)).toBeGreaterThanOrEqual(
+      Date.parse(later.eta as string) - 1000,
+    );
+
+    // The pickle body never runs: FAILURE under its id with the reason, read as anyone would.
+    const refused = await readyRow(pickle?.id as string);
+    expect(refused).toMatchObject({
+      taskName: 'apps.notifications.tasks.send_bulk_notification',
+      status: 'FAILURE',
+      errorType: 'ContentDisallowedError',
+    });
+    expect(refused.traceback).toMatch(/untrusted content of type pickle/);
+    const cli = await local.cli(['result', pickle?.id as string, '--json']);
+    expect(cli.json()).toMatchObject({ taskId: pickle?.id, status: 'FAILURE' });
+  });
+});
