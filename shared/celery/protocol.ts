@@ -1,17 +1,17 @@
-import { asUtc, ENVELOPE_BOUNDS } from '../envelope/bounds.ts';
+import { ENVELOPE_BOUNDS } from '../envelope/bounds.ts';
 import { type CeleryMessageIds, CeleryProtocolError, UnsupportedCanvasError } from './errors.ts';
 import { idsOf, isObject, type KombuMessage, kombuPayload } from './kombu.ts';
 import { celerySignatures, type IntakeSignature } from './signatures.ts';
+import { clip, text, time } from './values.ts';
 
 /** What the intake keeps of a Celery message that has no envelope field of its own (the envelope's `celery`). */
 export interface CeleryMark {
+  protocol: 2;
   /** Celery's `reply_to` property: the client's reply queue, kept for the result it waits on. */
   replyTo?: string;
   /** Celery's `correlation_id` property (the task id, as Celery sends it). */
   correlationId?: string;
-  /** `shadow`: the name Celery shows for the task in logs and events. */
-  shadow?: string;
-  /** `ignore_result=True` on the call: Celery's result backend gets no row. */
+  /** `ignore_result=True` on the call: a Celery client reads no result for it. */
   ignoreResult?: true;
 }
 
@@ -37,7 +37,6 @@ export interface IntakeEnvelope {
   link?: IntakeSignature[];
   linkError?: IntakeSignature[];
   chain?: IntakeSignature[];
-  group?: { id: string; index?: number };
   celery: CeleryMark;
 }
 
@@ -61,7 +60,6 @@ export const CELERY_FIELDS: Record<string, string> = {
   link: 'embed.callbacks',
   linkError: 'embed.errbacks',
   chain: 'embed.chain',
-  group: 'headers.group',
   celery: 'properties',
 };
 
@@ -97,9 +95,9 @@ export function celeryEnvelopeInput(message: KombuMessage, queue?: string): Inta
   const [timeLimit, softTimeLimit] = Array.isArray(h.timelimit) ? h.timelimit : [];
   const properties = message.properties;
   const celery: CeleryMark = {
-    ...text('replyTo', properties.reply_to, MARK_CHARS),
-    ...text('correlationId', properties.correlation_id, MARK_CHARS),
-    ...text('shadow', h.shadow, MARK_CHARS),
+    protocol: 2,
+    ...text('replyTo', properties.reply_to, MARK_BYTES),
+    ...text('correlationId', properties.correlation_id, MARK_BYTES),
     ...(h.ignore_result === true ? { ignoreResult: true as const } : {}),
   };
   return {
@@ -122,41 +120,9 @@ export function celeryEnvelopeInput(message: KombuMessage, queue?: string): Inta
     ...(link ? { link } : {}),
     ...(linkError ? { linkError } : {}),
     ...(chained ? { chain: chained.reverse() } : {}),
-    ...(typeof h.group === 'string' && h.group
-      ? { group: { id: h.group, ...(typeof h.group_index === 'number' ? { index: h.group_index } : {}) } }
-      : {}),
     celery,
   };
 }
 
-/** The bound of each `celery` field: the mark stays small whatever the sender put in it. */
-const MARK_CHARS = ENVELOPE_BOUNDS.taskNameChars;
-
-/**
- * A string field when Celery set one (it sends `None` for unset headers). Ids are passed whole
- * for the schema to judge; only the mark's informative fields are cut to `bytes`.
- */
-function text<K extends string>(key: K, value: unknown, bytes?: number): { [k in K]?: string } {
-  if (typeof value !== 'string' || !value) return {};
-  return { [key]: bytes === undefined ? value : clip(value, bytes) } as { [k in K]: string };
-}
-
-/**
- * Celery's times are ISO 8601 with microseconds and an offset (`2030-01-31T09:00:00.123456+00:00`);
- * a naive one is UTC, as Celery's worker reads it under `enable_utc`. Written as the envelope
- * writes times; one that cannot be read is passed on for the schema to refuse by name.
- */
-function time<K extends string>(key: K, value: unknown): { [k in K]?: unknown } {
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'string') return { [key]: value } as { [k in K]: unknown };
-  const at = Date.parse(asUtc(value));
-  return { [key]: Number.isFinite(at) ? new Date(at).toISOString() : value } as { [k in K]: unknown };
-}
-
-/** Free text cut to a byte bound: a long host name is not a reason to refuse a task. */
-function clip(value: string, bytes: number): string {
-  if (Buffer.byteLength(value) <= bytes) return value;
-  let cut = value.slice(0, bytes);
-  while (Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
-  return cut;
-}
+/** The bound of each `celery` field (shared/envelope/celery-field.ts): the mark stays small whatever the sender put in it. */
+const MARK_BYTES = 256;

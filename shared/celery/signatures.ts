@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CeleryMessageIds, UnsupportedCanvasError } from './errors.ts';
 import { isObject } from './kombu.ts';
+import { time } from './values.ts';
 
 /** A Celery signature as the embed of a protocol 2 body carries it (`Signature.__json__`). */
 interface CelerySignatureJson {
@@ -21,7 +22,7 @@ export interface IntakeSignature {
   immutable?: boolean;
   queue?: string;
   countdown?: number;
-  expires?: number | string;
+  expires?: unknown;
   timeLimit?: number;
   softTimeLimit?: number;
   link?: IntakeSignature[];
@@ -74,7 +75,7 @@ function celerySignature(
     ...(sig.immutable === true ? { immutable: true } : {}),
     ...given('queue', options.queue),
     ...given('countdown', options.countdown),
-    ...given('expires', options.expires),
+    ...time('expires', options.expires),
     ...given('timeLimit', options.time_limit),
     ...given('softTimeLimit', options.soft_time_limit),
     ...(link ? { link } : {}),

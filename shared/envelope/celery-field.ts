@@ -10,6 +10,11 @@ export const celeryFieldSchema = z
     protocol: z.literal(2).check(z.describe("Celery's message protocol version.")),
     replyTo: z.optional(boundedText(256).check(z.describe("kombu's reply_to property."))),
     correlationId: z.optional(boundedText(256).check(z.describe("kombu's correlation_id property."))),
+    ignoreResult: z.optional(
+      z
+        .literal(true)
+        .check(z.describe("Celery's ignore_result=True on the call: no Celery client reads a result.")),
+    ),
   })
   .check(
     z.describe(

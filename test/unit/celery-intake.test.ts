@@ -56,6 +56,7 @@ describe('kombu SQS bodies from Celery 5 (fixtures)', () => {
       queue: 'default',
       origin: expect.stringMatching(/@/),
       celery: {
+        protocol: 2,
         correlationId: '7d1c3e43-6a52-4c1b-9f0e-5b0d9c1c2a11',
         replyTo: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
@@ -77,7 +78,7 @@ describe('kombu SQS bodies from Celery 5 (fixtures)', () => {
     expect(input('notification').args).toEqual(['user-1', 'Grüße', 'Ihr Termin ✓']);
   });
 
-  it('reads every header Celery sets: eta, expires, retries, time limits, parent and root ids, shadow', () => {
+  it('reads every header Celery sets: eta, expires, retries, time limits, parent and root ids', () => {
     expect(input('options')).toMatchObject({
       id: '0b5e2a77-3f0e-4d3a-9d43-2f6a6d0b9e10',
       args: [1],
@@ -90,7 +91,6 @@ describe('kombu SQS bodies from Celery 5 (fixtures)', () => {
       softTimeLimit: 20,
       parentId: '11111111-2222-3333-4444-555555555555',
       rootId: '99999999-8888-7777-6666-555555555555',
-      celery: { shadow: 'add (shadowed)' },
     });
   });
 
@@ -126,9 +126,40 @@ describe('kombu SQS bodies from Celery 5 (fixtures)', () => {
     ]);
   });
 
-  it("keeps a group member's group id (Celery 5.2 sends no index outside a chord)", () => {
-    expect(input('group#0').group).toEqual({ id: '1012ea96-9a9f-4fe9-a101-0bdd6d727a1e' });
-    expect(input('group#1').group).toEqual({ id: '1012ea96-9a9f-4fe9-a101-0bdd6d727a1e' });
+  it('runs a member of a group Celery sent as a task of its own (Celery 5.2 sends no group size)', () => {
+    const member = decodeCeleryMessage(kombuBody('group#1'));
+    expect(member).toMatchObject({ id: 'd406b0ea-8298-451d-8a8d-3ec0e192255b', args: [2, 2] });
+    expect(member).not.toHaveProperty('group');
+  });
+
+  it('passes every captured case it honours through the envelope schema', () => {
+    for (const name of [
+      'delay',
+      'notification',
+      'options',
+      'countdown',
+      'links',
+      'chain',
+      'group#0',
+      'plain-sqs-body',
+    ])
+      expect(decodeCeleryMessage(kombuBody(name))?.celery).toMatchObject({ protocol: 2 });
+    expect(decodeCeleryMessage(kombuBody('links'))?.link?.[1]).toMatchObject({
+      immutable: true,
+      queue: 'default',
+    });
+  });
+
+  it('names a value the envelope refuses by the Celery field it came from', () => {
+    const error = refusal(
+      withPayload('delay', [[2, 3], {}, null], { eta: '2300-01-01T00:00:00+00:00', id: 'has space' }),
+    );
+    expect(error.message).toMatch(
+      /^invalid Celery message: headers\.id: may hold only .*; headers\.eta: must be a time in the years 2000 to 2199/,
+    );
+    expect(error.taskId).toBe('has space');
+    const late = refusal(withPayload('delay', [[2, 3], {}, null], { timelimit: [-1, null] }));
+    expect(late.message).toMatch(/headers\.timelimit\[0\]/);
   });
 
   it('reads the body without base64 (sqs_base64_encoding=False) and without body encoding', () => {
