@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { CeleryMessageError } from '../celery/errors.ts';
 import { decodeCeleryMessage } from '../celery/intake.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import { decodeEnvelope } from '../envelope/codec.ts';
@@ -25,6 +26,8 @@ export interface Rejected {
   taskId?: string;
   taskName?: string;
   poison?: Completion;
+  /** The message came in Celery's protocol: its refusal is owed to a Celery client too. */
+  celery?: true;
 }
 
 /**
@@ -54,7 +57,8 @@ export function decodeRecord(
       : error instanceof EnvelopeError
         ? { id: error.taskId, task: error.taskName }
         : tryParse(record.body);
-    return reject(record, error, readable?.id, readable?.task, context);
+    const rejected = reject(record, error, readable?.id, readable?.task, context);
+    return envelope?.celery || error instanceof CeleryMessageError ? { ...rejected, celery: true } : rejected;
   }
 }
 

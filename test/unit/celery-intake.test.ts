@@ -313,6 +313,18 @@ describe("the worker's decoder (shared/worker/decode.ts) with Celery bodies", ()
     });
   });
 
+  it("marks a Celery message's refusal as Celery's (so it can be written where a Celery client reads), and no other", () => {
+    const pickled = decodeRecord(record(kombuBody('pickle')), context);
+    const unknown = decodeRecord(record(kombuBody('unknown-task')), context);
+    const envelope = encodeEnvelope({ v: 1, id: 'e-1', task: 'apps.demo.tasks.nope' }).body;
+    const celerity = decodeRecord(record(envelope), context);
+    expect([pickled, unknown, celerity].map((r) => ('celery' in r ? r.celery : undefined))).toEqual([
+      true,
+      true,
+      undefined,
+    ]);
+  });
+
   it('records a Celery message for a task this worker does not have as NotRegistered, under its id', () => {
     expect(poisonOf(kombuBody('unknown-task'))).toMatchObject({
       taskId: 'b70cd8f5-0c6b-4e4d-9fb0-2dac9b8a7f65',
