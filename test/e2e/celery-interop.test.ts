@@ -64,7 +64,7 @@ async function readyRow(taskId: string): Promise<TaskResultRecord> {
 }
 
 describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerity (issue #12)', () => {
-  it('runs .delay() and .apply_async(countdown=5) in the TypeScript worker; a pickle call is a recorded FAILURE', async () => {
+  it("runs .delay() and .apply_async(countdown=5) in the TypeScript worker under Celery's ids; a pickle call is a recorded FAILURE; a call's soft time limit shortens the task's", async () => {
     if (missing) throw new Error(`CI=true but ${missing}: .ci/run installs python3-celery python3-pycurl`);
     const sent = await runCeleryApp();
     const [delay, countdown, pickle] = ['delay', 'countdown', 'pickle'].map((c) => sent[c] as Line);
@@ -105,5 +105,14 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
     expect(refused.traceback).toMatch(/untrusted content of type pickle/);
     const cli = await local.cli(['result', pickle?.id as string, '--json']);
     expect(cli.json()).toMatchObject({ taskId: pickle?.id, status: 'FAILURE' });
+
+    // soft_time_limit=1 on the call shortens the task's own 2 s: the run is stopped at 1 s.
+    const limited = await readyRow(sent['time-limit']?.id as string);
+    expect(limited).toMatchObject({
+      taskName: 'apps.demo.tasks.slow',
+      status: 'FAILURE',
+      errorType: 'SoftTimeLimitExceeded',
+    });
+    expect(limited.traceback).toMatch(/soft time limit \(1 s\) exceeded/);
   });
 });

@@ -7,8 +7,8 @@ python3-boto3 and python3-pycurl:
     /usr/bin/python3 test/support/python/celery_interop.py STATE_FILE [--get] [--results-table NAME]
 
 STATE_FILE is the local cloud's state file (.celerity/local.json). The settings below are the ones
-docs/celery-interop.md gives a Django project. It sends a `.delay()`, an `.apply_async(countdown=5)`
-and a pickle-serialized call, and prints one JSON line per call: {"case", "id", "sentAt"}; with
+docs/celery-interop.md gives a Django project. It sends a `.delay()`, an `.apply_async(countdown=5)`,
+a pickle-serialized call and one with a shorter soft time limit, and prints one JSON line per call: {"case", "id", "sentAt"}; with
 --get it then waits for each result with `AsyncResult.get()` (Celery's DynamoDB result backend,
 which Celerity's worker writes) and prints {"case", "id", "status", "result"|"error"}.
 """
@@ -63,7 +63,11 @@ def define_tasks(app):
     def send_appointment_reminders():
         raise NotImplementedError("runs in Celerity")
 
-    return send_bulk_notification, send_appointment_reminders
+    @app.task(name="apps.demo.tasks.slow")
+    def slow(seconds):
+        raise NotImplementedError("runs in Celerity")
+
+    return send_bulk_notification, send_appointment_reminders, slow
 
 
 def main():
@@ -76,7 +80,7 @@ def main():
     with open(options.state_file, encoding="utf-8") as file:
         state = json.load(file)
     app = make_app(state, options.results_table)
-    send_bulk_notification, send_appointment_reminders = define_tasks(app)
+    send_bulk_notification, send_appointment_reminders, slow = define_tasks(app)
 
     sent = {
         "delay": send_bulk_notification.delay(["celery-user-1", "celery-user-2"], "Maintenance", "Closed on Friday", "info"),
@@ -84,6 +88,8 @@ def main():
         "pickle": send_bulk_notification.apply_async(
             (["celery-user-3"], "Pickled", "never runs", "info"), serializer="pickle"
         ),
+        # The call's soft limit (1 s) is shorter than the task's own (2 s): the shorter one holds.
+        "time-limit": slow.apply_async((3,), soft_time_limit=1),
     }
     for case, result in sent.items():
         print(json.dumps({"case": case, "id": result.id, "sentAt": time.time()}), flush=True)
