@@ -4,13 +4,13 @@
 Used by test/e2e/celery-interop.test.ts with Debian's python3-celery (5.2.6), python3-kombu,
 python3-boto3 and python3-pycurl:
 
-    /usr/bin/python3 test/support/python/celery_interop.py STATE_FILE [--get] [--results-table NAME]
+    /usr/bin/python3 test/support/python/celery_interop.py STATE_FILE [--results-table NAME --get CASE,...]
 
 STATE_FILE is the local cloud's state file (.celerity/local.json). The settings below are the ones
 docs/celery-interop.md gives a Django project. It sends a `.delay()`, an `.apply_async(countdown=5)`,
 a pickle-serialized call and one with a shorter soft time limit, and prints one JSON line per call: {"case", "id", "sentAt"}; with
---get it then waits for each result with `AsyncResult.get()` (Celery's DynamoDB result backend,
-which Celerity's worker writes) and prints {"case", "id", "status", "result"|"error"}.
+--get it then waits for the named cases' results with `AsyncResult.get()` (Celery's DynamoDB result
+backend, which Celerity's worker writes) and prints {"case", "id", "status", "result"|"error"}.
 """
 
 import argparse
@@ -73,7 +73,7 @@ def define_tasks(app):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("state_file")
-    parser.add_argument("--get", action="store_true")
+    parser.add_argument("--get", default="", help="cases whose results to wait for, comma-separated")
     parser.add_argument("--results-table")
     parser.add_argument("--timeout", type=float, default=90)
     options = parser.parse_args()
@@ -93,9 +93,8 @@ def main():
     }
     for case, result in sent.items():
         print(json.dumps({"case": case, "id": result.id, "sentAt": time.time()}), flush=True)
-    if not options.get:
-        return
-    for case, result in sent.items():
+    for case in filter(None, options.get.split(",")):
+        result = sent[case]
         try:
             value = result.get(timeout=options.timeout)
             print(json.dumps({"case": case, "id": result.id, "status": result.status, "result": value}), flush=True)
