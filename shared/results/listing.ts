@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ValidationError } from '../errors.ts';
-import { TaskState } from '../task/states.ts';
+import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, type TaskState } from '../task/states.ts';
 import {
   ALL,
   indexKey,
@@ -74,10 +74,14 @@ export async function listTasks(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw ValidationError.of('limit', `must be a whole number from 1 to ${MAX_LIMIT} (got ${limit})`);
   }
-  const states = query.states?.length ? [...new Set(query.states)] : Object.values(TaskState);
-  const unknown = states.find((s) => !Object.values(TaskState).includes(s));
-  if (unknown) {
-    throw ValidationError.of('state', `${unknown} is not one of ${Object.values(TaskState).join(', ')}`);
+  const states = query.states?.length ? [...new Set(query.states)] : BUILTIN_STATES;
+  // A custom state (`ctx.updateState`) is listed by its name like one of the six.
+  const unknown = states.find((s) => !CUSTOM_STATE_PATTERN.test(s));
+  if (unknown !== undefined) {
+    throw ValidationError.of(
+      'state',
+      `${JSON.stringify(unknown)} is not a state name (one of ${BUILTIN_STATES.join(', ')}, or a custom one such as PROGRESS)`,
+    );
   }
   if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
     throw ValidationError.of('since', 'must be before until');
@@ -131,7 +135,8 @@ export async function listTasks(
  * other filters become conditions on what a lane reads (each read stays a bounded Query).
  */
 function lanesFor(query: TaskListQuery, states: readonly TaskState[]): Lane[] {
-  const allStates = states.length === Object.keys(TaskState).length;
+  // Only no filter means every state: the six named one by one leave the custom ones out.
+  const allStates = !query.states?.length;
   const choose = (): { index: ResultIndex; values: readonly string[] } => {
     if (query.timeField === 'dateDone') return { index: 'byDone', values: [ALL] };
     if (query.taskName) return { index: 'byTaskName', values: [query.taskName] };
@@ -195,7 +200,7 @@ async function fill(
     names['#replayedAs'] = 'replayedAs';
     filters.push('attribute_not_exists(#replayedAs)');
   }
-  if (source !== 'status' && query.states && query.states.length < Object.keys(TaskState).length) {
+  if (source !== 'status' && query.states?.length) {
     names['#status'] = 'status';
     const keys = query.states.map((state, i) => {
       values[`:s${i}`] = state;
