@@ -8,6 +8,8 @@
  *   task      shared/task/ (its definitions: registry, options, context, states, errors)
  *   producer  shared/producer/     beat  shared/beat/ (beside producer and results)
  *   results   shared/results/
+ *   canvas    shared/canvas/ (chains, groups, chords: what a ready task sends and counts; the
+ *             user-facing builders that need the app's producer, canvas/api.ts and index.ts, are app)
  *   worker    shared/worker/
  *   middleware shared/middleware/ (the entries' middy middlewares: log context, metrics flush,
  *             invocation deadline; they read the worker's metrics, and nothing below uses them)
@@ -29,9 +31,10 @@ const TASK_API = '^shared/task/(define|index)\\.ts$';
 const PRODUCER = '^shared/producer/';
 const BEAT = '^shared/beat/';
 const RESULTS = '^shared/results/';
+const CANVAS_API = '^shared/canvas/(api|index)\\.ts$';
 const WORKER = '^shared/worker/';
 const MIDDLEWARE = '^shared/middleware/';
-const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}`;
+const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}|${CANVAS_API}`;
 const OPS = '^shared/ops/';
 const ADMIN = '^shared/admin/';
 
@@ -66,7 +69,7 @@ module.exports = {
     layer(
       'envelope',
       ENVELOPE,
-      `^shared/(task|producer|beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(task|producer|beat|results|canvas|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The envelope is the wire format: it knows no task, producer or worker.',
     ),
     {
@@ -74,26 +77,36 @@ module.exports = {
       comment: 'Task definitions (registry, options, states) sit below whatever sends, stores or runs them.',
       severity: 'error',
       from: { path: '^shared/task/', pathNot: TASK_API },
-      to: { path: `^shared/(producer|beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}` },
+      to: {
+        path: `^shared/(producer|beat|results|canvas|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
+      },
     },
     layer(
       'producer',
       PRODUCER,
-      `^shared/(beat|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|results|canvas|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The producer sends; it never reaches the result store, Beat or the worker.',
     ),
     layer(
       'beat',
       BEAT,
-      `^shared/(producer|results|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(producer|results|canvas|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'Beat stands beside the producer and the results: it uses neither, and nothing runs it but the worker and the app.',
     ),
     layer(
       'results',
       RESULTS,
-      `^shared/(beat|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
+      `^shared/(beat|canvas|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}`,
       'The result store knows task states, not the worker that settles them.',
     ),
+    {
+      name: 'layer-canvas',
+      comment:
+        'Chains, groups and chords stand on the producer and the results; the worker runs their follow-ups.',
+      severity: 'error',
+      from: { path: '^shared/canvas/', pathNot: CANVAS_API },
+      to: { path: `^shared/(beat|worker|middleware|ops|admin)/|${APP}|${ABOVE_SHARED}` },
+    },
     layer(
       'worker',
       WORKER,

@@ -1,6 +1,8 @@
 import { periodicBeat } from './app-beat.ts';
 import { createProducer, createResultStore, type Wiring } from './app-producer.ts';
 import { type AwsClients, getAwsClients } from './aws/clients.ts';
+import { FollowUps } from './canvas/follow-ups.ts';
+import { followUpSteps } from './canvas/steps.ts';
 import { type CelerityConfig, getConfig } from './config/config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
@@ -31,13 +33,20 @@ export function createWorkerRuntime(
   const config = wiring.config ?? getConfig();
   const clients = wiring.clients ?? getAwsClients();
   const logger = wiring.logger ?? createLogger({ component: 'worker' });
+  const store = createResultStore({ config, clients });
+  const producer = createProducer({
+    config,
+    clients,
+    ...(wiring.registry ? { registry: wiring.registry } : {}),
+  });
   return new WorkerRuntime({
     periodic: createBookkeeper(config, clients, wiring.registry ?? defaultRegistry, logger),
     config,
     registry: wiring.registry ?? defaultRegistry,
-    store: createResultStore({ config, clients }),
+    store,
     sqs: clients.sqs,
-    producer: createProducer({ config, clients, ...(wiring.registry ? { registry: wiring.registry } : {}) }),
+    producer,
+    followUps: new FollowUps({ producer, store, config, log: logger }, followUpSteps),
     ...(config.rateLimitTable
       ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }
       : {}),

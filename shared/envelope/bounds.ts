@@ -30,6 +30,14 @@ export const ENVELOPE_BOUNDS = {
   expansionSpanSeconds: 900,
   /** Celery's `expire_seconds` of a periodic task: up to ten years. */
   expireSeconds: 10 * 366 * 86_400,
+  /** A per-call time limit; the worker keeps the shorter of it and the task's (at most Lambda's 900 s). */
+  timeLimitSeconds: 365 * 86_400,
+  /** A signature's countdown: a year, as a retry's longest delay. */
+  countdownSeconds: 365 * 86_400,
+  /** Signatures in one list (link, linkError, the rest of a chain). */
+  signatures: 1_000,
+  /** Members of one group or chord header. */
+  groupSize: 100_000,
 } as const;
 
 const utf8 = new TextEncoder();

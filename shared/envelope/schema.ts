@@ -1,6 +1,8 @@
 import * as z from '../schema.ts';
 import { beatEnvelopeFieldSchema } from './beat-field.ts';
-import { ENVELOPE_BOUNDS as B, boundedText, boundedTime, ID_PATTERN } from './bounds.ts';
+import { ENVELOPE_BOUNDS as B, boundedText, boundedTime } from './bounds.ts';
+import { celeryFieldSchema } from './celery-field.ts';
+import { callTimeLimit, groupFieldSchema, signatureList, taskIdSchema, taskNameSchema } from './signature.ts';
 
 /** Version of the wire format; a worker refuses versions it does not know, by name. */
 export const ENVELOPE_VERSION = 1;
@@ -21,29 +23,18 @@ export const envelopeSchema = z
     v: z
       .literal(ENVELOPE_VERSION, { error: `must be ${ENVELOPE_VERSION}` })
       .check(z.describe(`Required. Version of the wire format: ${ENVELOPE_VERSION}.`)),
-    id: z
-      .string()
-      .check(
-        z.minLength(1),
-        z.maxLength(B.idChars),
-        z.regex(ID_PATTERN, 'may hold only letters, digits and _ . : -'),
-        z.describe(
-          `Required. The task id (Celery's task_id): 1 to ${B.idChars} of A-Z a-z 0-9 _ . : - (a UUID is the usual choice). ` +
-            'The result row is keyed by it. Sending the same task (same name, args and kwargs) again under an id that has ' +
-            'finished does not run it again; a different task under a used id is not run and is reported on the first ' +
-            "task's row (idReused). Beat puts <aws.scheduler.execution-id> here and the Scheduler fills it in.",
-        ),
-      ),
-    task: z
-      .string()
-      .check(
-        z.maxLength(B.taskNameChars),
-        z.regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a dotted task name'),
-        z.describe(
-          `Required. Registered task name, dotted, at most ${B.taskNameChars} characters, e.g. ` +
-            "apps.notifications.tasks.send_email_notification. It also chooses the queue (the app config's taskRoutes).",
-        ),
-      ),
+    id: described(
+      taskIdSchema,
+      `Required. The task id (Celery's task_id): 1 to ${B.idChars} of A-Z a-z 0-9 _ . : - (a UUID is the usual choice). ` +
+        'The result row is keyed by it. Sending the same task (same name, args and kwargs) again under an id that has ' +
+        'finished does not run it again; a different task under a used id is not run and is reported on the first ' +
+        "task's row (idReused). Beat puts <aws.scheduler.execution-id> here and the Scheduler fills it in.",
+    ),
+    task: described(
+      taskNameSchema,
+      `Required. Registered task name, dotted, at most ${B.taskNameChars} characters, e.g. ` +
+        "apps.notifications.tasks.send_email_notification. It also chooses the queue (the app config's taskRoutes).",
+    ),
     args: described(
       z._default(z.array(z.unknown()), []),
       "Optional, default []. Positional arguments, any JSON values (Celery's args).",
@@ -92,6 +83,21 @@ export const envelopeSchema = z
       ),
     ),
     sentAt: z.optional(boundedTime("Optional. When it was first sent; the result row's dateCreated.")),
+    timeLimit: z.optional(callTimeLimit("Optional. This call's hard time limit (Celery's time_limit).")),
+    softTimeLimit: z.optional(
+      callTimeLimit("Optional. This call's soft time limit (Celery's soft_time_limit)."),
+    ),
+    link: signatureList(
+      "Optional. Celery's link: signatures sent when this task succeeds, its result prepended to the args of mutable ones.",
+    ),
+    linkError: signatureList(
+      "Optional. Celery's link_error: signatures sent when this task fails for good, the failed task's id as their first argument.",
+    ),
+    chain: signatureList(
+      'Optional. The rest of a chain, next first: on success chain[0] is sent (this result prepended unless immutable) with the rest; on failure each is recorded FAILURE with the same error.',
+    ),
+    group: z.optional(groupFieldSchema),
+    celery: z.optional(celeryFieldSchema),
     beat: z.optional(
       beatEnvelopeFieldSchema.check(
         z.describe(

@@ -17,10 +17,12 @@ export async function claimBatch(
   now: number,
   ledger: BatchLedger,
   log: Logger,
-): Promise<{ runnable: Work[]; expired: Work[] }> {
+): Promise<{ runnable: Work[]; expired: Work[]; finished: Work[] }> {
   const runnable: Work[] = [];
   const expired: Work[] = [];
-  if (work.length === 0) return { runnable, expired };
+  /** Redeliveries of tasks that are ready: not run again, but their follow-ups are checked. */
+  const finished: Work[] = [];
+  if (work.length === 0) return { runnable, expired, finished };
   let outcomes: ClaimOutcome[];
   try {
     outcomes = await store.claim(
@@ -31,7 +33,7 @@ export async function claimBatch(
     const reason = `could not claim: ${describeError(error).traceback.split('\n', 1)[0]}`;
     log.error('could not claim batch; it will be delivered again', { error: reason });
     for (const w of work) ledger.giveBack(w.record.messageId, reason);
-    return { runnable, expired };
+    return { runnable, expired, finished };
   }
   const reused: Promise<void>[] = [];
   work.forEach((w, index) => {
@@ -53,11 +55,12 @@ export async function claimBatch(
     } else if (outcome.why === 'reused') {
       reused.push(reportReuse(store, w, outcome, log, ledger));
     } else {
+      if (outcome.why === 'finished') finished.push(w);
       log.debug('skipped delivery', { taskId: w.envelope.id, task: w.task.name, why: outcome.why });
     }
   });
   await Promise.all(reused);
-  return { runnable, expired };
+  return { runnable, expired, finished };
 }
 
 /**

@@ -20,6 +20,7 @@ export async function runEager<R>(task: RegisteredTask, call: TaskCall): Promise
       request: taskRequest(envelope, { retries, deliveryCount: 1, isEager: true }),
       args: envelope.args,
       kwargs: envelope.kwargs,
+      limits: { timeLimit: envelope.timeLimit, softTimeLimit: envelope.softTimeLimit },
     });
     if (outcome.kind === 'retry') continue;
     const base = {

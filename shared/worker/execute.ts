@@ -32,6 +32,8 @@ export interface ExecuteOptions {
    */
   signal?: AbortSignal;
   random?: () => number;
+  /** This call's own limits (Celery's `time_limit`/`soft_time_limit`): they only shorten the task's. */
+  limits?: { timeLimit?: number; softTimeLimit?: number };
 }
 
 /** What `ctx.request` shows a body: the envelope's fields and how this run came to be. */
@@ -54,11 +56,26 @@ export function taskRequest(
 }
 
 /**
+ * The limits a run gets: a call's own may shorten the task's, never lengthen them, since the
+ * function's timeout (and so the hard stop) derives from the task's.
+ */
+export function effectiveLimits(
+  task: { timeLimit: number; softTimeLimit?: number | undefined },
+  call: { timeLimit?: number | undefined; softTimeLimit?: number | undefined } = {},
+): { timeLimit: number; softTimeLimit: number | undefined } {
+  const soft = [task.softTimeLimit, call.softTimeLimit].filter((s): s is number => s !== undefined);
+  return {
+    timeLimit: Math.min(task.timeLimit, call.timeLimit ?? Number.POSITIVE_INFINITY),
+    softTimeLimit: soft.length > 0 ? Math.min(...soft) : undefined,
+  };
+}
+
+/**
  * Runs a task body under its soft and hard time limits and decides its fate: success, retry (by
  * `ctx.retry()` or `autoretryFor`, within `maxRetries`), or failure.
  */
 export async function executeTask(task: RegisteredTask, options: ExecuteOptions): Promise<RunOutcome> {
-  const { timeLimit, softTimeLimit } = task.options;
+  const { timeLimit, softTimeLimit } = effectiveLimits(task.options, options.limits);
   const started = performance.now();
   const startedAt = Date.now();
   const hardAt = Math.min(startedAt + timeLimit * 1000, options.deadline ?? Number.POSITIVE_INFINITY);

@@ -47,6 +47,7 @@ export async function runWork(w: Work, ending: Ending): Promise<Ran> {
       args: envelope.args,
       kwargs: envelope.kwargs,
       signal: ending.signal,
+      limits: { timeLimit: envelope.timeLimit, softTimeLimit: envelope.softTimeLimit },
     });
     const outcome = await Promise.race([run, ending.interrupted]);
     return outcome === 'interrupted' ? outcome : { outcome, startedAt };

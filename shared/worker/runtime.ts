@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mapLimit } from '../batches.ts';
+import type { FollowUps } from '../canvas/follow-ups.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -11,6 +12,7 @@ import { TaskState } from '../task/states.ts';
 import { admitRecord } from './admit.ts';
 import { claimBatch } from './claim.ts';
 import { describeError, safeText } from './execute.ts';
+import { followUpBatch } from './follow-up.ts';
 import { BatchLedger } from './ledger.ts';
 import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
 import type { PeriodicBookkeeper } from './periodic.ts';
@@ -47,6 +49,8 @@ export interface WorkerRuntimeOptions {
   logger?: Logger;
   /** Where the per-batch EMF metrics go. @defaultValue stdout in Lambda, nowhere elsewhere */
   metrics?: MetricsSink;
+  /** Chains, links and chords: what is sent once a task is ready. Without it, nothing is. */
+  followUps?: FollowUps;
 }
 
 /** What the admission of a batch's records gathers. */
@@ -75,6 +79,7 @@ export class WorkerRuntime {
   readonly #periodic: PeriodicBookkeeper | undefined;
   readonly #log: Logger;
   readonly #metrics: MetricsSink;
+  readonly #followUps: FollowUps | undefined;
   readonly #queueByArn: Map<string, string>;
 
   constructor(options: WorkerRuntimeOptions) {
@@ -87,6 +92,7 @@ export class WorkerRuntime {
     this.#periodic = options.periodic;
     this.#log = options.logger ?? createLogger({ component: 'worker' });
     this.#metrics = options.metrics ?? defaultMetricsSink();
+    this.#followUps = options.followUps;
     this.#queueByArn = new Map(Object.entries(options.config.queues).map(([name, q]) => [q.arn, name]));
   }
 
@@ -183,6 +189,8 @@ export class WorkerRuntime {
       this.#periodic?.recordRuns(started).catch(() => undefined),
     ]);
     await completeAll(this.#store, ledger, this.#log);
+    if (this.#followUps)
+      await followUpBatch(this.#followUps, [...runnable, ...claimed.expired], claimed.finished, ledger);
     const failedFollowUps = await followUps;
     for (const { messageId, envelope } of periodicDeliveries) {
       if (failedFollowUps?.has(envelope)) ledger.giveBack(messageId, 'a periodic follow-up failed');
