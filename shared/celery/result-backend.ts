@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isAwsError } from '../aws/errors.ts';
+import { notReady, READY_VALUES, unlessRefused } from '../results/progress.ts';
 import type { TaskResultRecord } from '../results/record.ts';
 import { READY_STATES, TaskState } from '../task/states.ts';
 
@@ -221,24 +221,16 @@ export class CeleryResultWriter {
    * state: a late progress write never hides an outcome. False when it was refused so.
    */
   async writeProgress(outcome: CeleryOutcome, now: number = Date.now()): Promise<boolean> {
-    try {
-      await this.#dynamo.send(
+    return unlessRefused(
+      this.#dynamo.send(
         new PutCommand({
           TableName: this.#table,
           Item: celeryItem(outcome.record, outcome.links, now),
-          ConditionExpression: 'attribute_not_exists(#state) OR NOT #state IN (:success, :failure, :revoked)',
+          ConditionExpression: `attribute_not_exists(#state) OR ${notReady('#state')}`,
           ExpressionAttributeNames: { '#state': CELERY_ITEM.state },
-          ExpressionAttributeValues: {
-            ':success': TaskState.SUCCESS,
-            ':failure': TaskState.FAILURE,
-            ':revoked': TaskState.REVOKED,
-          },
+          ExpressionAttributeValues: READY_VALUES,
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isAwsError(error, 'ConditionalCheckFailedException')) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ValidationError } from '../errors.ts';
-import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, type TaskState } from '../task/states.ts';
+import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, TaskState } from '../task/states.ts';
 import {
   ALL,
   indexKey,
@@ -51,6 +51,9 @@ interface Lane {
   origin: Key | undefined | null;
   buffer: TaskSummary[];
 }
+
+/** The states a run claims a row with: the index lanes of every row a run holds. */
+const RUN_STATES: readonly TaskState[] = [TaskState.PENDING, TaskState.STARTED, TaskState.RETRY];
 
 /** Reads per lane per page at most: a filter that drops most rows cannot make a listing run on. */
 const MAX_READS_PER_LANE = 10;
@@ -135,13 +138,17 @@ export async function listTasks(
  * other filters become conditions on what a lane reads (each read stays a bounded Query).
  */
 function lanesFor(query: TaskListQuery, states: readonly TaskState[]): Lane[] {
-  // Only no filter means every state: the six named one by one leave the custom ones out.
-  const allStates = !query.states?.length;
+  // A row in a custom state (`ctx.updateState`) stays indexed under its run's claim state, so
+  // only Celery's own states have lanes of their own; a custom one is read from all, by filter.
+  const indexed = query.states?.length && states.every((s) => (BUILTIN_STATES as string[]).includes(s));
   const choose = (): { index: ResultIndex; values: readonly string[] } => {
     if (query.timeField === 'dateDone') return { index: 'byDone', values: [ALL] };
     if (query.taskName) return { index: 'byTaskName', values: [query.taskName] };
     if (query.periodicTask) return { index: 'byPeriodicTask', values: [query.periodicTask] };
-    if (!allStates) return { index: 'byStatus', values: states };
+    if (indexed) return { index: 'byStatus', values: states };
+    // A live lease is only ever on a row indexed under a state a run claims with.
+    if (query.activeAt !== undefined && !query.states?.length)
+      return { index: 'byStatus', values: RUN_STATES };
     return { index: 'byCreated', values: [ALL] };
   };
   const { index, values } = choose();
@@ -200,7 +207,8 @@ async function fill(
     names['#replayedAs'] = 'replayedAs';
     filters.push('attribute_not_exists(#replayedAs)');
   }
-  if (source !== 'status' && query.states?.length) {
+  // On a state's own lane too: a row there may show a custom state its run set since its claim.
+  if (query.states?.length) {
     names['#status'] = 'status';
     const keys = query.states.map((state, i) => {
       values[`:s${i}`] = state;

@@ -1,59 +1,18 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CeleryResultWriter, celeryResultKey } from '../../shared/celery/result-backend.ts';
+import { celeryMissing, readWithCelery } from '../support/celery-results/read.ts';
 import { useEmulator } from '../support/emulator.ts';
 import { type ProvisionedStack, provisionStack } from '../support/stack.ts';
 
 // Debian's python3-celery (5.2.6) reads what the TypeScript writer wrote, through Celery's own
 // DynamoDBBackend: the layout is checked by the reader it must satisfy, not by a copy of it.
-const PYTHON = '/usr/bin/python3';
-const READER = join(import.meta.dirname, '../support/celery-results/read_results.py');
-const probe = spawnSync(PYTHON, ['-c', 'import celery.backends.dynamodb, boto3'], { encoding: 'utf8' });
-const missing = probe.error || probe.status !== 0 ? `${PYTHON} has no celery or boto3` : undefined;
+const missing = celeryMissing;
 const ci = process.env.CI === 'true';
-if (missing && !ci)
-  console.warn(`celery-results.test.ts skipped: ${missing}; install python3-celery python3-boto3`);
+if (missing && !ci) console.warn(`celery-results.test.ts skipped: ${missing}`);
 
 const { endpoint } = useEmulator();
-
-/** What read_results.py prints for one task id. */
-export interface CeleryRead {
-  id: string;
-  status: string;
-  info: unknown;
-  result: unknown;
-  traceback: string | null;
-  date_done: string | null;
-  ready: boolean;
-  get?: unknown;
-  raised?: { exception: string; module: string; args: unknown[] };
-}
-
-/** Reads task ids through Celery's `AsyncResult` in Python; `timeout` is `get()`'s. */
-export async function readWithCelery(
-  table: string,
-  ids: readonly string[],
-  timeout = 1,
-): Promise<CeleryRead[]> {
-  const config = {
-    endpoint,
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    table,
-    key: 'test',
-    secret: 'test',
-    cases: ids.map((id) => ({ id, timeout })),
-  };
-  const { stdout } = await promisify(execFile)(PYTHON, [READER, JSON.stringify(config)], {
-    encoding: 'utf8',
-  });
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as CeleryRead);
-}
+const read = (ids: readonly string[]) => readWithCelery(endpoint, table, ids);
 
 let stack: ProvisionedStack;
 let table: string;
@@ -128,7 +87,7 @@ describe.skipIf(missing !== undefined && !ci)(
         }),
       ).toBe(true);
 
-      const [ok, bad, own, expired, busy, unknown] = await readWithCelery(table, [
+      const [ok, bad, own, expired, busy, unknown] = await read([
         'celery-ok',
         'celery-bad',
         'celery-own-error',
@@ -182,7 +141,7 @@ describe.skipIf(missing !== undefined && !ci)(
           record: { taskId: 'celery-late', status: 'PROGRESS', result: '{}', expiresAt },
         }),
       ).toBe(false);
-      const [late] = await readWithCelery(table, ['celery-late']);
+      const [late] = await read(['celery-late']);
       expect(late).toMatchObject({ status: 'SUCCESS', get: 7 });
       const { Item } = await stack.clients.dynamo.send(
         new GetCommand({ TableName: table, Key: { id: celeryResultKey('celery-late') } }),

@@ -1,0 +1,91 @@
+import type { CeleryLinks, CeleryResultWriter } from '../celery/result-backend.ts';
+import type { Envelope } from '../envelope/schema.ts';
+import type { Logger } from '../log.ts';
+import type { TaskResultRecord } from '../results/record.ts';
+import type { ResultStore } from '../results/store.ts';
+import type { StateWriter } from '../task/context.ts';
+import { READY_STATES, TaskState } from '../task/states.ts';
+import { describeError } from './execute.ts';
+import type { BatchLedger } from './ledger.ts';
+import type { Work } from './work.ts';
+
+/** The ids Celery's meta keeps for a task, from its message. */
+function linksOf(envelope: Envelope): CeleryLinks {
+  return { parentId: envelope.parentId, groupId: envelope.group?.id };
+}
+
+/**
+ * Where a run's `ctx.updateState` writes: its row, under its lease; then, for a task that came
+ * in Celery's protocol with the Celery layout on, the Celery item too. A Celery item that cannot
+ * be written does not fail the task (its row holds the state): it is said in the log.
+ */
+export function stateWriterFor(
+  w: Work,
+  store: ResultStore,
+  celery: CeleryResultWriter | undefined,
+  log: Logger,
+): StateWriter {
+  const { taskId, leaseToken, expiresAt } = w.row;
+  return async (state, metaJson) => {
+    const written = await store.updateState({ taskId, state, metaJson, heldBy: leaseToken });
+    if (!written || !celery || !w.envelope.celery) return written;
+    await celery
+      .writeProgress({
+        record: {
+          taskId,
+          status: state,
+          result: metaJson,
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        },
+        links: linksOf(w.envelope),
+      })
+      .catch((error: unknown) =>
+        log.warn('custom state not written in the Celery layout', {
+          taskId,
+          state,
+          error: describeError(error).errorType,
+        }),
+      );
+    return written;
+  };
+}
+
+/**
+ * Writes the Celery item of each Celery-originated task of the batch whose row was just written,
+ * and of each redelivery of one found finished (its row as the refused claim returned it): the
+ * item is made from the row, so writing it again is harmless. A ready outcome whose item could not be written gives
+ * its record back: the redelivery finds the task finished, runs nothing, and writes the item
+ * again (after `maxReceiveCount` tries the record rests in the DLQ, the row intact). A RETRY's
+ * item is only logged: its record may not come back, the next attempt was already sent.
+ */
+export async function mirrorCeleryOutcomes(
+  celery: CeleryResultWriter | undefined,
+  batch: { ran: readonly Work[]; finished: readonly Work[]; written: ReadonlySet<string> },
+  ledger: BatchLedger,
+  log: Logger,
+): Promise<void> {
+  if (!celery) return;
+  const byMessage = new Map(batch.ran.filter((w) => w.envelope.celery).map((w) => [w.record.messageId, w]));
+  const outcomes: { messageId: string; envelope: Envelope; record: TaskResultRecord }[] = [];
+  for (const { messageId, completion } of ledger.completions) {
+    const w = byMessage.get(messageId);
+    const status = completion.record.status;
+    if (!w || !batch.written.has(messageId)) continue;
+    if (READY_STATES.has(status) || status === TaskState.RETRY)
+      outcomes.push({ messageId, envelope: w.envelope, record: completion.record });
+  }
+  for (const w of batch.finished) {
+    if (w.envelope.celery && w.finishedRow)
+      outcomes.push({ messageId: w.record.messageId, envelope: w.envelope, record: w.finishedRow });
+  }
+  if (outcomes.length === 0) return;
+  const failed = await celery.writeOutcomes(
+    outcomes.map(({ envelope, record }) => ({ record, links: linksOf(envelope) })),
+  );
+  for (const { messageId, record } of outcomes) {
+    if (!failed.has(record.taskId)) continue;
+    log.warn('outcome not written in the Celery layout', { taskId: record.taskId, status: record.status });
+    if (READY_STATES.has(record.status))
+      ledger.giveBack(messageId, `its Celery result item (${record.status}) was not written`);
+  }
+}
