@@ -90,6 +90,11 @@ const CELERY_ERRORS: Readonly<Record<string, string>> = {
   TaskRevokedError: 'TaskRevokedError',
 };
 
+/** Refusals that are kombu's own: a Celery app has `kombu.exceptions` loaded. */
+const KOMBU_ERRORS: Readonly<Record<string, string>> = {
+  ContentDisallowedError: 'ContentDisallowed',
+};
+
 /**
  * A recorded error as Celery serializes one. Python's builtins and Celery's exceptions keep their
  * module, so `get()` raises the class a Python caller catches; any other name gets no module,
@@ -104,6 +109,8 @@ export function celeryException(
   const message = firstLine.startsWith(`${type}: `) ? firstLine.slice(type.length + 2) : firstLine;
   const celery = CELERY_ERRORS[type];
   if (celery) return { exc_type: celery, exc_message: [message], exc_module: 'celery.exceptions' };
+  const kombu = KOMBU_ERRORS[type];
+  if (kombu) return { exc_type: kombu, exc_message: [message], exc_module: 'kombu.exceptions' };
   if (PYTHON_BUILTIN_ERRORS.has(type))
     return { exc_type: type, exc_message: [message], exc_module: 'builtins' };
   return { exc_type: type, exc_message: [message], exc_module: null };

@@ -52,40 +52,51 @@ export function stateWriterFor(
 
 /**
  * Writes the Celery item of each Celery-originated task of the batch whose row was just written,
- * and of each redelivery of one found finished (its row as the refused claim returned it): the
- * item is made from the row, so writing it again is harmless. A ready outcome whose item could not be written gives
- * its record back: the redelivery finds the task finished, runs nothing, and writes the item
- * again (after `maxReceiveCount` tries the record rests in the DLQ, the row intact). A RETRY's
- * item is only logged: its record may not come back, the next attempt was already sent.
+ * of each refused Celery message whose FAILURE row was written (`poison`), and of each redelivery
+ * of a task found finished (its row as the refused claim returned it): the item is made from the
+ * row, so writing it again is harmless. A ready outcome whose item could not be written gives its
+ * record back: the redelivery finds the task finished, runs nothing, and writes the item again
+ * (after `maxReceiveCount` tries the record rests in the DLQ, the row intact). A RETRY's item is
+ * only logged: its record may not come back, the next attempt was already sent; so is a refused
+ * message's, whose record comes back anyway and is recorded again.
  */
 export async function mirrorCeleryOutcomes(
   celery: CeleryResultWriter | undefined,
-  batch: { ran: readonly Work[]; finished: readonly Work[]; written: ReadonlySet<string> },
+  batch: {
+    ran: readonly Work[];
+    finished: readonly Work[];
+    written: ReadonlySet<string>;
+    poison?: ReadonlySet<string>;
+  },
   ledger: BatchLedger,
   log: Logger,
 ): Promise<void> {
   if (!celery) return;
   const byMessage = new Map(batch.ran.filter((w) => w.envelope.celery).map((w) => [w.record.messageId, w]));
-  const outcomes: { messageId: string; envelope: Envelope; record: TaskResultRecord }[] = [];
+  const outcomes: { messageId: string; record: TaskResultRecord; links: CeleryLinks; owed: boolean }[] = [];
   for (const { messageId, completion } of ledger.completions) {
+    if (!batch.written.has(messageId)) continue;
+    const { record } = completion;
     const w = byMessage.get(messageId);
-    const status = completion.record.status;
-    if (!w || !batch.written.has(messageId)) continue;
-    if (READY_STATES.has(status) || status === TaskState.RETRY)
-      outcomes.push({ messageId, envelope: w.envelope, record: completion.record });
+    if (w && (READY_STATES.has(record.status) || record.status === TaskState.RETRY))
+      outcomes.push({ messageId, record, links: linksOf(w.envelope), owed: READY_STATES.has(record.status) });
+    else if (!w && completion.heldBy === undefined && batch.poison?.has(messageId))
+      outcomes.push({ messageId, record, links: {}, owed: false });
   }
   for (const w of batch.finished) {
     if (w.envelope.celery && w.finishedRow)
-      outcomes.push({ messageId: w.record.messageId, envelope: w.envelope, record: w.finishedRow });
+      outcomes.push({
+        messageId: w.record.messageId,
+        record: w.finishedRow,
+        links: linksOf(w.envelope),
+        owed: true,
+      });
   }
   if (outcomes.length === 0) return;
-  const failed = await celery.writeOutcomes(
-    outcomes.map(({ envelope, record }) => ({ record, links: linksOf(envelope) })),
-  );
-  for (const { messageId, record } of outcomes) {
+  const failed = await celery.writeOutcomes(outcomes);
+  for (const { messageId, record, owed } of outcomes) {
     if (!failed.has(record.taskId)) continue;
     log.warn('outcome not written in the Celery layout', { taskId: record.taskId, status: record.status });
-    if (READY_STATES.has(record.status))
-      ledger.giveBack(messageId, `its Celery result item (${record.status}) was not written`);
+    if (owed) ledger.giveBack(messageId, `its Celery result item (${record.status}) was not written`);
   }
 }

@@ -63,6 +63,8 @@ interface Admitted {
   /** Task ids admitted so far: a second delivery in one batch comes back later. */
   seen: Set<string>;
   work: Work[];
+  /** Refused Celery messages whose FAILURE row a Celery client should read too. */
+  celeryPoison: Set<string>;
 }
 
 /**
@@ -141,7 +143,7 @@ export class WorkerRuntime {
     const remaining = invocation.remainingTimeMs();
     const admitAt = { now, remaining, requestId: invocation.requestId };
 
-    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [] };
+    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [], celeryPoison: new Set() };
     for (const record of records) {
       try {
         this.#admit(record, admitAt, batch, ledger);
@@ -226,6 +228,8 @@ export class WorkerRuntime {
       ledger.poison.push(record);
       ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
       if (rejected.poison) ledger.record(record.messageId, rejected.poison);
+      if (rejected.poison && 'celery' in rejected && rejected.celery)
+        batch.celeryPoison.add(record.messageId);
       // Only names this worker knows become dimensions: a hostile sender could mint any number.
       const known = rejected.taskName !== undefined && this.#registry.get(rejected.taskName) !== undefined;
       ledger.observe({

@@ -67,6 +67,17 @@ describe.skipIf(missing !== undefined && !ci)(
         },
         {
           record: {
+            taskId: 'celery-pickled',
+            status: 'FAILURE',
+            errorType: 'ContentDisallowedError',
+            traceback: 'ContentDisallowedError: Refusing to deserialize untrusted content of type pickle',
+            dateDone: done,
+            expiresAt,
+            poison: true,
+          },
+        },
+        {
+          record: {
             taskId: 'celery-expired',
             status: 'REVOKED',
             errorType: 'TaskExpired',
@@ -87,10 +98,11 @@ describe.skipIf(missing !== undefined && !ci)(
         }),
       ).toBe(true);
 
-      const [ok, bad, own, expired, busy, unknown] = await read([
+      const [ok, bad, own, pickled, expired, busy, unknown] = await read([
         'celery-ok',
         'celery-bad',
         'celery-own-error',
+        'celery-pickled',
         'celery-expired',
         'celery-busy',
         'celery-never-sent',
@@ -110,6 +122,11 @@ describe.skipIf(missing !== undefined && !ci)(
       });
       expect(bad?.traceback).toContain('at remind (appointments.ts:12:11)');
       expect(own?.raised).toMatchObject({ exception: 'EmailDeliveryError', args: ['bounced'] });
+      expect(pickled?.raised).toMatchObject({
+        exception: 'ContentDisallowed',
+        module: 'kombu.exceptions',
+        args: ['Refusing to deserialize untrusted content of type pickle'],
+      });
       expect(expired?.raised).toMatchObject({
         exception: 'TaskRevokedError',
         module: 'celery.exceptions',

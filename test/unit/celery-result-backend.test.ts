@@ -76,6 +76,14 @@ describe("Celery's DynamoDB result backend layout (celery 5.2.6)", () => {
     expect(celeryException('MaxRetriesExceeded', 'MaxRetriesExceeded: no more').exc_type).toBe(
       'MaxRetriesExceededError',
     );
+    // A refused pickle body: kombu's own ContentDisallowed, as a Celery worker would have raised.
+    expect(
+      celeryException('ContentDisallowedError', 'ContentDisallowedError: Refusing to deserialize'),
+    ).toEqual({
+      exc_type: 'ContentDisallowed',
+      exc_message: ['Refusing to deserialize'],
+      exc_module: 'kombu.exceptions',
+    });
     // Never a module we name for a type of ours: Celery would import it, or refuse it as unsafe.
     expect(celeryException('EmailDeliveryError', 'EmailDeliveryError: bounced')).toEqual({
       exc_type: 'EmailDeliveryError',
