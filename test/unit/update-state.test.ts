@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeTask } from '../../cli/commands/results.ts';
+import { statesParam } from '../../shared/admin/routes/filters.ts';
 import { configure, resetConfig } from '../../shared/config/index.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { ValidationError } from '../../shared/errors.ts';
@@ -123,5 +124,12 @@ describe('celerity result', () => {
     const done = describeTask(taskView({ taskId: 't-1', status: 'SUCCESS', result: '5' }));
     expect(done).toMatch(/^result\s+5$/m);
     expect(done).not.toMatch(/^meta/m);
+  });
+});
+
+describe('state filters (admin API ?state=)', () => {
+  it("take custom states as written and Celery's six in any case", () => {
+    expect(statesParam.parse('failure,PROGRESS')).toEqual(['FAILURE', 'PROGRESS']);
+    expect(statesParam.safeParse('DONE#1').success).toBe(false);
   });
 });

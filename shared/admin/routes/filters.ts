@@ -13,7 +13,12 @@ export const statesParam = z.optional(
         error: `must be state names such as ${BUILTIN_STATES.join(', ')} or a custom one (PROGRESS), comma-separated`,
       }),
     ),
-    z.transform((v: string) => v.split(',') as TaskState[]),
+    // Celery's six in any case, as the CLI reads them; a custom state as the task wrote it.
+    z.transform((v: string): TaskState[] =>
+      v
+        .split(',')
+        .map((s) => ((BUILTIN_STATES as readonly string[]).includes(s.toUpperCase()) ? s.toUpperCase() : s)),
+    ),
   ),
 );
 
