@@ -27,7 +27,7 @@ export async function followUpBatch(
   const redelivered = finished.map((w) => ({
     messageId: w.record.messageId,
     envelope: w.envelope,
-    record: undefined,
+    record: w.finishedRow,
   }));
   try {
     for (const [messageId, why] of await followUps.afterOutcomes([...ready, ...redelivered]))

@@ -104,7 +104,13 @@ async function send(producer: Producer, resends: readonly Resend[]): Promise<Map
  * be written for now returns its record; a poison row refused by its condition (the id is a
  * real run's) is not written, and its record goes on to the DLQ as it would anyway.
  */
-export async function completeAll(store: ResultStore, ledger: BatchLedger, log: Logger): Promise<void> {
+export async function completeAll(
+  store: ResultStore,
+  ledger: BatchLedger,
+  log: Logger,
+): Promise<Set<string>> {
+  /** The message ids whose rows were written (a condition that refused one leaves it out). */
+  const written = new Set<string>();
   const ids = new Set<string>();
   // A run's outcome goes before a poison row under the same id: only the run's may land.
   const ordered = [
@@ -116,12 +122,15 @@ export async function completeAll(store: ResultStore, ledger: BatchLedger, log: 
     ledger.giveBack(messageId, `a second outcome for task ${completion.record.taskId} in one batch`);
     return false;
   });
-  if (completions.length === 0) return;
+  if (completions.length === 0) return written;
   try {
     const outcomes = await store.complete(completions.map((c) => c.completion));
     outcomes.forEach((outcome, index) => {
       const { messageId, completion } = completions[index] as (typeof completions)[number];
-      if (outcome.ok) return;
+      if (outcome.ok) {
+        written.add(messageId);
+        return;
+      }
       if (outcome.reason === 'error') {
         ledger.giveBack(messageId, `could not record task ${completion.record.taskId}: ${outcome.message}`);
       } else if (completion.heldBy === undefined) {
@@ -136,4 +145,5 @@ export async function completeAll(store: ResultStore, ledger: BatchLedger, log: 
     const reason = `could not record results: ${safeText((error as Error)?.message ?? error)}`;
     for (const c of completions) ledger.giveBack(c.messageId, reason);
   }
+  return written;
 }
