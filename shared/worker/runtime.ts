@@ -198,7 +198,12 @@ export class WorkerRuntime {
     ]);
     const written = await completeAll(this.#store, ledger, this.#log);
     const ran = [...runnable, ...claimed.expired];
-    await mirrorCeleryOutcomes(this.#celery, { ran, finished: claimed.finished, written }, ledger, this.#log);
+    await mirrorCeleryOutcomes(
+      this.#celery,
+      { ran, finished: claimed.finished, written, poison: batch.celeryPoison },
+      ledger,
+      this.#log,
+    );
     if (this.#followUps)
       await followUpBatch(this.#followUps, [...runnable, ...claimed.expired], claimed.finished, ledger);
     const failedFollowUps = await followUps;

@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,15 @@ interface Line {
   status?: string;
   result?: unknown;
   error?: string;
+}
+
+/** The table in Celery's result-backend layout that the local cloud's workers write (the stack's celeryResults). */
+function celeryResultsTable(): string {
+  const state = JSON.parse(readFileSync(local.stateFile, 'utf8')) as { environment: Record<string, string> };
+  const table = state.environment.CELERITY_CELERY_RESULTS_TABLE;
+  if (!table)
+    throw new Error("the local cloud's workers have no CELERITY_CELERY_RESULTS_TABLE (celeryResults off?)");
+  return table;
 }
 
 /** Runs the Celery app; each printed line is one call (and, with --get, its outcome). */
@@ -114,5 +124,20 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
       errorType: 'SoftTimeLimitExceeded',
     });
     expect(limited.traceback).toMatch(/soft time limit \(1 s\) exceeded/);
+  });
+
+  it("returns the TypeScript tasks' results to AsyncResult.get() in Python, and re-raises the pickle refusal", async () => {
+    if (missing) throw new Error(`CI=true but ${missing}: .ci/run installs python3-celery python3-pycurl`);
+    const got = await runCeleryApp([
+      '--results-table',
+      celeryResultsTable(),
+      '--get',
+      'delay,countdown,pickle',
+    ]);
+    expect(got.delay).toMatchObject({ status: 'SUCCESS', result: 'Created 2 notifications' });
+    expect(got.countdown).toMatchObject({ status: 'SUCCESS', result: 'Sent 0 reminders' });
+    // .get() re-raises the recorded FAILURE as Celery's own ContentDisallowed.
+    expect(got.pickle?.status).toBe('FAILURE');
+    expect(got.pickle?.error).toMatch(/^ContentDisallowed.*pickle/);
   });
 });
