@@ -74,7 +74,7 @@ function celerySignature(
     ...(isObject(sig.kwargs) && Object.keys(sig.kwargs).length > 0 ? { kwargs: sig.kwargs } : {}),
     ...(sig.immutable === true ? { immutable: true } : {}),
     ...given('queue', options.queue),
-    ...given('countdown', options.countdown),
+    ...given('countdown', options.countdown ?? countdownOf(options.eta)),
     ...time('expires', options.expires),
     ...given('timeLimit', options.time_limit),
     ...given('softTimeLimit', options.soft_time_limit),
@@ -86,6 +86,17 @@ function celerySignature(
 /** A field when Celery set it (null and absent are both "not set"). */
 function given<K extends string>(key: K, value: unknown): { [k in K]?: unknown } {
   return value === null || value === undefined ? {} : ({ [key]: value } as { [k in K]: unknown });
+}
+
+/**
+ * A signature's `eta` (`.set(eta=...)`) as the countdown a Celerity signature carries: seconds
+ * from now, never negative (a time past runs at once, as Celery runs it). Unreadable, it is
+ * passed on for the schema to refuse by name.
+ */
+function countdownOf(eta: unknown, now = Date.now()): unknown {
+  if (eta === null || eta === undefined) return undefined;
+  const at = time('eta', eta, now).eta;
+  return typeof at === 'string' ? Math.max(0, Math.ceil((Date.parse(at) - now) / 1000)) : eta;
 }
 
 /** A UUID-shaped id fixed by the message's id and the signature's place in it. */

@@ -118,6 +118,25 @@ describe('kombu SQS bodies from Celery 5 (fixtures)', () => {
     expect(links.link?.[0]?.id).not.toBe(links.link?.[1]?.id);
   });
 
+  it("reads a callback's eta and expires as a countdown and a time, and refuses one it cannot read", () => {
+    const eta = new Date(Date.now() + 60_000).toISOString();
+    const body = withPayload('delay', [
+      [2, 3],
+      {},
+      { callbacks: [{ task: 'apps.demo.tasks.noop', options: { eta, expires: 120 } }] },
+    ]);
+    const link = decodeCeleryMessage(body)?.link?.[0];
+    expect(link?.countdown).toBeGreaterThan(30);
+    expect(link?.countdown).toBeLessThanOrEqual(60);
+    expect(Date.parse(link?.expires as string)).toBeGreaterThan(Date.now() + 100_000);
+    const unreadable = withPayload('delay', [
+      [2, 3],
+      {},
+      { callbacks: [{ task: 'apps.demo.tasks.noop', options: { eta: 'soon' } }] },
+    ]);
+    expect(refusal(unreadable).message).toMatch(/embed\.callbacks\.0\.countdown/);
+  });
+
   it('turns the embedded chain (Celery pops its end) into the envelope chain, next first', () => {
     const chain = input('chain').chain;
     expect(chain?.map((s) => [s.task, s.id, s.args, s.immutable])).toEqual([
