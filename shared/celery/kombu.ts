@@ -23,8 +23,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads an SQS body as kombu's message, or says it is not one (`undefined`: a Celerity envelope or
- * anything else, left to the envelope decoder). Cheap for Celerity's own JSON envelopes, which
- * are never base64 and never carry a `content-type`.
+ * anything else, left to the envelope decoder). Cheap for Celerity's own JSON envelopes: they are
+ * never base64, and one is parsed here only if its text mentions `"content-type"` (then its shape
+ * tells it apart: an envelope has `v` and no `properties`).
  */
 export function readKombuMessage(sqsBody: string): KombuMessage | undefined {
   const text = sqsBody.trimStart();
