@@ -198,8 +198,12 @@ export class WorkerRuntime {
     ]);
     const written = await completeAll(this.#store, ledger, this.#log);
     const ran = [...runnable, ...claimed.expired];
-    const mirrored = { ran, finished: claimed.finished, written, poison: batch.celeryPoison };
-    await mirrorCeleryOutcomes(this.#celery, mirrored, ledger, this.#log);
+    await mirrorCeleryOutcomes(
+      this.#celery,
+      { ran, finished: claimed.finished, written, poison: batch.celeryPoison },
+      ledger,
+      this.#log,
+    );
     if (this.#followUps)
       await followUpBatch(this.#followUps, [...runnable, ...claimed.expired], claimed.finished, ledger);
     const failedFollowUps = await followUps;
