@@ -9,6 +9,15 @@ import { describeError } from './execute.ts';
 import type { BatchLedger } from './ledger.ts';
 import type { Work } from './work.ts';
 
+/**
+ * Whether a Celery client may read this task's outcome: it came in Celery's protocol, and its
+ * call did not say `ignore_result=True` (the intake keeps that as `celery.ignoreResult`).
+ */
+export function owesCeleryItem(envelope: Envelope): boolean {
+  const celery = envelope.celery as { ignoreResult?: boolean } | undefined;
+  return celery !== undefined && celery.ignoreResult !== true;
+}
+
 /** The ids Celery's meta keeps for a task, from its message. */
 function linksOf(envelope: Envelope): CeleryLinks {
   return { parentId: envelope.parentId, groupId: envelope.group?.id };
@@ -28,7 +37,7 @@ export function stateWriterFor(
   const { taskId, leaseToken, expiresAt } = w.row;
   return async (state, metaJson) => {
     const written = await store.updateState({ taskId, state, metaJson, heldBy: leaseToken });
-    if (!written || !celery || !w.envelope.celery) return written;
+    if (!written || !celery || !owesCeleryItem(w.envelope)) return written;
     await celery
       .writeProgress({
         record: {
@@ -72,7 +81,9 @@ export async function mirrorCeleryOutcomes(
   log: Logger,
 ): Promise<void> {
   if (!celery) return;
-  const byMessage = new Map(batch.ran.filter((w) => w.envelope.celery).map((w) => [w.record.messageId, w]));
+  const byMessage = new Map(
+    batch.ran.filter((w) => owesCeleryItem(w.envelope)).map((w) => [w.record.messageId, w]),
+  );
   const outcomes: { messageId: string; record: TaskResultRecord; links: CeleryLinks; owed: boolean }[] = [];
   for (const { messageId, completion } of ledger.completions) {
     if (!batch.written.has(messageId)) continue;
@@ -84,7 +95,7 @@ export async function mirrorCeleryOutcomes(
       outcomes.push({ messageId, record, links: {}, owed: false });
   }
   for (const w of batch.finished) {
-    if (w.envelope.celery && w.finishedRow)
+    if (owesCeleryItem(w.envelope) && w.finishedRow)
       outcomes.push({
         messageId: w.record.messageId,
         record: w.finishedRow,

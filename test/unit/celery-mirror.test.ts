@@ -87,6 +87,21 @@ describe("the worker's Celery result items", () => {
     expect([...ledger.returned.keys()]).toEqual(['m-c-done']);
   });
 
+  it('writes nothing for a Celery call made with ignore_result=True', async () => {
+    const ledger = new BatchLedger();
+    const ignored = work('c-ignored', true);
+    (ignored.envelope.celery as Record<string, unknown>).ignoreResult = true;
+    ledger.record('m-c-ignored', { record: row('c-ignored', 'SUCCESS'), heldBy: 'lease' });
+    const { fake, given } = writer();
+    await mirrorCeleryOutcomes(
+      fake,
+      { ran: [ignored], finished: [], written: new Set(['m-c-ignored']) },
+      ledger,
+      quiet,
+    );
+    expect(given).toEqual([]);
+  });
+
   it('does nothing without the Celery layout', async () => {
     const ledger = new BatchLedger();
     ledger.record('m-c-ok', { record: row('c-ok', 'SUCCESS'), heldBy: 'lease' });

@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_QUEUES } from '../../functions/tasks/index.ts';
 import { CelerityMetadata } from '../../infra/constructs/function.ts';
 import { synthTemplate } from '../../infra/synth.ts';
+import { resolveConfig } from '../../shared/config/config.ts';
 import { ConfigEnv } from '../../shared/config/env.ts';
-import { StackOutput } from '../../shared/config/stack-outputs.ts';
+import { environmentOfOutputs, readStackOutputs, StackOutput } from '../../shared/config/stack-outputs.ts';
 import { statementsOfFunction, type TemplateResource } from '../support/iam-template.ts';
 
 const SYNTH_TIMEOUT_MS = 60_000;
@@ -61,5 +62,11 @@ describe("LabControl's stack with celeryResults on", () => {
   it('names the table in an output, for the Celery app and the CLI', () => {
     const outputs = template.Outputs as Record<string, { Value: unknown }>;
     expect(outputs[StackOutput.celeryResultsTable]?.Value).toEqual({ Ref: tableId });
+    // Read back by the CLI (DescribeStacks) as the worker's own setting.
+    const env = environmentOfOutputs(
+      readStackOutputs({ [StackOutput.celeryResultsTable]: 'Celerity-CeleryResultsTable-X' }),
+    );
+    expect(env[ConfigEnv.celeryResultsTable]).toBe('Celerity-CeleryResultsTable-X');
+    expect(resolveConfig({}, env).celeryResultsTable).toBe('Celerity-CeleryResultsTable-X');
   });
 });
