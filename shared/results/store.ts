@@ -303,7 +303,13 @@ export class ResultStore {
             heldBy === undefined
               ? 'attribute_not_exists(taskId) OR poison = :true'
               : 'leaseToken = :heldBy AND #status <> :revoked',
-          ...(heldBy === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+          // A run's refused outcome returns the row that refused it (a revoke, another run's lease).
+          ...(heldBy === undefined
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#status': 'status' },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+              }),
           ExpressionAttributeValues:
             heldBy === undefined ? { ':true': true } : { ':heldBy': heldBy, ':revoked': TaskState.REVOKED },
         },

@@ -74,7 +74,8 @@ export async function mirrorCeleryOutcomes(
   batch: {
     ran: readonly Work[];
     finished: readonly Work[];
-    written: ReadonlySet<string>;
+    /** Message id → its task's row as it now stands (`completeAll`). */
+    written: ReadonlyMap<string, TaskResultRecord>;
     poison?: ReadonlySet<string>;
   },
   ledger: BatchLedger,
@@ -86,8 +87,8 @@ export async function mirrorCeleryOutcomes(
   );
   const outcomes: { messageId: string; record: TaskResultRecord; links: CeleryLinks; owed: boolean }[] = [];
   for (const { messageId, completion } of ledger.completions) {
-    if (!batch.written.has(messageId)) continue;
-    const { record } = completion;
+    const record = batch.written.get(messageId);
+    if (!record) continue;
     const w = byMessage.get(messageId);
     if (w && (READY_STATES.has(record.status) || record.status === TaskState.RETRY))
       outcomes.push({ messageId, record, links: linksOf(w.envelope), owed: READY_STATES.has(record.status) });

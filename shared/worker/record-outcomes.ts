@@ -1,6 +1,8 @@
 import type { Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
+import { withoutIndexKeys } from '../results/indexes.ts';
+import { readableRecord, type TaskResultRecord } from '../results/record.ts';
 import type { ResultStore } from '../results/store.ts';
 import { TaskState } from '../task/states.ts';
 import { describeError, safeText } from './execute.ts';
@@ -108,9 +110,12 @@ export async function completeAll(
   store: ResultStore,
   ledger: BatchLedger,
   log: Logger,
-): Promise<Set<string>> {
-  /** The message ids whose rows were written (a condition that refused one leaves it out). */
-  const written = new Set<string>();
+): Promise<Map<string, TaskResultRecord>> {
+  /**
+   * Message id → its task's row as it now stands: the one written, or the REVOKED row that refused
+   * a run's outcome (revoked while it ran). Rows refused otherwise, or not written, are left out.
+   */
+  const written = new Map<string, TaskResultRecord>();
   const ids = new Set<string>();
   // A run's outcome goes before a poison row under the same id: only the run's may land.
   const ordered = [
@@ -128,9 +133,11 @@ export async function completeAll(
     outcomes.forEach((outcome, index) => {
       const { messageId, completion } = completions[index] as (typeof completions)[number];
       if (outcome.ok) {
-        written.add(messageId);
+        written.set(messageId, completion.record);
         return;
       }
+      if (outcome.reason === 'condition' && outcome.old?.status === TaskState.REVOKED && completion.heldBy)
+        written.set(messageId, readableRecord(withoutIndexKeys(outcome.old as unknown as TaskResultRecord)));
       if (outcome.reason === 'error') {
         ledger.giveBack(messageId, `could not record task ${completion.record.taskId}: ${outcome.message}`);
       } else if (completion.heldBy === undefined) {

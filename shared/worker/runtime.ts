@@ -205,7 +205,7 @@ export class WorkerRuntime {
       this.#log,
     );
     if (this.#followUps)
-      await followUpBatch(this.#followUps, [...runnable, ...claimed.expired], claimed.finished, ledger);
+      await followUpBatch(this.#followUps, { ran, finished: claimed.finished, written }, ledger);
     const failedFollowUps = await followUps;
     for (const { messageId, envelope } of periodicDeliveries) {
       if (failedFollowUps?.has(envelope)) ledger.giveBack(messageId, 'a periodic follow-up failed');

@@ -147,6 +147,26 @@ describe.skipIf(celeryMissing !== undefined && process.env.CI !== 'true')(
       });
     });
 
+    it('writes REVOKED for a Celery task revoked while it runs: its run can no longer say PROGRESS', async () => {
+      const batch = runtime.processBatch(
+        [sqsRecord(message('celery-revoked', { celery: { protocol: 2 } }))],
+        invocation(),
+      );
+      await rowIn('celery-revoked', 'PROGRESS');
+      expect(await store.revoke('celery-revoked', { expiresAt: Math.floor(Date.now() / 1000) + 3600 })).toBe(
+        'revoked',
+      );
+      opened('celery-revoked');
+      expect((await batch).batchItemFailures).toEqual([]);
+      expect(updates.get('celery-revoked')).toEqual([true, false]);
+      expect((await store.get('celery-revoked'))?.status).toBe('REVOKED');
+      const [revoked] = await read(['celery-revoked']);
+      expect(revoked).toMatchObject({
+        status: 'REVOKED',
+        raised: { exception: 'TaskRevokedError', module: 'celery.exceptions', args: ['revoked'] },
+      });
+    });
+
     it('gives the record back when the Celery item cannot be written; the redelivery writes it, running nothing', async () => {
       const broken = createWorkerRuntime({
         config: { ...config, celeryResultsTable: 'no-such-table' },

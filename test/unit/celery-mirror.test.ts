@@ -21,6 +21,15 @@ function work(id: string, celery: boolean): Work {
 
 const row = (taskId: string, status: string): TaskResultRecord => ({ taskId, status, result: '1' });
 
+/** The rows `completeAll` reports written: those of the ledger's completions for these messages. */
+function rowsOf(ledger: BatchLedger, messageIds: readonly string[]): Map<string, TaskResultRecord> {
+  return new Map(
+    ledger.completions
+      .filter((c) => messageIds.includes(c.messageId))
+      .map((c) => [c.messageId, c.completion.record]),
+  );
+}
+
 /** A writer that fails the ids it is told to, and keeps what it was given. */
 function writer(failing: string[] = []) {
   const given: CeleryOutcome[] = [];
@@ -45,7 +54,7 @@ describe("the worker's Celery result items", () => {
     const { fake, given } = writer();
     await mirrorCeleryOutcomes(
       fake,
-      { ran, finished: [], written: new Set(['m-c-ok', 'm-c-retry', 'm-own']) },
+      { ran, finished: [], written: rowsOf(ledger, ['m-c-ok', 'm-c-retry', 'm-own']) },
       ledger,
       quiet,
     );
@@ -68,7 +77,7 @@ describe("the worker's Celery result items", () => {
       {
         ran: [work('c-ok', true), work('c-retry', true)],
         finished: [],
-        written: new Set(['m-c-ok', 'm-c-retry', 'm-pickle', 'm-other-poison']),
+        written: rowsOf(ledger, ['m-c-ok', 'm-c-retry', 'm-pickle', 'm-other-poison']),
         poison: new Set(['m-pickle']),
       },
       ledger,
@@ -82,7 +91,7 @@ describe("the worker's Celery result items", () => {
     const ledger = new BatchLedger();
     const again = { ...work('c-done', true), finishedRow: row('c-done', 'SUCCESS') };
     const { fake, given } = writer(['c-done']);
-    await mirrorCeleryOutcomes(fake, { ran: [], finished: [again], written: new Set() }, ledger, quiet);
+    await mirrorCeleryOutcomes(fake, { ran: [], finished: [again], written: new Map() }, ledger, quiet);
     expect(given.map((o) => o.record)).toEqual([row('c-done', 'SUCCESS')]);
     expect([...ledger.returned.keys()]).toEqual(['m-c-done']);
   });
@@ -95,11 +104,25 @@ describe("the worker's Celery result items", () => {
     const { fake, given } = writer();
     await mirrorCeleryOutcomes(
       fake,
-      { ran: [ignored], finished: [], written: new Set(['m-c-ignored']) },
+      { ran: [ignored], finished: [], written: rowsOf(ledger, ['m-c-ignored']) },
       ledger,
       quiet,
     );
     expect(given).toEqual([]);
+  });
+
+  it('writes REVOKED for a Celery task revoked while it ran (the row that refused its outcome)', async () => {
+    const ledger = new BatchLedger();
+    ledger.record('m-c-revoked', { record: row('c-revoked', 'SUCCESS'), heldBy: 'lease' });
+    const { fake, given } = writer();
+    const revoked = new Map([['m-c-revoked', { taskId: 'c-revoked', status: 'REVOKED' }]]);
+    await mirrorCeleryOutcomes(
+      fake,
+      { ran: [work('c-revoked', true)], finished: [], written: revoked },
+      ledger,
+      quiet,
+    );
+    expect(given.map((o) => o.record.status)).toEqual(['REVOKED']);
   });
 
   it('does nothing without the Celery layout', async () => {
@@ -107,7 +130,7 @@ describe("the worker's Celery result items", () => {
     ledger.record('m-c-ok', { record: row('c-ok', 'SUCCESS'), heldBy: 'lease' });
     await mirrorCeleryOutcomes(
       undefined,
-      { ran: [work('c-ok', true)], finished: [], written: new Set(['m-c-ok']) },
+      { ran: [work('c-ok', true)], finished: [], written: rowsOf(ledger, ['m-c-ok']) },
       ledger,
       quiet,
     );
