@@ -33,6 +33,8 @@ const local = useCliCloud(endpoint);
 interface Line {
   case: string;
   id: string;
+  /** A chain's first task (its AsyncResult's `.parent`). */
+  first?: string | null;
   sentAt?: number;
   status?: string;
   result?: unknown;
@@ -124,6 +126,13 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
       errorType: 'SoftTimeLimitExceeded',
     });
     expect(limited.traceback).toMatch(/soft time limit \(1 s\) exceeded/);
+
+    // A Celery chain's first task runs under the id Celery froze for it, carrying the rest.
+    const chainHead = await readyRow(sent.chain?.first as string);
+    expect(chainHead).toMatchObject({
+      taskName: 'apps.appointments.tasks.send_appointment_reminders',
+      status: 'SUCCESS',
+    });
   });
 
   it("returns the TypeScript tasks' results to AsyncResult.get() in Python, and re-raises the pickle refusal", async () => {

@@ -90,9 +90,15 @@ def main():
         ),
         # The call's soft limit (1 s) is shorter than the task's own (2 s): the shorter one holds.
         "time-limit": slow.apply_async((3,), soft_time_limit=1),
+        # A chain's AsyncResult is its last task's; `.parent` is the first, which the message names.
+        "chain": (
+            send_appointment_reminders.si()
+            | send_bulk_notification.si(["celery-user-4"], "Chained", "after the reminders", "info")
+        ).apply_async(),
     }
     for case, result in sent.items():
-        print(json.dumps({"case": case, "id": result.id, "sentAt": time.time()}), flush=True)
+        first = result.parent.id if result.parent is not None else None
+        print(json.dumps({"case": case, "id": result.id, "first": first, "sentAt": time.time()}), flush=True)
     for case in filter(None, options.get.split(",")):
         result = sent[case]
         try:
