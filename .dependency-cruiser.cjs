@@ -9,7 +9,7 @@
  *   producer  shared/producer/     beat  shared/beat/ (beside producer and results)
  *   results   shared/results/
  *   canvas    shared/canvas/ (chains, groups, chords: what a ready task sends and counts; the
- *             user-facing builders that need the app's producer, canvas/api.ts and index.ts, are app)
+ *             user-facing builders that need the app's producer, canvas/api*.ts and index.ts, are app)
  *   worker    shared/worker/
  *   middleware shared/middleware/ (the entries' middy middlewares: log context, metrics flush,
  *             invocation deadline; they read the worker's metrics, and nothing below uses them)
@@ -31,7 +31,7 @@ const TASK_API = '^shared/task/(define|index)\\.ts$';
 const PRODUCER = '^shared/producer/';
 const BEAT = '^shared/beat/';
 const RESULTS = '^shared/results/';
-const CANVAS_API = '^shared/canvas/(api|index)\\.ts$';
+const CANVAS_API = '^shared/canvas/(api[a-z-]*|index)\\.ts$';
 const WORKER = '^shared/worker/';
 const MIDDLEWARE = '^shared/middleware/';
 const APP = `^shared/(app(-producer|-worker|-beat)?\\.ts|index\\.ts)$|${TASK_API}|${CANVAS_API}`;

@@ -87,6 +87,11 @@ export class ResultStore {
     return this.#table;
   }
 
+  /** The client it writes with: canvas records (groups, chords) share the table and its client. */
+  get dynamo(): DynamoDBDocumentClient {
+    return this.#dynamo;
+  }
+
   /** A task's row, or undefined when none exists or its TTL has passed (TTL deletes lazily). */
   async get(taskId: string): Promise<TaskResultRecord | undefined> {
     if (!taskId) throw ValidationError.of('taskId', 'is required');

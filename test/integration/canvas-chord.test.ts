@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, createResultStore } from '../../shared/app.ts';
+import { applyGroup } from '../../shared/canvas/group-apply.ts';
+import type { CelerityConfig } from '../../shared/config/index.ts';
+import type { Signature } from '../../shared/envelope/signature.ts';
+import type { Producer } from '../../shared/producer/index.ts';
+import type { ResultStore } from '../../shared/results/index.ts';
+import { defineTask } from '../../shared/task/define.ts';
+import { TaskRegistry } from '../../shared/task/registry.ts';
+import { chordWorkers } from '../support/canvas-chord-workers.ts';
+import { useEmulator } from '../support/emulator.ts';
+import { type ProvisionedStack, provisionStack } from '../support/stack.ts';
+
+useEmulator();
+
+const registry = new TaskRegistry();
+const memberRuns = new Map<string, number>();
+const callbackRuns: { id: string; args: unknown[] }[] = [];
+const errbackRuns: unknown[][] = [];
+defineTask(
+  'chord.square',
+  (ctx, x: number) => {
+    memberRuns.set(ctx.request.id, (memberRuns.get(ctx.request.id) ?? 0) + 1);
+    return x * x;
+  },
+  {},
+  registry,
+);
+defineTask(
+  'chord.fail',
+  (_ctx, x: number) => {
+    throw new RangeError(`no square for ${x}`);
+  },
+  {},
+  registry,
+);
+defineTask(
+  'chord.collect',
+  (ctx, results: number[], label: string) => {
+    callbackRuns.push({ id: ctx.request.id, args: [results, label] });
+    return results.length;
+  },
+  {},
+  registry,
+);
+defineTask(
+  'chord.errback',
+  (_ctx, ...args: unknown[]) => {
+    errbackRuns.push(args);
+  },
+  {},
+  registry,
+);
+
+let stack: ProvisionedStack;
+let config: CelerityConfig;
+let producer: Producer;
+let store: ResultStore;
+
+beforeAll(async () => {
+  stack = await provisionStack();
+  config = stack.config;
+  const wiring = { config, clients: stack.clients, registry };
+  producer = createProducer(wiring);
+  store = createResultStore(wiring);
+});
+
+const sig = (task: string, args: unknown[], extra: Partial<Signature> = {}): Signature => ({
+  task,
+  id: randomUUID(),
+  args,
+  ...extra,
+});
+
+/** Applies a chord and drains its queue with several runtimes until `done` holds. */
+async function runChord(
+  members: Signature[],
+  callback: Signature,
+  workers: { runtimes: number; duplicateRate?: number; seed?: number },
+  done: () => Promise<boolean>,
+) {
+  await applyGroup(
+    { producer, store, resultExpires: config.resultExpires },
+    { groupId: randomUUID(), members, callback },
+  );
+  const drained = chordWorkers({ config, clients: stack.clients, registry, ...workers });
+  await drained.drainUntil(done);
+  return drained;
+}
+
+describe('chord: the callback runs once, when the last member is ready (issue 12)', () => {
+  it('a chord of 1,000 with duplicated deliveries and concurrent finishes calls back exactly once, results in member order', async () => {
+    const size = 1_000;
+    const members = Array.from({ length: size }, (_, i) => sig('chord.square', [i]));
+    const callback = sig('chord.collect', ['squares']);
+    const workers = await runChord(
+      members,
+      callback,
+      { runtimes: 4, duplicateRate: 0.1, seed: 12 },
+      async () => (await store.get(callback.id))?.status === 'SUCCESS',
+    );
+    console.log(
+      `chord of ${size}: ${workers.duplicated} messages delivered twice, ${workers.batches} batches, ${workers.givenBack} given back`,
+    );
+    expect(workers.duplicated).toBeGreaterThan(50);
+    // Every member ran once (the duplicates found it finished), and the callback body ran once.
+    expect(memberRuns.size).toBe(size);
+    expect([...memberRuns.values()].every((n) => n === 1)).toBe(true);
+    const runs = callbackRuns.filter((r) => r.id === callback.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.args).toEqual([Array.from({ length: size }, (_, i) => i * i), 'squares']);
+    expect(await store.get(callback.id)).toMatchObject({ status: 'SUCCESS', result: String(size) });
+  }, 300_000);
+
+  it('a failing member makes the callback a ChordError FAILURE without running it, and its errbacks run', async () => {
+    const members = Array.from({ length: 30 }, (_, i) => sig(i === 17 ? 'chord.fail' : 'chord.square', [i]));
+    const errback = sig('chord.errback', ['after chord']);
+    const callback = sig('chord.collect', ['never'], { linkError: [errback] });
+    await runChord(
+      members,
+      callback,
+      { runtimes: 2, duplicateRate: 0.2, seed: 3 },
+      async () => (await store.get(errback.id))?.status === 'SUCCESS',
+    );
+    const failed = members[17] as Signature;
+    const row = await store.get(callback.id);
+    expect(row).toMatchObject({ status: 'FAILURE', errorType: 'ChordError', taskName: 'chord.collect' });
+    expect(row?.traceback).toBe(`ChordError: Dependency ${failed.id} raised RangeError: no square for 17`);
+    expect(callbackRuns.some((r) => r.id === callback.id)).toBe(false);
+    // Celery's errback form: the failed task's (here the callback's) id first.
+    expect(errbackRuns).toContainEqual([callback.id, 'after chord']);
+    // The other members were not stopped.
+    for (const [i, m] of members.entries())
+      if (i !== 17) expect((await store.get(m.id))?.status).toBe('SUCCESS');
+  }, 120_000);
+
+  it('a revoked member makes the callback a ChordError naming it', async () => {
+    const members = Array.from({ length: 5 }, (_, i) => sig('chord.square', [i]));
+    const callback = sig('chord.collect', ['never']);
+    await store.revoke((members[2] as Signature).id, { expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+    await runChord(
+      members,
+      callback,
+      { runtimes: 1 },
+      async () => (await store.get(callback.id))?.status === 'FAILURE',
+    );
+    const row = await store.get(callback.id);
+    expect(row?.traceback).toMatch(
+      new RegExp(`^ChordError: Dependency ${(members[2] as Signature).id} raised TaskRevokedError`),
+    );
+    expect(callbackRuns.some((r) => r.id === callback.id)).toBe(false);
+  }, 60_000);
+});
