@@ -13,6 +13,7 @@ import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { keyValues, runtime, shortTime } from '../format.ts';
 import { parseNumber } from '../parse.ts';
+import { showGroup } from './group-result.ts';
 
 /** How long `--wait` waits when no `--timeout` is given; `--timeout 0` waits without end. */
 export const DEFAULT_WAIT_SECONDS = 60;
@@ -114,13 +115,15 @@ export function registerResultCommands(program: Command, app: CliApp): void {
   program
     .command('result')
     .description("a task's state and result (Celery's AsyncResult); a far eta shows its schedule")
-    .argument('<id>', 'the task id')
+    .argument('<id>', 'the task id, or a group id (its members and their states)')
     .option('--wait', WAIT_HELP)
     .option('--timeout <seconds>', TIMEOUT_HELP)
     .action(
       app.action(async (id: string, options: { wait?: boolean; timeout?: string }) => {
         const timeout = timeoutOf(options);
         const { ctx } = await app.target();
+        const group = await showGroup(app, ctx, id, options.wait ? { seconds: timeout } : undefined);
+        if (group !== undefined) return group;
         const view = options.wait ? await waitForTask(app, ctx, id, timeout) : await getTaskResult(ctx, id);
         app.output(view, () => describeTask(view));
         return stateCode(view);
