@@ -35,6 +35,17 @@ defineTask(
   {},
   registry,
 );
+const retried = new Map<string, number>();
+defineTask(
+  'chord.flaky',
+  (ctx, x: number) => {
+    if (ctx.request.retries === 0) ctx.retry({ countdown: 1 });
+    retried.set(ctx.request.id, ctx.request.retries);
+    return x + 100;
+  },
+  { maxRetries: 3 },
+  registry,
+);
 defineTask(
   'chord.collect',
   (ctx, results: number[], label: string) => {
@@ -150,5 +161,20 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
       new RegExp(`^ChordError: Dependency ${(members[2] as Signature).id} raised TaskRevokedError`),
     );
     expect(callbackRuns.some((r) => r.id === callback.id)).toBe(false);
+  }, 60_000);
+
+  it("a member's RETRY is not a finish: the callback waits for its retry's result", async () => {
+    const members = [sig('chord.square', [3]), sig('chord.flaky', [1]), sig('chord.square', [4])];
+    const callback = sig('chord.collect', ['after retry']);
+    await runChord(
+      members,
+      callback,
+      { runtimes: 2 },
+      async () => (await store.get(callback.id))?.status === 'SUCCESS',
+    );
+    expect(retried.get((members[1] as Signature).id)).toBe(1);
+    expect(callbackRuns.filter((r) => r.id === callback.id).map((r) => r.args)).toEqual([
+      [[9, 101, 16], 'after retry'],
+    ]);
   }, 60_000);
 });
