@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { getProducer, getResultStore, revoke } from '../app-producer.ts';
 import { getConfig } from '../config/config.ts';
 import type { SignatureInput } from '../envelope/signature.ts';
@@ -14,6 +15,9 @@ import { applyGroup } from './group-apply.ts';
 export type SignatureLike =
   | (Omit<SignatureInput, 'id'> & { id?: string })
   | { toJSON(): SignatureInput; registry?: TaskRegistry };
+
+/** The members' `origin`, as the producer names a send of its own. */
+const ORIGIN = `producer@${hostname()}`;
 
 export interface GroupApplyOptions {
   /** The group's id (Celery's `group_id`). @defaultValue a new UUID */
@@ -63,7 +67,7 @@ export class Group {
    */
   async applyAsync(options: GroupApplyOptions = {}): Promise<GroupResult> {
     const groupId = options.groupId ?? randomUUID();
-    await applyGroup(deps(this.registry), { groupId, members: this.members });
+    await applyGroup(deps(this.registry), { groupId, members: this.members, origin: ORIGIN });
     return new GroupResult(
       groupId,
       this.members.map((m) => m.id),
@@ -106,7 +110,7 @@ export class Chord {
   async applyAsync(options: GroupApplyOptions = {}): Promise<ChordResult> {
     const groupId = options.groupId ?? randomUUID();
     const members = this.header.members;
-    await applyGroup(deps(this.#registry), { groupId, members, callback: this.body });
+    await applyGroup(deps(this.#registry), { groupId, members, callback: this.body, origin: ORIGIN });
     return new ChordResult(
       this.body.id,
       new GroupResult(

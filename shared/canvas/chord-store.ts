@@ -35,13 +35,14 @@ export interface ShardAdded {
 
 /**
  * Counts finished members (by index) in their shard and returns how many distinct members that
- * shard has counted. Counting a member again is a no-op.
+ * shard has counted, and whether the shard was already added to the chord's record. Counting a
+ * member again is a no-op.
  */
 export async function countMembers(
   dynamo: DynamoDBDocumentClient,
   table: string,
   input: { chordId: string; shard: number; indexes: readonly number[]; expiresAt: number },
-): Promise<number> {
+): Promise<{ counted: number; added: boolean }> {
   const out = await dynamo.send(
     new UpdateCommand({
       TableName: table,
@@ -55,7 +56,27 @@ export async function countMembers(
   const done = out.Attributes?.done;
   if (!(done instanceof Set))
     throw new Error(`chord ${input.chordId} shard ${input.shard}: no count came back`);
-  return done.size;
+  return { counted: done.size, added: out.Attributes?.added === true };
+}
+
+/**
+ * Notes on a whole shard that the chord's record has it: a member delivered again later stops at
+ * its shard and writes nothing on the record, which so takes one write per shard.
+ */
+export async function markShardAdded(
+  dynamo: DynamoDBDocumentClient,
+  table: string,
+  chordId: string,
+  shard: number,
+): Promise<void> {
+  await dynamo.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { taskId: chordShardKey(chordId, shard) },
+      UpdateExpression: 'SET added = :true',
+      ExpressionAttributeValues: { ':true': true },
+    }),
+  );
 }
 
 /**
@@ -79,7 +100,7 @@ export async function addShard(
         ReturnValues: 'ALL_NEW',
       }),
     );
-    const item = out.Attributes as (ChordItem & { shardsDone?: Set<number>; settledAt?: string }) | undefined;
+    const item = out.Attributes as (ChordItem & { shardsDone?: Set<number> }) | undefined;
     if (!item) return undefined;
     const { shardsDone, settledAt, ...chord } = item;
     return { chord, shardsDone: shardsDone?.size ?? 0, settled: settledAt !== undefined };

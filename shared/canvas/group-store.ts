@@ -44,6 +44,8 @@ export interface ChordItem {
   callback: string;
   dateCreated: string;
   expiresAt: number;
+  /** Set once the callback was sent, or recorded FAILURE with its errbacks sent. */
+  settledAt?: string;
 }
 
 /** A group as read back: its members' ids in order, and whether it is a chord's header. */
