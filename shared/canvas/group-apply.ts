@@ -86,20 +86,31 @@ export async function applyGroup(deps: GroupApplyDeps, input: GroupApply): Promi
       group: { id: input.groupId, index, size, ...(chord ? { chord: true as const } : {}) },
     }),
   }));
+  // Errors name the part as the caller gave it: `members[3].args`, `callback.queue`.
+  const partOf = (index: number) => (index < size ? `members[${index}]` : 'callback');
+  const renamed = (error: unknown, from: RegExp, index?: number) =>
+    error instanceof ValidationError
+      ? new ValidationError(
+          error.issues.map((i) => ({
+            ...i,
+            field: i.field.replace(from, (_, n) => partOf(index ?? Number(n))),
+          })),
+          { cause: error },
+        )
+      : error;
   for (const [index, envelope] of envelopes.entries()) {
     try {
       encodeEnvelope(envelope);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      throw new ValidationError(
-        error.issues.map((i) => ({ ...i, field: i.field.replace(/^envelope/, `members[${index}]`) })),
-      );
+      throw renamed(error, /^envelope/, index);
     }
   }
   // The callback is weighed with an empty results list in front: its args are checked, its queue known.
   const calls = envelopes.map(asCall);
   if (callback) calls.push(asCall(signatureEnvelope(callback, { now, first: [[]] })));
-  await deps.producer.check(calls);
+  await deps.producer.check(calls).catch((error: unknown) => {
+    throw renamed(error, /^calls\[(\d+)\]/);
+  });
   if (chord && size === 0) {
     // Celery's chord of no members calls its callback at once, with no results.
     await deps.producer.sendEnvelopes([{ envelope: signatureEnvelope(callback, { now, first: [[]] }) }]);

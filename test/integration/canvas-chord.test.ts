@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, createResultStore } from '../../shared/app.ts';
 import { applyGroup } from '../../shared/canvas/group-apply.ts';
+import { GROUP_CHUNK, readGroupRecord, writeGroupRecord } from '../../shared/canvas/group-store.ts';
 import type { CelerityConfig } from '../../shared/config/index.ts';
 import type { Signature } from '../../shared/envelope/signature.ts';
+import { ValidationError } from '../../shared/errors.ts';
 import type { Producer } from '../../shared/producer/index.ts';
 import type { ResultStore } from '../../shared/results/index.ts';
 import { defineTask } from '../../shared/task/define.ts';
@@ -177,4 +179,41 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
       [[9, 101, 16], 'after retry'],
     ]);
   }, 60_000);
+});
+
+describe('group records and what apply refuses (issue 12)', () => {
+  it('a group of 10,000 members of 128-character ids is kept in chunks of 1,000 and read back in order', async () => {
+    const memberIds = Array.from(
+      { length: 10_000 },
+      (_, i) => `${String(i).padStart(6, '0')}-${'x'.repeat(121)}`,
+    );
+    const groupId = randomUUID();
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    await writeGroupRecord(store.dynamo, store.table, { groupId, memberIds, expiresAt, now: new Date() });
+    const read = await readGroupRecord(store.dynamo, store.table, groupId);
+    expect(read?.memberIds).toEqual(memberIds);
+    expect(read?.chord).toBe(false);
+    expect(GROUP_CHUNK).toBe(1_000);
+    // No listing shows the record: it has none of the index keys.
+    const page = await store.list({ limit: 50 });
+    expect(page.items.some((t) => t.taskId.startsWith('group#'))).toBe(false);
+  }, 60_000);
+
+  it('a bad member sends nothing and writes no record; the error names the member', async () => {
+    const deps = { producer, store, resultExpires: config.resultExpires };
+    const groupId = randomUUID();
+    const members = [sig('chord.square', [1]), sig('chord.square', [2], { queue: 'nowhere' })];
+    const error = await applyGroup(deps, { groupId, members }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('members[1].queue');
+    expect(await readGroupRecord(store.dynamo, store.table, groupId)).toBeUndefined();
+    const twice = [members[0] as Signature, { ...(members[0] as Signature), args: [3] }];
+    const reused = await applyGroup(deps, { groupId, members: twice }).catch((e: unknown) => e);
+    expect((reused as ValidationError).field).toBe('members[1].id');
+    const callback = sig('chord.collect', ['x'], { queue: 'nowhere' });
+    const good = [sig('chord.square', [1])];
+    const badCallback = await applyGroup(deps, { groupId, members: good, callback }).catch((e: unknown) => e);
+    expect((badCallback as ValidationError).field).toBe('callback.queue');
+    expect(await readGroupRecord(store.dynamo, store.table, groupId)).toBeUndefined();
+  });
 });
