@@ -25,15 +25,26 @@ export interface GroupResultOptions {
 export class GroupResult<R = unknown> {
   readonly id: string;
   readonly #ids: readonly string[];
-  readonly #store: ResultStore;
+  readonly #store: ResultStore | undefined;
   readonly #revoke: (id: string) => Promise<unknown>;
   readonly #rows = new Map<string, TaskResultRecord>();
 
-  constructor(id: string, memberIds: readonly string[], options: GroupResultOptions = {}) {
+  /** `records`: rows already known (an eager group's), which are not read again. */
+  constructor(
+    id: string,
+    memberIds: readonly string[],
+    options: GroupResultOptions & { records?: readonly TaskResultRecord[] } = {},
+  ) {
     this.id = id;
     this.#ids = [...memberIds];
-    this.#store = options.store ?? getResultStore();
+    this.#store = options.store;
     this.#revoke = options.revoke ?? revokeTask;
+    for (const row of options.records ?? []) this.#rows.set(row.taskId, row);
+  }
+
+  /** The app's store unless one was given, found only when a row must be read. */
+  get #reader(): ResultStore {
+    return this.#store ?? getResultStore();
   }
 
   /** The group applied under `id`, from its record (Celery's `GroupResult.restore`). */
@@ -48,8 +59,9 @@ export class GroupResult<R = unknown> {
   get results(): AsyncResult<R>[] {
     return this.#ids.map((id) => {
       const record = this.#rows.get(id);
+      const ready = record !== undefined && READY_STATES.has(record.status);
       return new AsyncResult<R>(id, {
-        store: this.#store,
+        ...(ready ? {} : { store: this.#reader }),
         revoke: this.#revoke,
         ...(record ? { record } : {}),
       });
@@ -62,7 +74,7 @@ export class GroupResult<R = unknown> {
       (id) => !READY_STATES.has(this.#rows.get(id)?.status ?? TaskState.PENDING),
     );
     await mapLimit(chunksOf(pending, 100), READ_CONCURRENCY, async (ids) => {
-      for (const row of await this.#store.getMany(ids)) this.#rows.set(row.taskId, row);
+      for (const row of await this.#reader.getMany(ids)) this.#rows.set(row.taskId, row);
     });
     return this;
   }
