@@ -4,7 +4,9 @@ import { getProducer, getResultStore, revoke } from '../app-producer.ts';
 import { getConfig } from '../config/config.ts';
 import type { SignatureInput } from '../envelope/signature.ts';
 import { AsyncResult } from '../producer/async-result.ts';
+import type { TaskResultRecord } from '../results/record.ts';
 import { defaultRegistry, type TaskRegistry } from '../task/registry.ts';
+import { runChordEagerly, runGroupEagerly } from './api-group-eager.ts';
 import { GroupResult } from './api-group-result.ts';
 import { applyGroup } from './group-apply.ts';
 
@@ -67,11 +69,11 @@ export class Group {
    */
   async applyAsync(options: GroupApplyOptions = {}): Promise<GroupResult> {
     const groupId = options.groupId ?? randomUUID();
+    const ids = this.members.map((m) => m.id);
+    if (getConfig().alwaysEager)
+      return new GroupResult(groupId, ids, { records: await runGroupEagerly(this.registry, this.members) });
     await applyGroup(deps(this.registry), { groupId, members: this.members, origin: ORIGIN });
-    return new GroupResult(
-      groupId,
-      this.members.map((m) => m.id),
-    );
+    return new GroupResult(groupId, ids);
   }
 
   /** `applyAsync()` (Celery's `group(...).delay()`; a group's members carry their own args). */
@@ -84,8 +86,9 @@ export class Group {
 export class ChordResult<R = unknown> extends AsyncResult<R> {
   readonly parent: GroupResult;
 
-  constructor(id: string, parent: GroupResult) {
-    super(id, { store: getResultStore(), revoke });
+  /** `record`: the callback's row when it is known already (an eager chord's). */
+  constructor(id: string, parent: GroupResult, record?: TaskResultRecord) {
+    super(id, record ? { record, revoke } : { store: getResultStore(), revoke });
     this.parent = parent;
   }
 }
@@ -110,14 +113,17 @@ export class Chord {
   async applyAsync(options: GroupApplyOptions = {}): Promise<ChordResult> {
     const groupId = options.groupId ?? randomUUID();
     const members = this.header.members;
+    const ids = members.map((m) => m.id);
+    if (getConfig().alwaysEager) {
+      const ran = await runChordEagerly(this.#registry, members, this.body);
+      return new ChordResult(
+        this.body.id,
+        new GroupResult(groupId, ids, { records: ran.members }),
+        ran.callback,
+      );
+    }
     await applyGroup(deps(this.#registry), { groupId, members, callback: this.body, origin: ORIGIN });
-    return new ChordResult(
-      this.body.id,
-      new GroupResult(
-        groupId,
-        members.map((m) => m.id),
-      ),
-    );
+    return new ChordResult(this.body.id, new GroupResult(groupId, ids));
   }
 
   delay(): Promise<ChordResult> {
