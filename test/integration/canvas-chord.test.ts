@@ -37,6 +37,7 @@ defineTask(
   {},
   registry,
 );
+defineTask('chord.big', (_ctx, kb: number) => 'x'.repeat(kb * 1024), {}, registry);
 const retried = new Map<string, number>();
 defineTask(
   'chord.flaky',
@@ -178,6 +179,26 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
     expect(callbackRuns.filter((r) => r.id === callback.id).map((r) => r.args)).toEqual([
       [[9, 101, 16], 'after retry'],
     ]);
+  }, 60_000);
+});
+
+describe('chord results over one message', () => {
+  it('results that do not fit the callback message make it a ChordError FAILURE saying so; it never runs', async () => {
+    // 250 KiB each: every row keeps its result (256 KiB at most), the five together are over 1 MiB.
+    const members = Array.from({ length: 5 }, () => sig('chord.big', [250]));
+    const callback = sig('chord.collect', ['too big']);
+    await runChord(
+      members,
+      callback,
+      { runtimes: 1 },
+      async () => (await store.get(callback.id))?.status === 'FAILURE',
+    );
+    const row = await store.get(callback.id);
+    expect(row?.errorType).toBe('ChordError');
+    expect(row?.traceback).toMatch(
+      /^ChordError: the results of the 5 members do not fit the callback's message \(message for chord\.collect is \d+ bytes, over the queue's limit of \d+/,
+    );
+    expect(callbackRuns.some((r) => r.id === callback.id)).toBe(false);
   }, 60_000);
 });
 
