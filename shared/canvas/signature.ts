@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { type SignatureInput, signatureSchema } from '../envelope/signature.ts';
+import { fromZodIssues, ValidationError } from '../errors.ts';
+import type { AsyncResult } from '../producer/async-result.ts';
+import type { TaskCall } from '../producer/call.ts';
+
+/** A signature, or its wire JSON (a task defined elsewhere can be named that way). */
+export type SignatureLike = Signature | SignatureInput;
+
+/** What a signature keeps for when it is sent: Celery's signature options, camelCased. */
+export type SignatureOptions = Pick<
+  TaskCall,
+  'countdown' | 'eta' | 'expires' | 'queue' | 'taskId' | 'timeLimit' | 'softTimeLimit'
+> & {
+  /** Celery's `.si()`: the parent's result is not prepended to args, and later args are ignored. */
+  immutable?: boolean;
+  /** Sent when this one succeeds, its result prepended to mutable ones (Celery's `link`). */
+  link?: SignatureLike | readonly SignatureLike[];
+  /** Sent when this one fails for good, its id as their first argument (Celery's `link_error`). */
+  linkError?: SignatureLike | readonly SignatureLike[];
+};
+
+/** Arguments and options together: what `task.s({ ... })` and `sig.applyAsync({ ... })` take. */
+export type SignatureCall<A extends unknown[] = unknown[]> = SignatureOptions & {
+  args?: A;
+  kwargs?: Record<string, unknown>;
+};
+
+/** What a signature needs of its task: to send a call and to give a result handle (a `Task` does). */
+export interface SignedTask<R> {
+  readonly name: string;
+  applyAsync(options: Omit<TaskCall, 'task'>): Promise<AsyncResult<R>>;
+  result(taskId: string): AsyncResult<R>;
+}
+
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'args',
+  'kwargs',
+  'countdown',
+  'eta',
+  'expires',
+  'queue',
+  'taskId',
+  'timeLimit',
+  'softTimeLimit',
+  'immutable',
+  'link',
+  'linkError',
+]);
+
+/**
+ * Whether `task.s(x)` was given the options form `{ args, kwargs, ...options }` rather than one
+ * positional argument: a single plain object whose keys are all call options (`{}` included).
+ * A task whose one argument is such an object is called with `task.signature({ args: [x] })`.
+ */
+export function isSignatureCall(args: readonly unknown[]): args is [SignatureCall] {
+  if (args.length !== 1) return false;
+  const only = args[0];
+  if (typeof only !== 'object' || only === null || Array.isArray(only)) return false;
+  const proto = Object.getPrototypeOf(only);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.keys(only).every((key) => OPTION_KEYS.has(key));
+}
+
+function listOf(value: SignatureLike | readonly SignatureLike[] | undefined): SignatureLike[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? [...value] : [value as SignatureLike];
+}
+
+/** The wire JSON of signatures (their ids fixed). */
+export function signatureJsonList(
+  value: SignatureLike | readonly SignatureLike[] | undefined,
+): SignatureInput[] {
+  return listOf(value).map((s) => (s instanceof Signature ? s.toJSON() : s));
+}
+
+function expiresText(value: TaskCall['expires'], now: number): string | undefined {
+  if (value === undefined) return undefined;
+  const date =
+    value instanceof Date
+      ? value
+      : typeof value === 'number'
+        ? new Date(now + value * 1000)
+        : new Date(value);
+  if (Number.isNaN(date.getTime())) throw ValidationError.of('signature.expires', 'is not a valid date');
+  return date.toISOString();
+}
+
+/**
+ * A task call to send later (Celery's signature, `task.s(...)`): its args, kwargs and options,
+ * and, once applied, its id. A chain or a link sends it from the worker, as its JSON; `delay` and
+ * `applyAsync` send it from here. New args given when it is applied go before its own (Celery's
+ * partials, `add.s(2).delay(4)` is `add(4, 2)`), unless it is immutable.
+ */
+export class Signature<R = unknown> {
+  readonly task: string;
+  readonly args: readonly unknown[];
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  #options: SignatureOptions;
+  readonly #task: SignedTask<R>;
+
+  constructor(task: SignedTask<R>, call: SignatureCall = {}) {
+    const { args = [], kwargs = {}, ...options } = call;
+    this.#task = task;
+    this.task = task.name;
+    this.args = [...args];
+    this.kwargs = { ...kwargs };
+    this.#options = { ...options };
+  }
+
+  /** Its task id: fixed by `freeze`, `toJSON`, a chain or an `applyAsync` with a `taskId`. */
+  get id(): string | undefined {
+    return this.#options.taskId;
+  }
+
+  get immutable(): boolean {
+    return this.#options.immutable === true;
+  }
+
+  /** A copy of its options (`link` and `linkError` as given). */
+  get options(): SignatureOptions {
+    return { ...this.#options };
+  }
+
+  /** Merges options into this signature and returns it (Celery's `sig.set(...)`). */
+  set(options: SignatureOptions): this {
+    this.#options = { ...this.#options, ...options };
+    return this;
+  }
+
+  /** Adds a signature to send when this one succeeds (Celery's `sig.link(...)`). */
+  link(callback: SignatureLike): this {
+    this.#options = { ...this.#options, link: [...listOf(this.#options.link), callback] };
+    return this;
+  }
+
+  /** Adds a signature to send when this one fails (Celery's `sig.link_error(...)`, `on_error`). */
+  onError(errback: SignatureLike): this {
+    this.#options = { ...this.#options, linkError: [...listOf(this.#options.linkError), errback] };
+    return this;
+  }
+
+  /**
+   * A new signature: these args go before its own and these kwargs and options over its own
+   * (args and kwargs are ignored when it is immutable). The copy has no id of its own unless
+   * one is given: it is another call, and a copy sent under the same id would not run again.
+   */
+  clone(call: SignatureCall = {}): Signature<R> {
+    const { args = [], kwargs = {}, ...options } = call;
+    const { taskId: _id, ...kept } = this.#options;
+    return new Signature(this.#task, {
+      ...kept,
+      ...options,
+      args: this.immutable ? [...this.args] : [...args, ...this.args],
+      kwargs: this.immutable ? { ...this.kwargs } : { ...this.kwargs, ...kwargs },
+    });
+  }
+
+  /** Fixes its id (a new UUID unless given or already fixed) and returns its result (Celery's `freeze`). */
+  freeze(taskId?: string): AsyncResult<R> {
+    return this.#task.result(this.fixId(taskId));
+  }
+
+  /** Fixes its id as `freeze` does and returns it, with no result handle (no result store needed). */
+  fixId(taskId?: string): string {
+    if (taskId !== undefined) this.#options.taskId = taskId;
+    this.#options.taskId ??= randomUUID();
+    return this.#options.taskId;
+  }
+
+  /**
+   * Its wire JSON, as `link`, `linkError` and `chain` carry it; the id is fixed first. A relative
+   * `expires` (seconds) is made a time now; an `eta` cannot wait in a message, use `countdown`.
+   */
+  toJSON(): SignatureInput {
+    const id = this.fixId();
+    const o = this.#options;
+    if (o.eta !== undefined) {
+      throw ValidationError.of(
+        'signature.eta',
+        'a signature sent by another task keeps a countdown, not an eta; use countdown',
+      );
+    }
+    const expires = expiresText(o.expires, Date.now());
+    const link = signatureJsonList(o.link);
+    const linkError = signatureJsonList(o.linkError);
+    const json: SignatureInput = {
+      task: this.task,
+      id,
+      ...(this.args.length > 0 ? { args: [...this.args] } : {}),
+      ...(Object.keys(this.kwargs).length > 0 ? { kwargs: { ...this.kwargs } } : {}),
+      ...(o.immutable ? { immutable: true } : {}),
+      ...(o.queue !== undefined ? { queue: o.queue } : {}),
+      ...(o.countdown !== undefined ? { countdown: o.countdown } : {}),
+      ...(expires !== undefined ? { expires } : {}),
+      ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
+      ...(o.softTimeLimit !== undefined ? { softTimeLimit: o.softTimeLimit } : {}),
+      ...(link.length > 0 ? { link } : {}),
+      ...(linkError.length > 0 ? { linkError } : {}),
+    };
+    const checked = signatureSchema.safeParse(json);
+    if (!checked.success) throw fromZodIssues('signature', checked.error.issues);
+    return json;
+  }
+
+  /** The call this signature makes, with `call`'s args before its own (a `TaskCall`, for `sendMany`). */
+  toCall(call: SignatureCall = {}): TaskCall {
+    const { args = [], kwargs = {}, link, linkError, immutable: _immutable, ...options } = call;
+    const o = { ...this.#options, ...options };
+    const links = [...signatureJsonList(o.link), ...signatureJsonList(link)];
+    const errbacks = [...signatureJsonList(o.linkError), ...signatureJsonList(linkError)];
+    const { link: _l, linkError: _e, immutable: _i, ...sendOptions } = o;
+    return {
+      ...sendOptions,
+      task: this.task,
+      args: this.immutable ? [...this.args] : [...args, ...this.args],
+      kwargs: this.immutable ? { ...this.kwargs } : { ...this.kwargs, ...kwargs },
+      ...(links.length > 0 ? { link: links } : {}),
+      ...(errbacks.length > 0 ? { linkError: errbacks } : {}),
+    };
+  }
+
+  /** Sends it with these args before its own (Celery's `sig.delay(...)`). */
+  delay(...args: unknown[]): Promise<AsyncResult<R>> {
+    return this.applyAsync({ args });
+  }
+
+  /** Sends it, these args before its own and these options over its own (Celery's `sig.apply_async`). */
+  applyAsync(call: SignatureCall = {}): Promise<AsyncResult<R>> {
+    const { task: _task, ...options } = this.toCall(call);
+    return this.#task.applyAsync(options);
+  }
+}
