@@ -5,18 +5,17 @@ import { getConfig } from '../config/config.ts';
 import type { SignatureInput } from '../envelope/signature.ts';
 import { AsyncResult } from '../producer/async-result.ts';
 import type { TaskResultRecord } from '../results/record.ts';
-import { defaultRegistry, type TaskRegistry } from '../task/registry.ts';
+import { defaultRegistry, TaskRegistry } from '../task/registry.ts';
 import { runChordEagerly, runGroupEagerly } from './api-group-eager.ts';
 import { GroupResult } from './api-group-result.ts';
 import { applyGroup } from './group-apply.ts';
+import { Signature } from './signature.ts';
 
 /**
- * What `group()` and `chord()` take: a task's signature (`task.s(...)`, anything whose `toJSON()`
- * gives the wire form), or the wire form itself (`{ task, args, ... }`; an id is given if absent).
+ * What `group()` and `chord()` take: a signature (`task.s(...)`, `task.si(...)`), or its wire
+ * JSON (`{ task, args, ... }`, for a task defined elsewhere; an id is given when it has none).
  */
-export type SignatureLike =
-  | (Omit<SignatureInput, 'id'> & { id?: string })
-  | { toJSON(): SignatureInput; registry?: TaskRegistry };
+export type GroupPart = Signature | (Omit<SignatureInput, 'id'> & { id?: string });
 
 /** The members' `origin`, as the producer names a send of its own. */
 const ORIGIN = `producer@${hostname()}`;
@@ -27,15 +26,15 @@ export interface GroupApplyOptions {
 }
 
 /** The wire form of a part, its id fixed (a new UUID when it had none). */
-function wire(part: SignatureLike): SignatureInput {
-  const json =
-    'toJSON' in part && typeof part.toJSON === 'function' ? part.toJSON() : (part as SignatureInput);
-  return { ...json, id: json.id ?? randomUUID() };
+function wire(part: GroupPart): SignatureInput {
+  if (part instanceof Signature) return part.toJSON();
+  return { ...part, id: part.id ?? randomUUID() };
 }
 
-/** The registry the parts' tasks are checked against: a signature's own, else the default one. */
-function registryOf(parts: readonly SignatureLike[]): TaskRegistry {
-  for (const part of parts) if ('registry' in part && part.registry) return part.registry;
+/** The registry the parts' tasks are checked against: one a part names, else the default one. */
+function registryOf(parts: readonly GroupPart[]): TaskRegistry {
+  for (const part of parts)
+    if ('registry' in part && part.registry instanceof TaskRegistry) return part.registry;
   return defaultRegistry;
 }
 
@@ -57,7 +56,7 @@ export class Group {
   /** Where the members' tasks are found (their args checked, their routes read). */
   readonly registry: TaskRegistry;
 
-  constructor(members: readonly SignatureLike[]) {
+  constructor(members: readonly GroupPart[]) {
     this.members = members.map(wire);
     this.registry = registryOf(members);
   }
@@ -104,7 +103,7 @@ export class Chord {
   readonly body: SignatureInput;
   readonly #registry: TaskRegistry;
 
-  constructor(header: Group | readonly SignatureLike[], body: SignatureLike) {
+  constructor(header: Group | readonly GroupPart[], body: GroupPart) {
     this.header = header instanceof Group ? header : new Group(header);
     this.body = wire(body);
     this.#registry = registryOf([body]) === defaultRegistry ? this.header.registry : registryOf([body]);
@@ -132,22 +131,20 @@ export class Chord {
 }
 
 /** Celery's `group(a.s(1), b.s(2))`, or `group([..])`. */
-export function group(...members: (SignatureLike | readonly SignatureLike[])[]): Group {
-  return new Group(members.flatMap((m) => (Array.isArray(m) ? m : [m as SignatureLike])));
+export function group(...members: (GroupPart | readonly GroupPart[])[]): Group {
+  return new Group(members.flatMap((m) => (Array.isArray(m) ? m : [m as GroupPart])));
 }
 
 /**
  * Celery's `chord(header, body)` (a `Chord` to apply), or `chord(header)(body)`, which applies
  * at once and returns the callback's result.
  */
-export function chord(header: Group | readonly SignatureLike[], body: SignatureLike): Chord;
+export function chord(header: Group | readonly GroupPart[], body: GroupPart): Chord;
+export function chord(header: Group | readonly GroupPart[]): (body: GroupPart) => Promise<ChordResult>;
 export function chord(
-  header: Group | readonly SignatureLike[],
-): (body: SignatureLike) => Promise<ChordResult>;
-export function chord(
-  header: Group | readonly SignatureLike[],
-  body?: SignatureLike,
-): Chord | ((body: SignatureLike) => Promise<ChordResult>) {
+  header: Group | readonly GroupPart[],
+  body?: GroupPart,
+): Chord | ((body: GroupPart) => Promise<ChordResult>) {
   if (body !== undefined) return new Chord(header, body);
-  return (callback: SignatureLike) => new Chord(header, callback).applyAsync();
+  return (callback: GroupPart) => new Chord(header, callback).applyAsync();
 }

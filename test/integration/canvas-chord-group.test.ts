@@ -15,15 +15,15 @@ import { useEmulator } from '../support/emulator.ts';
 const { endpoint } = useEmulator();
 const local = useCliCloud(endpoint);
 
-defineTask('groups.double', (_ctx, x: number) => {
+const double = defineTask('groups.double', (_ctx, x: number) => {
   if (x === 41 || x === 77) throw new TypeError(`${x} is not doubled`);
   return x * 2;
 });
-defineTask('groups.sum', (_ctx, results: number[], offset: number) =>
+const sum = defineTask('groups.sum', (_ctx, results: number[], offset: number) =>
   results.reduce((a, b) => a + b, offset),
 );
 
-const members = (n: number) => Array.from({ length: n }, (_, i) => ({ task: 'groups.double', args: [i] }));
+const members = (n: number) => Array.from({ length: n }, (_, i) => double.s(i));
 
 describe('group: members in parallel, results in member order (issue 12)', () => {
   it('a group of 100 with two failing members: the others succeed; get() raises the failure, or gives it in its place', async () => {
@@ -67,10 +67,7 @@ describe('group: members in parallel, results in member order (issue 12)', () =>
   }, 180_000);
 
   it('chord(header)(callback) through the local cloud: the callback gets the results in order; its result has the group as parent', async () => {
-    const result = await chord(members(30).filter((m) => m.args[0] !== 41))({
-      task: 'groups.sum',
-      args: [1000],
-    });
+    const result = await chord(members(30))(sum.s(1000));
     expect(await result.get({ timeout: 120 })).toBe(1000 + 29 * 30);
     expect(await result.parent.completedCount()).toBe(30);
     process.env.CELERITY_STATE_FILE = local.stateFile;

@@ -5,16 +5,16 @@ import { TaskFailedError } from '../../shared/producer/errors.ts';
 import { defineTask } from '../../shared/task/define.ts';
 
 const bodies: unknown[][] = [];
-defineTask('eagerchord.square', (_ctx, x: number) => {
+const squareTask = defineTask('eagerchord.square', (_ctx, x: number) => {
   if (x < 0) throw new RangeError(`no square for ${x}`);
   return x * x;
 });
-defineTask('eagerchord.collect', (_ctx, results: number[], label: string) => {
+const collect = defineTask('eagerchord.collect', (_ctx, results: number[], label: string) => {
   bodies.push([results, label]);
   return `${label}:${results.join(',')}`;
 });
 
-const square = (x: number) => ({ task: 'eagerchord.square', args: [x] });
+const square = (x: number) => squareTask.s(x);
 
 describe('groups and chords in eager mode (task_always_eager): run inline, no AWS', () => {
   afterEach(() => resetConfig());
@@ -30,11 +30,11 @@ describe('groups and chords in eager mode (task_always_eager): run inline, no AW
   it('a chord calls back with the results in order; a failed member makes it a ChordError, not run', async () => {
     configure({ alwaysEager: true });
     bodies.length = 0;
-    const ok = await chord([1, 2, 3].map(square), { task: 'eagerchord.collect', args: ['sq'] }).applyAsync();
+    const ok = await chord([1, 2, 3].map(square), collect.s('sq')).applyAsync();
     expect(await ok.get()).toBe('sq:1,4,9');
     expect(await ok.parent.get()).toEqual([1, 4, 9]);
     const failing = [square(1), square(-2)];
-    const bad = await chord(failing)({ task: 'eagerchord.collect', args: ['never'] });
+    const bad = await chord(failing)(collect.s('never'));
     const error = await bad.get().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskFailedError);
     expect((error as TaskFailedError).errorType).toBe('ChordError');
