@@ -8,7 +8,7 @@ import {
 } from '../../shared/ops/index.ts';
 import type { TaskView } from '../../shared/ops/tasks.ts';
 import { ResultTimeoutError } from '../../shared/producer/errors.ts';
-import { READY_STATES } from '../../shared/task/states.ts';
+import { BUILTIN_STATES, READY_STATES, type TaskState } from '../../shared/task/states.ts';
 import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { keyValues, runtime, shortTime } from '../format.ts';
@@ -33,6 +33,10 @@ function scheduledText(view: TaskView): string | undefined {
   return `for ${shortTime(s.eta) ?? 'an unreadable time'} by one-time schedule ${s.schedule}${s.queue ? ` (queue ${s.queue})` : ''}`;
 }
 
+function isCustomState(state: TaskState): boolean {
+  return !(BUILTIN_STATES as readonly string[]).includes(state);
+}
+
 export function describeTask(view: TaskView): string {
   return keyValues([
     ['id', view.taskId],
@@ -43,6 +47,8 @@ export function describeTask(view: TaskView): string {
     ],
     ['scheduled', scheduledText(view)],
     ['result', view.status === 'SUCCESS' ? view.result : undefined],
+    // A custom state's meta (`ctx.updateState`), kept where the result will be, as Celery's `info`.
+    ['meta', isCustomState(view.status) ? view.result : undefined],
     ['error', view.errorType],
     ['traceback', view.traceback],
     ['args', view.args],
