@@ -115,9 +115,10 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
       async () => (await store.get(callback.id))?.status === 'SUCCESS',
     );
     console.log(
-      `chord of ${size}: ${workers.duplicated} messages delivered twice, ${workers.batches} batches, ${workers.givenBack} given back`,
+      `chord of ${size}: ${workers.duplicated} messages delivered twice, ${workers.batches} batches (up to ${workers.mostAtOnce} at once), ${workers.givenBack} given back`,
     );
     expect(workers.duplicated).toBeGreaterThan(50);
+    expect(workers.mostAtOnce).toBeGreaterThan(1);
     // Every member ran once (the duplicates found it finished), and the callback body ran once.
     expect(memberRuns.size).toBe(size);
     expect([...memberRuns.values()].every((n) => n === 1)).toBe(true);

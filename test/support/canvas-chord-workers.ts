@@ -31,6 +31,8 @@ export interface Workers {
   duplicated: number;
   /** Batches the runtimes ran, and messages they gave back. */
   batches: number;
+  /** The most batches that were running at one moment (several: members finished concurrently). */
+  mostAtOnce: number;
   givenBack: number;
   /** Drains until `done()` holds and the queue has been empty twice in a row. */
   drainUntil(done: () => Promise<boolean>, deadlineMs?: number): Promise<void>;
@@ -50,9 +52,11 @@ export function chordWorkers(options: WorkersOptions): Workers {
   const random = seeded(options.seed ?? 7);
   const sqs = options.clients.sqs;
   const duplicates = new Set<string>();
+  let running = 0;
   const state: Workers = {
     duplicated: 0,
     batches: 0,
+    mostAtOnce: 0,
     givenBack: 0,
     async drainUntil(done, deadlineMs = 240_000) {
       const end = Date.now() + deadlineMs;
@@ -85,7 +89,11 @@ export function chordWorkers(options: WorkersOptions): Workers {
           const records = Messages.map((m) =>
             sqsRecord(m.Body as string, Number(m.Attributes?.ApproximateReceiveCount ?? 1)),
           );
-          const { batchItemFailures } = await runtime.processBatch(records, invocation());
+          running++;
+          state.mostAtOnce = Math.max(state.mostAtOnce, running);
+          const { batchItemFailures } = await runtime.processBatch(records, invocation()).finally(() => {
+            running--;
+          });
           state.batches++;
           const back = new Set(batchItemFailures.map((f) => f.itemIdentifier));
           state.givenBack += back.size;
