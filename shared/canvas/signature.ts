@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { getConfig } from '../config/config.ts';
 import { type SignatureInput, signatureSchema } from '../envelope/signature.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import type { AsyncResult } from '../producer/async-result.ts';
@@ -227,7 +228,100 @@ export class Signature<R = unknown> {
 
   /** Sends it, these args before its own and these options over its own (Celery's `sig.apply_async`). */
   applyAsync(call: SignatureCall = {}): Promise<AsyncResult<R>> {
-    const { task: _task, ...options } = this.toCall(call);
+    return this.applyCall(this.toCall(call));
+  }
+
+  /** Sends a call of its task as given (a canvas adds its `chain` or `group` to `toCall()`'s). */
+  applyCall(call: TaskCall): Promise<AsyncResult<R>> {
+    const { task: _task, ...options } = call;
     return this.#task.applyAsync(options);
   }
+
+  /** A chain of this signature and the next ones (Celery's `sig | other`). */
+  pipe(...next: (Signature | Chain)[]): Chain<unknown> {
+    return chain(this, ...next);
+  }
+}
+
+/** The call a signature's JSON makes, `first` before its args unless immutable (an eager run's links). */
+export function callOfSignature(sig: SignatureInput, first?: { value: unknown }): TaskCall {
+  const { id, args = [], immutable, link, linkError, chain: _chain, expires, ...rest } = sig;
+  return {
+    ...rest,
+    taskId: id,
+    args: first !== undefined && !immutable ? [first.value, ...args] : [...args],
+    ...(expires !== undefined ? { expires } : {}),
+    ...(link?.length ? { link } : {}),
+    ...(linkError?.length ? { linkError } : {}),
+  };
+}
+
+/**
+ * Celery's chain: each part runs once the one before it succeeded, its result first in the
+ * part's args unless the part is immutable. Applying it fixes every part's id, sends the first
+ * with the rest in its message (`chain`), and returns the last part's result, whose `parent`
+ * walks back to the first, as Celery's does.
+ */
+export class Chain<R = unknown> {
+  readonly tasks: readonly Signature[];
+
+  constructor(tasks: readonly Signature[]) {
+    this.tasks = tasks;
+  }
+
+  /** This chain with more parts after it (Celery's `chain | sig`). */
+  pipe(...next: (Signature | Chain)[]): Chain<unknown> {
+    return chain(this, ...next);
+  }
+
+  /** Sends it with these args before the first part's own (Celery's `chain.delay(...)`). */
+  delay(...args: unknown[]): Promise<AsyncResult<R>> {
+    return this.applyAsync({ args });
+  }
+
+  /**
+   * Sends the first part, `call`'s args and options over its own, with the rest in its message;
+   * the parts' ids are fixed now (those fixed before, by `freeze`, are kept). Under `alwaysEager`
+   * the parts run here one by one, stopping at the first that does not succeed.
+   */
+  async applyAsync(call: SignatureCall = {}): Promise<AsyncResult<R>> {
+    if (this.tasks.length === 0) throw ValidationError.of('chain', 'has no tasks');
+    const parts = this.tasks.map((sig) => sig.clone({ taskId: sig.id }));
+    if (getConfig().alwaysEager) return (await applyEagerly(parts, call)) as AsyncResult<R>;
+    const [first, ...rest] = parts as [Signature, ...Signature[]];
+    const restJson = rest.map((sig) => sig.toJSON());
+    first.fixId();
+    const results: AsyncResult[] = [await first.applyCall({ ...first.toCall(call), chain: restJson })];
+    for (const sig of rest) results.push(sig.freeze());
+    return linked(results) as AsyncResult<R>;
+  }
+
+  /** Fixes every part's id and returns the last part's result, `parent` walking back (Celery's `freeze`). */
+  freeze(): AsyncResult<R> {
+    if (this.tasks.length === 0) throw ValidationError.of('chain', 'has no tasks');
+    return linked(this.tasks.map((sig) => sig.freeze())) as AsyncResult<R>;
+  }
+}
+
+function linked(results: AsyncResult[]): AsyncResult {
+  results.forEach((result, i) => {
+    result.parent = results[i - 1];
+  });
+  return results.at(-1) as AsyncResult;
+}
+
+/** An eager chain (Celery's `chain.apply()`): each part runs inline with the one before's result. */
+async function applyEagerly(parts: readonly Signature[], call: SignatureCall): Promise<AsyncResult> {
+  const results: AsyncResult[] = [];
+  for (const sig of parts) {
+    const before = results.at(-1);
+    if (before && before.state !== 'SUCCESS') break;
+    results.push(await sig.applyAsync(before ? { args: [before.result] } : call));
+  }
+  return linked(results);
+}
+
+/** Celery's `chain(a.s(), b.s(), c.s())`; a chain among the parts is spread out. */
+export function chain(...tasks: (Signature | Chain)[]): Chain {
+  return new Chain(tasks.flatMap((t) => (t instanceof Chain ? t.tasks : [t])));
 }

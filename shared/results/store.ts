@@ -2,6 +2,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../aws/errors.ts';
@@ -332,6 +333,50 @@ export class ResultStore {
       this.#onStatsError(error);
     });
     return outcomes;
+  }
+
+  /**
+   * Records rows for tasks that will never run (the rest of a failed chain: Celery's
+   * `mark_as_failure` on each member), each only where no row exists: a row a run holds or
+   * finished, or a revoke, is never overwritten, and writing the same row twice changes nothing.
+   * Returns how many were written.
+   */
+  async recordUnrun(records: readonly TaskResultRecord[]): Promise<number> {
+    const written = await Promise.all(
+      records.map(async (record) => {
+        try {
+          await this.#dynamo.send(
+            new PutCommand({
+              TableName: this.#table,
+              Item: withIndexKeys(fitItem(record)),
+              ConditionExpression: 'attribute_not_exists(taskId)',
+            }),
+          );
+          return 1;
+        } catch (error) {
+          if (isAwsError(error, 'ConditionalCheckFailedException')) return 0;
+          throw error;
+        }
+      }),
+    );
+    return written.reduce<number>((a, b) => a + b, 0);
+  }
+
+  /** Notes on a task's row the ids it sent when it finished (Celery's `children`), if the row is there. */
+  async noteChildren(taskId: string, children: readonly string[]): Promise<void> {
+    try {
+      await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { taskId },
+          UpdateExpression: 'SET children = :children',
+          ConditionExpression: 'attribute_exists(taskId)',
+          ExpressionAttributeValues: { ':children': [...children] },
+        }),
+      );
+    } catch (error) {
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { asyncResult, getProducer } from '../app-producer.ts';
 import {
+  callOfSignature,
   isSignatureCall,
   Signature,
   type SignatureCall,
@@ -61,7 +62,7 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
   }
 
   async #send(call: TaskCall): Promise<AsyncResult<Awaited<R>>> {
-    if (getConfig().alwaysEager) return runEager<Awaited<R>>(this as RegisteredTask, call);
+    if (getConfig().alwaysEager) return runEagerCall<Awaited<R>>(this.registry, call);
     const sent = await getProducer(this.registry).send(call);
     return asyncResult<Awaited<R>>(sent.taskId);
   }
@@ -151,6 +152,19 @@ export function defineTask<A extends unknown[], R>(
 }
 
 /**
+ * Runs a call inline, then its links with its result (or its errbacks with its id), inline too,
+ * as Celery's eager `apply` does. A chain runs its parts itself (`Chain.applyAsync`).
+ */
+async function runEagerCall<R>(registry: TaskRegistry, call: TaskCall): Promise<AsyncResult<R>> {
+  const result = await runEager<R>(registry.require(call.task), call);
+  const ok = result.state === 'SUCCESS';
+  const first = { value: ok ? result.result : result.id };
+  for (const sig of (ok ? call.link : call.linkError) ?? [])
+    await runEagerCall(registry, { ...callOfSignature(sig, first), task: sig.task });
+  return result;
+}
+
+/**
  * Sends many calls, of any tasks, with `SendMessageBatch` (Celery's `group(...).apply_async()`);
  * `registry` is where their tasks are found (to route and check them, or to run them eagerly).
  */
@@ -161,7 +175,7 @@ export async function sendMany<R = unknown>(
   const calls = callsOrSignatures.map((c) => (c instanceof Signature ? c.toCall() : c));
   if (getConfig().alwaysEager) {
     const results: AsyncResult<R>[] = [];
-    for (const call of calls) results.push(await runEager<R>(registry.require(call.task), call));
+    for (const call of calls) results.push(await runEagerCall<R>(registry, call));
     return results;
   }
   const sent = await getProducer(registry).sendMany(calls);
