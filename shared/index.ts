@@ -8,8 +8,9 @@
  */
 export * from './app-producer.ts';
 // Groups and chords (Celery's group, chord, GroupResult; docs/canvas.md).
+export { ChordResult } from './canvas/api-chord-result.ts';
 export type { GroupApplyOptions, GroupPart } from './canvas/api-group.ts';
-export { Chord, ChordResult, chord, Group, group } from './canvas/api-group.ts';
+export { Chord, chord, Group, group } from './canvas/api-group.ts';
 export type { GroupResultOptions } from './canvas/api-group-result.ts';
 export { GroupResult } from './canvas/api-group-result.ts';
 export { ChordError, GroupNotFoundError } from './canvas/chord-errors.ts';

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { getProducer, getResultStore, revoke } from '../app-producer.ts';
+import { getProducer, getResultStore } from '../app-producer.ts';
 import { getConfig } from '../config/config.ts';
 import type { SignatureInput } from '../envelope/signature.ts';
-import { AsyncResult } from '../producer/async-result.ts';
-import type { TaskResultRecord } from '../results/record.ts';
 import { defaultRegistry, TaskRegistry } from '../task/registry.ts';
+import { ChordResult } from './api-chord-result.ts';
 import { runChordEagerly, runGroupEagerly } from './api-group-eager.ts';
 import { GroupResult } from './api-group-result.ts';
 import { applyGroup } from './group-apply.ts';
@@ -78,17 +77,6 @@ export class Group {
   /** `applyAsync()` (Celery's `group(...).delay()`; a group's members carry their own args). */
   delay(): Promise<GroupResult> {
     return this.applyAsync();
-  }
-}
-
-/** The callback's `AsyncResult`, with the header's `GroupResult` as its `parent` (as Celery's). */
-export class ChordResult<R = unknown> extends AsyncResult<R> {
-  readonly parent: GroupResult;
-
-  /** `record`: the callback's row when it is known already (an eager chord's). */
-  constructor(id: string, parent: GroupResult, record?: TaskResultRecord) {
-    super(id, record ? { record, revoke } : { store: getResultStore(), revoke });
-    this.parent = parent;
   }
 }
 

@@ -70,7 +70,7 @@ export async function failCallback(
       errbacks.map((errback) => ({
         envelope: signatureEnvelope(errback, {
           now: now.getTime(),
-          first: [callback.id],
+          first: { value: callback.id },
           parentId: callback.id,
         }),
       })),
@@ -118,7 +118,7 @@ export async function fireChord(deps: FollowUpDeps, chord: ChordItem, now: Date 
   const callback = callbackOf(chord);
   const envelope = signatureEnvelope(callback, {
     now: now.getTime(),
-    first: [results],
+    first: { value: results },
     rootId: chord.groupId,
   });
   try {

@@ -107,13 +107,15 @@ export async function applyGroup(deps: GroupApplyDeps, input: GroupApply): Promi
   }
   // The callback is weighed with an empty results list in front: its args are checked, its queue known.
   const calls = envelopes.map(asCall);
-  if (callback) calls.push(asCall(signatureEnvelope(callback, { now, first: [[]] })));
+  if (callback) calls.push(asCall(signatureEnvelope(callback, { now, first: { value: [] } })));
   await deps.producer.check(calls).catch((error: unknown) => {
     throw renamed(error, /^calls\[(\d+)\]/);
   });
   if (chord && size === 0) {
     // Celery's chord of no members calls its callback at once, with no results.
-    await deps.producer.sendEnvelopes([{ envelope: signatureEnvelope(callback, { now, first: [[]] }) }]);
+    await deps.producer.sendEnvelopes([
+      { envelope: signatureEnvelope(callback, { now, first: { value: [] } }) },
+    ]);
     return;
   }
   await writeGroupRecord(deps.store.dynamo, deps.store.table, {

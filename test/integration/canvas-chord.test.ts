@@ -87,6 +87,9 @@ const sig = (task: string, args: unknown[], extra: Partial<Signature> = {}): Sig
   ...extra,
 });
 
+/** A condition for `runChord`: the task's row reads `state`. */
+const reads = (id: string, state: string) => async () => (await store.get(id))?.status === state;
+
 /** Applies a chord and drains its queue with several runtimes until `done` holds. */
 async function runChord(
   members: Signature[],
@@ -112,7 +115,7 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
       members,
       callback,
       { runtimes: 4, duplicateRate: 0.1, seed: 12 },
-      async () => (await store.get(callback.id))?.status === 'SUCCESS',
+      reads(callback.id, 'SUCCESS'),
     );
     console.log(
       `chord of ${size}: ${workers.duplicated} messages delivered twice, ${workers.batches} batches (up to ${workers.mostAtOnce} at once), ${workers.givenBack} given back`,
@@ -136,7 +139,7 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
       members,
       callback,
       { runtimes: 2, duplicateRate: 0.2, seed: 3 },
-      async () => (await store.get(errback.id))?.status === 'SUCCESS',
+      reads(errback.id, 'SUCCESS'),
     );
     const failed = members[17] as Signature;
     const row = await store.get(callback.id);
@@ -154,12 +157,7 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
     const members = Array.from({ length: 5 }, (_, i) => sig('chord.square', [i]));
     const callback = sig('chord.collect', ['never']);
     await store.revoke((members[2] as Signature).id, { expiresAt: Math.floor(Date.now() / 1000) + 3600 });
-    await runChord(
-      members,
-      callback,
-      { runtimes: 1 },
-      async () => (await store.get(callback.id))?.status === 'FAILURE',
-    );
+    await runChord(members, callback, { runtimes: 1 }, reads(callback.id, 'FAILURE'));
     const row = await store.get(callback.id);
     expect(row?.traceback).toMatch(
       new RegExp(`^ChordError: Dependency ${(members[2] as Signature).id} raised TaskRevokedError`),
@@ -170,12 +168,7 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
   it("a member's RETRY is not a finish: the callback waits for its retry's result", async () => {
     const members = [sig('chord.square', [3]), sig('chord.flaky', [1]), sig('chord.square', [4])];
     const callback = sig('chord.collect', ['after retry']);
-    await runChord(
-      members,
-      callback,
-      { runtimes: 2 },
-      async () => (await store.get(callback.id))?.status === 'SUCCESS',
-    );
+    await runChord(members, callback, { runtimes: 2 }, reads(callback.id, 'SUCCESS'));
     expect(retried.get((members[1] as Signature).id)).toBe(1);
     expect(callbackRuns.filter((r) => r.id === callback.id).map((r) => r.args)).toEqual([
       [[9, 101, 16], 'after retry'],
@@ -188,12 +181,7 @@ describe('chord results over one message', () => {
     // 250 KiB each: every row keeps its result (256 KiB at most), the five together are over 1 MiB.
     const members = Array.from({ length: 5 }, () => sig('chord.big', [250]));
     const callback = sig('chord.collect', ['too big']);
-    await runChord(
-      members,
-      callback,
-      { runtimes: 1 },
-      async () => (await store.get(callback.id))?.status === 'FAILURE',
-    );
+    await runChord(members, callback, { runtimes: 1 }, reads(callback.id, 'FAILURE'));
     const row = await store.get(callback.id);
     expect(row?.errorType).toBe('ChordError');
     expect(row?.traceback).toMatch(
