@@ -20,7 +20,7 @@ export type GroupPart = Signature | (Omit<SignatureInput, 'id'> & { id?: string 
 const ORIGIN = `producer@${hostname()}`;
 
 export interface GroupApplyOptions {
-  /** The group's id (Celery's `group_id`). @defaultValue a new UUID */
+  /** The group's id (Celery's `group_id`). @defaultValue the `Group`'s own, fixed when it was built */
   groupId?: string;
 }
 
@@ -51,6 +51,8 @@ function deps(registry: TaskRegistry) {
  * same `Group` applied again sends the same tasks (which the worker does not run twice).
  */
 export class Group {
+  /** The group's id, fixed when it is built (as its members' are), unless `applyAsync` is given one. */
+  readonly id: string = randomUUID();
   readonly members: readonly SignatureInput[];
   /** Where the members' tasks are found (their args checked, their routes read). */
   readonly registry: TaskRegistry;
@@ -66,7 +68,7 @@ export class Group {
    * naming it); an `EnqueueError` lists any SQS did not take, and applying again sends the rest.
    */
   async applyAsync(options: GroupApplyOptions = {}): Promise<GroupResult> {
-    const groupId = options.groupId ?? randomUUID();
+    const groupId = options.groupId ?? this.id;
     const ids = this.members.map((m) => m.id);
     if (getConfig().alwaysEager)
       return new GroupResult(groupId, ids, { records: await runGroupEagerly(this.registry, this.members) });
@@ -98,7 +100,7 @@ export class Chord {
   }
 
   async applyAsync(options: GroupApplyOptions = {}): Promise<ChordResult> {
-    const groupId = options.groupId ?? randomUUID();
+    const groupId = options.groupId ?? this.header.id;
     const members = this.header.members;
     const ids = members.map((m) => m.id);
     if (getConfig().alwaysEager) {

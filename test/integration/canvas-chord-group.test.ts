@@ -66,6 +66,17 @@ describe('group: members in parallel, results in member order (issue 12)', () =>
     expect(text.stdout).toMatch(new RegExp(`41\\s+${applied.results[41]?.id}\\s+groups\\.double\\s+FAILURE`));
   }, 180_000);
 
+  it('a Group keeps its id and its members’ ids: applied again, it is the same group', async () => {
+    const g = group(members(3));
+    const first = await g.applyAsync();
+    expect(first.id).toBe(g.id);
+    expect(await first.get({ timeout: 60 })).toEqual([0, 2, 4]);
+    const again = await g.applyAsync();
+    expect(again.id).toBe(first.id);
+    expect(again.results.map((r) => r.id)).toEqual(first.results.map((r) => r.id));
+    expect(await again.get({ timeout: 60 })).toEqual([0, 2, 4]);
+  }, 120_000);
+
   it('chord(header)(callback) through the local cloud: the callback gets the results in order; its result has the group as parent', async () => {
     const result = await chord(members(30))(sum.s(1000));
     expect(await result.get({ timeout: 120 })).toBe(1000 + 29 * 30);
