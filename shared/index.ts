@@ -7,6 +7,7 @@
  * `celerity/envelope` (the wire contract), `celerity/infra` (the CDK constructs).
  */
 export * from './app-producer.ts';
+export * from './canvas/index.ts';
 export type { AppSettings, CelerityConfig, CelerityConfigInput } from './config/config.ts';
 export { configure, getConfig, resetConfig } from './config/config.ts';
 export { CelerityError, ValidationError } from './errors.ts';

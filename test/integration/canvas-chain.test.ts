@@ -1,9 +1,11 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeTask } from '../../cli/commands/results.ts';
 import { createResultStore, createWorkerRuntime, revoke } from '../../shared/app.ts';
 import { chain } from '../../shared/canvas/signature.ts';
 import { configure, resetConfig } from '../../shared/config/index.ts';
 import type { Logger } from '../../shared/log.ts';
+import { getTaskResult, taskParts } from '../../shared/ops/index.ts';
 import { TaskFailedError } from '../../shared/producer/index.ts';
 import type { ResultStore } from '../../shared/results/index.ts';
 import * as z from '../../shared/schema.ts';
@@ -148,6 +150,22 @@ describe('chain', () => {
     // Celery's errback form across processes: the failed task's id first.
     expect(runs.get(errback.id as string)).toEqual([[middle?.id, 'errback']]);
     expect(await store.get(result.parent?.id as string)).toMatchObject({ parentId: middle?.id });
+
+    // `celerity result <middle>`: its parent and children, each with its state.
+    const ctx = { config: stack.config, clients: stack.clients, registry };
+    const view = await getTaskResult(ctx, middle?.id as string);
+    const parts = await taskParts(ctx, view);
+    expect(parts).toEqual({
+      parent: { taskId: middle?.parent?.id, taskName: 'canvas.add', status: 'SUCCESS' },
+      children: [
+        { taskId: result.parent?.id, taskName: 'canvas.add', status: 'FAILURE' },
+        { taskId: errback.id, taskName: 'canvas.note', status: 'SUCCESS' },
+      ],
+    });
+    const text = describeTask(view, parts);
+    expect(text).toMatch(new RegExp(`^parent +${middle?.parent?.id}  canvas.add  SUCCESS$`, 'm'));
+    expect(text).toMatch(new RegExp(`^children +${result.parent?.id}  canvas.add  FAILURE$`, 'm'));
+    expect(text).toMatch(new RegExp(`^ +${errback.id}  canvas.note  SUCCESS$`, 'm'));
   });
 
   it('a member revoked before it runs: the rest are REVOKED too and no errback runs (as Celery)', async () => {
