@@ -53,6 +53,15 @@ const note = defineTask(
   },
   { registry },
 );
+const flaky = defineTask(
+  'canvas.flaky',
+  (ctx, n: number) => {
+    ran(ctx.request.id, [n]);
+    if (ctx.request.retries === 0) ctx.retry({ countdown: 0 });
+    return n + 1;
+  },
+  { registry, maxRetries: 2 },
+);
 const wantsText = defineTask(
   'canvas.wants_text',
   (ctx, text: string) => {
@@ -224,6 +233,15 @@ describe('chain', () => {
 });
 
 describe('link and linkError on applyAsync', () => {
+  it('a retry is not a finish: no errback runs, and the chain goes on once the retry succeeds', async () => {
+    const errback = note.s('on-retry');
+    const result = await chain(add.s(1, 1), flaky.s().onError(errback), add.s(10)).applyAsync();
+    await drain();
+    expect(runs.get(result.parent?.id as string)).toEqual([[2], [2]]);
+    expect(await result.get({ timeout: 5 })).toBe(13);
+    expect(runs.has(errback.id as string)).toBe(false);
+  });
+
   it('link gets the result first; linkError gets the failed id first, an immutable one its own args', async () => {
     const callback = note.s('linked');
     const ok = await add.applyAsync({ args: [2, 3], link: callback, linkError: note.s('not me') });
