@@ -1,4 +1,4 @@
-import { TaskState } from '../shared/task/states.ts';
+import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, type TaskState } from '../shared/task/states.ts';
 import { UsageError } from './errors.ts';
 
 /** Argument checks: each throws `UsageError` naming the flag and showing what it got. */
@@ -82,12 +82,16 @@ export function parseSince(flag: string, text: string, now: Date = new Date()): 
 
 /** `--state`: one state or several, comma-separated, in any case. */
 export function parseStates(flag: string, text: string): TaskState[] {
-  const names = Object.values(TaskState) as string[];
+  const names: readonly string[] = BUILTIN_STATES;
   return text.split(',').map((part) => {
-    const state = part.trim().toUpperCase();
-    if (!names.includes(state))
-      throw new UsageError(`${flag}: ${shown(part)} is not one of ${names.join(', ')}`);
-    return state as TaskState;
+    const trimmed = part.trim();
+    // Celery's six in any case; a custom state (`ctx.updateState`) as the task wrote it.
+    if (names.includes(trimmed.toUpperCase())) return trimmed.toUpperCase();
+    if (!CUSTOM_STATE_PATTERN.test(trimmed))
+      throw new UsageError(
+        `${flag}: ${shown(part)} is not a state (one of ${names.join(', ')}, or a custom one such as PROGRESS)`,
+      );
+    return trimmed;
   });
 }
 

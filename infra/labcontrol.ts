@@ -29,6 +29,8 @@ export function createLabControlStack(
     taskRoutes: TASK_ROUTES,
     // The worker routes with the configuration that functions/tasks applied; so does the stack.
     defaultQueue: getConfig().defaultQueue,
+    // LabControl's Django app reads its Celery tasks' results with `result_backend = 'dynamodb://…'`.
+    celeryResults: true,
   });
 
   const sender = options.sender ?? (app.node.tryGetContext('labcontrolSender') as string | undefined);

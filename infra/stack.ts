@@ -10,6 +10,7 @@ import type { TaskRegistry } from '../shared/task/registry.ts';
 import type { TaskRoutes } from '../shared/task/routing.ts';
 import { AdminApi, AdminQueueActions } from './constructs/admin.ts';
 import { Beat, PERIODIC_TASKS_INDEX } from './constructs/beat.ts';
+import { CeleryResults } from './constructs/celery-results.ts';
 import { DelayedDelivery } from './constructs/delays.ts';
 import { Monitoring, type MonitoringOptions } from './constructs/monitoring.ts';
 import { Results } from './constructs/results.ts';
@@ -42,6 +43,12 @@ export interface CelerityStackProps extends StackProps {
   readonly timezone?: string;
   /** An address every alarm is mailed to (SNS asks it to confirm). @default context `alarmEmail`, else none */
   readonly alarmEmail?: string;
+  /**
+   * Also keep each Celery-originated task's outcome in a table laid out as Celery's own DynamoDB
+   * result backend, so a Celery app's `AsyncResult` reads it (docs/celery-interop.md). One more
+   * write per such task. @default false
+   */
+  readonly celeryResults?: boolean;
   /** Alarm thresholds for every route (a route's `queueTuning` may override its own). @default MONITORING_DEFAULTS */
   readonly monitoring?: Omit<MonitoringOptions, 'alarmEmail'>;
 }
@@ -50,6 +57,8 @@ export interface CelerityStackProps extends StackProps {
 export class CelerityStack extends Stack {
   readonly taskQueues: ReadonlyMap<string, TaskQueue>;
   readonly results: Results;
+  /** Only with the `celeryResults` prop. */
+  readonly celeryResults: CeleryResults | undefined;
   readonly delays: DelayedDelivery;
   readonly beat: Beat;
   readonly monitoring: Monitoring;
@@ -62,6 +71,7 @@ export class CelerityStack extends Stack {
     const routed = tasksByRoute(props.registry, props.routeQueues, props.taskRoutes, defaultQueue);
 
     this.results = new Results(this, 'Results');
+    this.celeryResults = props.celeryResults ? new CeleryResults(this, 'CeleryResults') : undefined;
     this.delays = new DelayedDelivery(this, 'Delays');
 
     const taskQueues = new Map<string, TaskQueue>();
@@ -107,6 +117,7 @@ export class CelerityStack extends Stack {
       [ConfigEnv.queues]: Stack.of(this).toJsonString(queueTargets),
       [ConfigEnv.resultsTable]: this.results.resultsTable.tableName,
       [ConfigEnv.rateLimitTable]: this.results.rateLimitTable.tableName,
+      ...(this.celeryResults ? { [ConfigEnv.celeryResultsTable]: this.celeryResults.table.tableName } : {}),
       [ConfigEnv.schedulerGroup]: this.delays.scheduleGroup.scheduleGroupName,
       [ConfigEnv.schedulerRoleArn]: this.delays.role.roleArn,
       [ConfigEnv.schedulerDeadLetterArn]: this.delays.deadLetterQueue.queueArn,
@@ -132,6 +143,7 @@ export class CelerityStack extends Stack {
         resourceArns: [...taskQueues.values()].map((other) => other.queue.queueArn),
       });
       this.results.grantWorker(worker);
+      this.celeryResults?.grantWorker(worker);
       this.delays.grantCreateSchedules(worker);
       this.delays.grantRevokeSchedules(worker);
       this.beat.grantRecordRuns(worker);
@@ -218,6 +230,7 @@ export class CelerityStack extends Stack {
       new CfnOutput(this, StackOutput[name], { value });
     output('resultsTable', this.results.resultsTable.tableName);
     output('rateLimitTable', this.results.rateLimitTable.tableName);
+    if (this.celeryResults) output('celeryResultsTable', this.celeryResults.table.tableName);
     output('schedulerGroup', this.delays.scheduleGroup.scheduleGroupName);
     output('schedulerRoleArn', this.delays.role.roleArn);
     output('schedulerDlqUrl', this.delays.deadLetterQueue.queueUrl);

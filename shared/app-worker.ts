@@ -3,6 +3,7 @@ import { createProducer, createResultStore, type Wiring } from './app-producer.t
 import { type AwsClients, getAwsClients } from './aws/clients.ts';
 import { FollowUps } from './canvas/follow-ups.ts';
 import { followUpSteps } from './canvas/steps.ts';
+import { CeleryResultWriter } from './celery/result-backend.ts';
 import { type CelerityConfig, getConfig } from './config/config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { defaultRegistry, type TaskRegistry } from './task/registry.ts';
@@ -47,6 +48,11 @@ export function createWorkerRuntime(
     sqs: clients.sqs,
     producer,
     followUps: new FollowUps({ producer, store, config, log: logger }, followUpSteps),
+    ...(config.celeryResultsTable
+      ? {
+          celeryResults: new CeleryResultWriter({ dynamo: clients.dynamo, table: config.celeryResultsTable }),
+        }
+      : {}),
     ...(config.rateLimitTable
       ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }
       : {}),

@@ -11,7 +11,7 @@ import {
 } from '../../shared/ops/index.ts';
 import type { TaskView } from '../../shared/ops/tasks.ts';
 import { ResultTimeoutError } from '../../shared/producer/errors.ts';
-import { READY_STATES } from '../../shared/task/states.ts';
+import { BUILTIN_STATES, READY_STATES, type TaskState } from '../../shared/task/states.ts';
 import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { keyValues, runtime, shortTime } from '../format.ts';
@@ -40,6 +40,10 @@ function partLine(part: PartView): string {
   return [part.taskId, part.taskName, part.status].filter(Boolean).join('  ');
 }
 
+function isCustomState(state: TaskState): boolean {
+  return !(BUILTIN_STATES as readonly string[]).includes(state);
+}
+
 export function describeTask(view: TaskView, parts?: TaskParts): string {
   return keyValues([
     ['id', view.taskId],
@@ -50,6 +54,8 @@ export function describeTask(view: TaskView, parts?: TaskParts): string {
     ],
     ['scheduled', scheduledText(view)],
     ['result', view.status === 'SUCCESS' ? view.result : undefined],
+    // A custom state's meta (`ctx.updateState`), kept where the result will be, as Celery's `info`.
+    ['meta', isCustomState(view.status) ? view.result : undefined],
     ['error', view.errorType],
     ['traceback', view.traceback],
     ['args', view.args],

@@ -137,7 +137,10 @@ export function registerTaskCommands(program: Command, app: CliApp): void {
   program
     .command('tasks')
     .description('recent tasks, newest first, by state and/or name (from the results indexes)')
-    .option('--state <states>', 'PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED (comma-separated)')
+    .option(
+      '--state <states>',
+      'PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED or a custom state such as PROGRESS (comma-separated)',
+    )
     .option('--name <task>', 'only runs of this task')
     .option('--since <when>', 'created since: 30s, 15m, 2h, 7d, or an ISO date-time')
     .option('--until <when>', 'created before: a span back from now or an ISO date-time')

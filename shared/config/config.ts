@@ -10,6 +10,11 @@ const queueTarget = z.strictObject({ url: nonEmpty(), arn: nonEmpty() });
 const resourceLocationsShape = {
   queues: z.record(nonEmpty(), queueTarget),
   resultsTable: z.optional(nonEmpty()),
+  /**
+   * The table laid out as Celery's DynamoDB result backend (the stack's `celeryResults`): when set,
+   * the worker also writes each Celery-originated task's outcome there, for `AsyncResult` in Python.
+   */
+  celeryResultsTable: z.optional(nonEmpty()),
   rateLimitTable: z.optional(nonEmpty()),
   scheduler: z.optional(
     z.strictObject({
@@ -93,6 +98,7 @@ function readEnv(env: NodeJS.ProcessEnv): CelerityConfigInput {
     }
   }
   if (env[ConfigEnv.resultsTable]) fromEnv.resultsTable = env[ConfigEnv.resultsTable];
+  if (env[ConfigEnv.celeryResultsTable]) fromEnv.celeryResultsTable = env[ConfigEnv.celeryResultsTable];
   if (env[ConfigEnv.rateLimitTable]) fromEnv.rateLimitTable = env[ConfigEnv.rateLimitTable];
   const groupName = env[ConfigEnv.schedulerGroup];
   const roleArn = env[ConfigEnv.schedulerRoleArn];

@@ -6,6 +6,8 @@ export const ConfigEnv = {
   /** JSON: `{ "<route queue>": { "url": "...", "arn": "..." } }` */
   queues: 'CELERITY_QUEUES',
   resultsTable: 'CELERITY_RESULTS_TABLE',
+  /** The table in Celery's own DynamoDB result-backend layout; set, the worker mirrors Celery tasks' outcomes. */
+  celeryResultsTable: 'CELERITY_CELERY_RESULTS_TABLE',
   rateLimitTable: 'CELERITY_RATE_LIMIT_TABLE',
   schedulerGroup: 'CELERITY_SCHEDULER_GROUP',
   schedulerRoleArn: 'CELERITY_SCHEDULER_ROLE_ARN',

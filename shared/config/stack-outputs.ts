@@ -9,6 +9,8 @@ export const StackOutput = {
   /** JSON array of the route queues' names: the key of every per-route output derives from one. */
   routes: 'RouteQueues',
   resultsTable: 'ResultsTableName',
+  /** Only with the stack's `celeryResults`: the table a Celery app's `dynamodb://` URL names. */
+  celeryResultsTable: 'CeleryResultsTableName',
   rateLimitTable: 'RateLimitTableName',
   schedulerGroup: 'SchedulerGroupName',
   schedulerRoleArn: 'SchedulerRoleArn',
@@ -126,6 +128,7 @@ export function environmentOfOutputs(read: StackOutputs): Record<string, string>
   };
   const v = read.values;
   take(ConfigEnv.resultsTable, v.resultsTable);
+  take(ConfigEnv.celeryResultsTable, v.celeryResultsTable);
   take(ConfigEnv.rateLimitTable, v.rateLimitTable);
   take(ConfigEnv.schedulerGroup, v.schedulerGroup);
   take(ConfigEnv.schedulerRoleArn, v.schedulerRoleArn);

@@ -167,7 +167,7 @@ export async function activeTasks(ctx: OpsContext, options: { limit?: number } =
   const now = nowOf(ctx);
   const page = await resultStore(ctx).list(
     {
-      states: [TaskState.STARTED, TaskState.PENDING, TaskState.RETRY],
+      // No states: a run may show a custom one (`ctx.updateState`); the lease says it is active.
       activeAt: now.getTime(),
       limit: options.limit ?? 100,
     },

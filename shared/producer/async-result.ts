@@ -48,6 +48,17 @@ export class AsyncResult<R = unknown> {
     return text === undefined ? undefined : (JSON.parse(text) as R);
   }
 
+  /**
+   * Celery's `AsyncResult.info`: a custom state's meta (`ctx.updateState`), the return value for
+   * SUCCESS, the error for FAILURE and REVOKED (as `get()` would throw it), else undefined.
+   */
+  get info(): unknown {
+    const record = this.#record;
+    if (record?.status === 'FAILURE' || record?.status === 'REVOKED')
+      return new TaskFailedError(this.id, record.status, record.errorType, record.traceback);
+    return this.result;
+  }
+
   get traceback(): string | undefined {
     return this.#record?.traceback;
   }

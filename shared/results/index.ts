@@ -3,6 +3,7 @@ export type { ResultIndex, TaskSummary } from './indexes.ts';
 export { projectedAttributes, RESULT_INDEXES, SUMMARY_ATTRIBUTES } from './indexes.ts';
 export type { TaskListPage, TaskListQuery } from './listing.ts';
 export { listTasks } from './listing.ts';
+export type { StateChange } from './progress.ts';
 export type { TaskResultRecord } from './record.ts';
 export { fitItem, MAX_RESULT_BYTES, readableRecord } from './record.ts';
 export type { ClaimOutcome, ClaimRequest, Completion } from './store.ts';

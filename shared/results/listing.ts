@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ValidationError } from '../errors.ts';
-import { TaskState } from '../task/states.ts';
+import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, TaskState } from '../task/states.ts';
 import {
   ALL,
   indexKey,
@@ -52,6 +52,9 @@ interface Lane {
   buffer: TaskSummary[];
 }
 
+/** The states a run claims a row with: the index lanes of every row a run holds. */
+const RUN_STATES: readonly TaskState[] = [TaskState.PENDING, TaskState.STARTED, TaskState.RETRY];
+
 /** Reads per lane per page at most: a filter that drops most rows cannot make a listing run on. */
 const MAX_READS_PER_LANE = 10;
 /** The largest page a listing returns: the CLI states it in `--help` and refuses more. */
@@ -74,10 +77,14 @@ export async function listTasks(
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw ValidationError.of('limit', `must be a whole number from 1 to ${MAX_LIMIT} (got ${limit})`);
   }
-  const states = query.states?.length ? [...new Set(query.states)] : Object.values(TaskState);
-  const unknown = states.find((s) => !Object.values(TaskState).includes(s));
-  if (unknown) {
-    throw ValidationError.of('state', `${unknown} is not one of ${Object.values(TaskState).join(', ')}`);
+  const states = query.states?.length ? [...new Set(query.states)] : BUILTIN_STATES;
+  // A custom state (`ctx.updateState`) is listed by its name like one of the six.
+  const unknown = states.find((s) => !CUSTOM_STATE_PATTERN.test(s));
+  if (unknown !== undefined) {
+    throw ValidationError.of(
+      'state',
+      `${JSON.stringify(unknown)} is not a state name (one of ${BUILTIN_STATES.join(', ')}, or a custom one such as PROGRESS)`,
+    );
   }
   if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
     throw ValidationError.of('since', 'must be before until');
@@ -131,12 +138,17 @@ export async function listTasks(
  * other filters become conditions on what a lane reads (each read stays a bounded Query).
  */
 function lanesFor(query: TaskListQuery, states: readonly TaskState[]): Lane[] {
-  const allStates = states.length === Object.keys(TaskState).length;
+  // A row in a custom state (`ctx.updateState`) stays indexed under its run's claim state, so
+  // only Celery's own states have lanes of their own; a custom one is read from all, by filter.
+  const indexed = query.states?.length && states.every((s) => (BUILTIN_STATES as string[]).includes(s));
   const choose = (): { index: ResultIndex; values: readonly string[] } => {
     if (query.timeField === 'dateDone') return { index: 'byDone', values: [ALL] };
     if (query.taskName) return { index: 'byTaskName', values: [query.taskName] };
     if (query.periodicTask) return { index: 'byPeriodicTask', values: [query.periodicTask] };
-    if (!allStates) return { index: 'byStatus', values: states };
+    if (indexed) return { index: 'byStatus', values: states };
+    // A live lease is only ever on a row indexed under a state a run claims with.
+    if (query.activeAt !== undefined && !query.states?.length)
+      return { index: 'byStatus', values: RUN_STATES };
     return { index: 'byCreated', values: [ALL] };
   };
   const { index, values } = choose();
@@ -195,7 +207,8 @@ async function fill(
     names['#replayedAs'] = 'replayedAs';
     filters.push('attribute_not_exists(#replayedAs)');
   }
-  if (source !== 'status' && query.states && query.states.length < Object.keys(TaskState).length) {
+  // On a state's own lane too: a row there may show a custom state its run set since its claim.
+  if (query.states?.length) {
     names['#status'] = 'status';
     const keys = query.states.map((state, i) => {
       values[`:s${i}`] = state;

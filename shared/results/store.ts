@@ -11,6 +11,7 @@ import { createLogger } from '../log.ts';
 import { TaskState } from '../task/states.ts';
 import { ALL, indexKey, RESULT_INDEXES, shardOf, withIndexKeys, withoutIndexKeys } from './indexes.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
+import { type StateChange, writeRunState } from './progress.ts';
 import { fitItem, readableRecord, type TaskResultRecord } from './record.ts';
 import { addStats } from './stats.ts';
 import { type TransactOutcome, transactWriteEach } from './transact.ts';
@@ -23,8 +24,11 @@ export type ClaimRequest = TaskResultRecord & { leaseUntil: number; leaseToken: 
 
 export type ClaimOutcome =
   | { claimed: true }
-  /** The task reached a ready state (SUCCESS, FAILURE, REVOKED): the message is done with. */
-  | { claimed: false; why: 'finished'; status: TaskState }
+  /**
+   * The task reached a ready state (SUCCESS, FAILURE, REVOKED): the message is done with. `record`
+   * is its row as the refused claim returned it, so a redelivery's follow-ups need no read.
+   */
+  | { claimed: false; why: 'finished'; status: TaskState; record?: TaskResultRecord }
   /** Another run holds a live lease: this delivery must come back later. */
   | { claimed: false; why: 'in-flight' }
   /** The message is an older attempt than the one already recorded: drop it. */
@@ -202,6 +206,11 @@ export class ResultStore {
     }
   }
 
+  /** A running task's custom state, under its run's lease (`ctx.updateState`; see `writeRunState`). */
+  updateState(change: StateChange): Promise<boolean> {
+    return writeRunState(this.#dynamo, this.#table, change);
+  }
+
   /** A page of task summaries, newest first, from the listing indexes (never a scan). */
   list(query: TaskListQuery = {}, now: Date = new Date()): Promise<TaskListPage> {
     return listTasks(this.#dynamo, this.#table, query, now);
@@ -295,7 +304,13 @@ export class ResultStore {
             heldBy === undefined
               ? 'attribute_not_exists(taskId) OR poison = :true'
               : 'leaseToken = :heldBy AND #status <> :revoked',
-          ...(heldBy === undefined ? {} : { ExpressionAttributeNames: { '#status': 'status' } }),
+          // A run's refused outcome returns the row that refused it (a revoke, another run's lease).
+          ...(heldBy === undefined
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#status': 'status' },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+              }),
           ExpressionAttributeValues:
             heldBy === undefined ? { ':true': true } : { ':heldBy': heldBy, ':revoked': TaskState.REVOKED },
         },
@@ -380,7 +395,11 @@ function toClaimOutcome(outcome: TransactOutcome, request: ClaimRequest, now: nu
       digest,
     };
   if (status && FINISHED.includes(status as (typeof FINISHED)[number])) {
-    return { claimed: false, why: 'finished', status };
+    const record =
+      typeof old.taskId === 'string'
+        ? readableRecord(withoutIndexKeys(old as unknown as TaskResultRecord))
+        : undefined;
+    return { claimed: false, why: 'finished', status, ...(record ? { record } : {}) };
   }
   if (typeof old.retries === 'number' && old.retries > request.retries)
     return { claimed: false, why: 'stale' };

@@ -1,4 +1,5 @@
-export type { RetryOptions, TaskContext, TaskRequest } from './context.ts';
+export type { RetryOptions, StateUpdate, TaskContext, TaskRequest } from './context.ts';
+export { MAX_STATE_META_BYTES } from './context.ts';
 export type { ApplyOptions } from './define.ts';
 export { defineTask, sendMany, Task } from './define.ts';
 export {
@@ -20,5 +21,6 @@ export type { RegisteredTask, TaskHandler } from './registry.ts';
 export { defaultRegistry, TASK_NAME_PATTERN, TaskRegistry } from './registry.ts';
 export type { TaskRoutes } from './routing.ts';
 export { routeTask } from './routing.ts';
+export type { BuiltinState } from './states.ts';
 export { READY_STATES, TaskState } from './states.ts';
 export { validateArgs } from './validate-args.ts';

@@ -55,7 +55,8 @@ export async function claimBatch(
     } else if (outcome.why === 'reused') {
       reused.push(reportReuse(store, w, outcome, log, ledger));
     } else {
-      if (outcome.why === 'finished') finished.push(w);
+      if (outcome.why === 'finished')
+        finished.push({ ...w, ...(outcome.record ? { finishedRow: outcome.record } : {}) });
       log.debug('skipped delivery', { taskId: w.envelope.id, task: w.task.name, why: outcome.why });
     }
   });

@@ -1,6 +1,6 @@
 import type { Envelope } from '../envelope/schema.ts';
 import { exceptionTypeOf } from '../errors.ts';
-import { createTaskContext, type TaskRequest } from '../task/context.ts';
+import { createTaskContext, type StateWriter, type TaskRequest } from '../task/context.ts';
 import {
   MaxRetriesExceeded,
   Reject,
@@ -32,6 +32,8 @@ export interface ExecuteOptions {
    */
   signal?: AbortSignal;
   random?: () => number;
+  /** Where `ctx.updateState` writes; without it updates are checked and kept nowhere (eager runs). */
+  writeState?: StateWriter;
   /** This call's own limits (Celery's `time_limit`/`soft_time_limit`): they only shorten the task's. */
   limits?: { timeLimit?: number; softTimeLimit?: number };
 }
@@ -99,7 +101,7 @@ export async function executeTask(task: RegisteredTask, options: ExecuteOptions)
     );
   });
   const signal = options.signal ? AbortSignal.any([controller.signal, options.signal]) : controller.signal;
-  const ctx = createTaskContext(options.request, options.kwargs, signal);
+  const ctx = createTaskContext(options.request, options.kwargs, signal, options.writeState);
   try {
     const result = await Promise.race([
       Promise.resolve().then(() => task.handler(ctx, ...options.args)),

@@ -1,4 +1,5 @@
 import type { FollowUps } from '../canvas/follow-ups.ts';
+import type { TaskResultRecord } from '../results/record.ts';
 import { READY_STATES } from '../task/states.ts';
 import { describeError } from './execute.ts';
 import type { BatchLedger } from './ledger.ts';
@@ -11,23 +12,26 @@ import type { Work } from './work.ts';
  */
 export async function followUpBatch(
   followUps: FollowUps,
-  ran: readonly Work[],
-  finished: readonly Work[],
+  batch: {
+    ran: readonly Work[];
+    finished: readonly Work[];
+    /** Message id → its task's row as it now stands (`completeAll`): only rows that stand are followed up. */
+    written: ReadonlyMap<string, TaskResultRecord>;
+  },
   ledger: BatchLedger,
 ): Promise<void> {
-  const byMessage = new Map(ran.map((w) => [w.record.messageId, w.envelope]));
-  const ready = ledger.completions.flatMap(({ messageId, completion }) => {
-    const envelope = byMessage.get(messageId);
-    // A run's own row (held by its lease) that was written: a poison row has no follow-ups.
-    const written = completion.heldBy !== undefined && !ledger.returned.has(messageId);
-    return envelope && written && READY_STATES.has(completion.record.status)
-      ? [{ messageId, envelope, record: completion.record }]
+  const { ran, finished, written } = batch;
+  const ready = ran.flatMap((w) => {
+    const messageId = w.record.messageId;
+    const record = written.get(messageId);
+    return record && READY_STATES.has(record.status) && !ledger.returned.has(messageId)
+      ? [{ messageId, envelope: w.envelope, record }]
       : [];
   });
   const redelivered = finished.map((w) => ({
     messageId: w.record.messageId,
     envelope: w.envelope,
-    record: undefined,
+    record: w.finishedRow,
   }));
   try {
     for (const [messageId, why] of await followUps.afterOutcomes([...ready, ...redelivered]))

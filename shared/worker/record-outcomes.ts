@@ -1,6 +1,8 @@
 import type { Logger } from '../log.ts';
 import { EnqueueError } from '../producer/errors.ts';
 import type { Producer } from '../producer/producer.ts';
+import { withoutIndexKeys } from '../results/indexes.ts';
+import { readableRecord, type TaskResultRecord } from '../results/record.ts';
 import type { ResultStore } from '../results/store.ts';
 import { TaskState } from '../task/states.ts';
 import { describeError, safeText } from './execute.ts';
@@ -104,7 +106,16 @@ async function send(producer: Producer, resends: readonly Resend[]): Promise<Map
  * be written for now returns its record; a poison row refused by its condition (the id is a
  * real run's) is not written, and its record goes on to the DLQ as it would anyway.
  */
-export async function completeAll(store: ResultStore, ledger: BatchLedger, log: Logger): Promise<void> {
+export async function completeAll(
+  store: ResultStore,
+  ledger: BatchLedger,
+  log: Logger,
+): Promise<Map<string, TaskResultRecord>> {
+  /**
+   * Message id → its task's row as it now stands: the one written, or the REVOKED row that refused
+   * a run's outcome (revoked while it ran). Rows refused otherwise, or not written, are left out.
+   */
+  const written = new Map<string, TaskResultRecord>();
   const ids = new Set<string>();
   // A run's outcome goes before a poison row under the same id: only the run's may land.
   const ordered = [
@@ -116,12 +127,17 @@ export async function completeAll(store: ResultStore, ledger: BatchLedger, log: 
     ledger.giveBack(messageId, `a second outcome for task ${completion.record.taskId} in one batch`);
     return false;
   });
-  if (completions.length === 0) return;
+  if (completions.length === 0) return written;
   try {
     const outcomes = await store.complete(completions.map((c) => c.completion));
     outcomes.forEach((outcome, index) => {
       const { messageId, completion } = completions[index] as (typeof completions)[number];
-      if (outcome.ok) return;
+      if (outcome.ok) {
+        written.set(messageId, completion.record);
+        return;
+      }
+      if (outcome.reason === 'condition' && outcome.old?.status === TaskState.REVOKED && completion.heldBy)
+        written.set(messageId, readableRecord(withoutIndexKeys(outcome.old as unknown as TaskResultRecord)));
       if (outcome.reason === 'error') {
         ledger.giveBack(messageId, `could not record task ${completion.record.taskId}: ${outcome.message}`);
       } else if (completion.heldBy === undefined) {
@@ -136,4 +152,5 @@ export async function completeAll(store: ResultStore, ledger: BatchLedger, log: 
     const reason = `could not record results: ${safeText((error as Error)?.message ?? error)}`;
     for (const c of completions) ledger.giveBack(c.messageId, reason);
   }
+  return written;
 }

@@ -1,3 +1,4 @@
+import type { StateWriter } from '../task/context.ts';
 import { executeTask, type RunOutcome, taskRequest } from './execute.ts';
 import type { Work } from './work.ts';
 
@@ -32,7 +33,7 @@ export function invocationEnding(signal: AbortSignal | undefined): Ending {
  * beside the soft limit. A run is put off when its rate-limit window has passed, not started once
  * the invocation is ending, and left behind (its record given back) when still going at the end.
  */
-export async function runWork(w: Work, ending: Ending): Promise<Ran> {
+export async function runWork(w: Work, ending: Ending, writeState?: StateWriter): Promise<Ran> {
   const startedAt = Date.now();
   if (w.windowEnd !== undefined && startedAt >= w.windowEnd) return 'deferred';
   if (ending.signal?.aborted) return 'interrupted';
@@ -48,6 +49,7 @@ export async function runWork(w: Work, ending: Ending): Promise<Ran> {
       kwargs: envelope.kwargs,
       signal: ending.signal,
       limits: { timeLimit: envelope.timeLimit, softTimeLimit: envelope.softTimeLimit },
+      ...(writeState ? { writeState } : {}),
     });
     const outcome = await Promise.race([run, ending.interrupted]);
     return outcome === 'interrupted' ? outcome : { outcome, startedAt };

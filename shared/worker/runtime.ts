@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mapLimit } from '../batches.ts';
 import type { FollowUps } from '../canvas/follow-ups.ts';
+import type { CeleryResultWriter } from '../celery/result-backend.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -10,6 +11,7 @@ import type { ResultStore } from '../results/store.ts';
 import type { RegisteredTask, TaskRegistry } from '../task/registry.ts';
 import { TaskState } from '../task/states.ts';
 import { admitRecord } from './admit.ts';
+import { mirrorCeleryOutcomes, stateWriterFor } from './celery-mirror.ts';
 import { claimBatch } from './claim.ts';
 import { describeError, safeText } from './execute.ts';
 import { followUpBatch } from './follow-up.ts';
@@ -51,6 +53,8 @@ export interface WorkerRuntimeOptions {
   metrics?: MetricsSink;
   /** Chains, links and chords: what is sent once a task is ready. Without it, nothing is. */
   followUps?: FollowUps;
+  /** Celery-originated tasks' outcomes also in Celery's result-backend layout (`celeryResultsTable`). */
+  celeryResults?: CeleryResultWriter;
 }
 
 /** What the admission of a batch's records gathers. */
@@ -59,6 +63,8 @@ interface Admitted {
   /** Task ids admitted so far: a second delivery in one batch comes back later. */
   seen: Set<string>;
   work: Work[];
+  /** Refused Celery messages whose FAILURE row a Celery client should read too. */
+  celeryPoison: Set<string>;
 }
 
 /**
@@ -80,6 +86,7 @@ export class WorkerRuntime {
   readonly #log: Logger;
   readonly #metrics: MetricsSink;
   readonly #followUps: FollowUps | undefined;
+  readonly #celery: CeleryResultWriter | undefined;
   readonly #queueByArn: Map<string, string>;
 
   constructor(options: WorkerRuntimeOptions) {
@@ -93,6 +100,7 @@ export class WorkerRuntime {
     this.#log = options.logger ?? createLogger({ component: 'worker' });
     this.#metrics = options.metrics ?? defaultMetricsSink();
     this.#followUps = options.followUps;
+    this.#celery = options.celeryResults;
     this.#queueByArn = new Map(Object.entries(options.config.queues).map(([name, q]) => [q.arn, name]));
   }
 
@@ -135,7 +143,7 @@ export class WorkerRuntime {
     const remaining = invocation.remainingTimeMs();
     const admitAt = { now, remaining, requestId: invocation.requestId };
 
-    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [] };
+    const batch: Admitted = { periodicDeliveries: [], seen: new Set(), work: [], celeryPoison: new Set() };
     for (const record of records) {
       try {
         this.#admit(record, admitAt, batch, ledger);
@@ -175,7 +183,7 @@ export class WorkerRuntime {
     }
     const runnable = await this.#applyRateLimits(claimed.runnable, now, ledger);
     const outcomes = await mapLimit(runnable, this.#config.workerConcurrency ?? runnable.length, (w) =>
-      runWork(w, ending),
+      runWork(w, ending, stateWriterFor(w, this.#store, this.#celery, this.#log)),
     );
     const started: Envelope[] = [];
     runnable.forEach((w, index) => {
@@ -188,9 +196,16 @@ export class WorkerRuntime {
       resendAll(this.#producer, ledger, Math.floor(now / 1000) + this.#config.resultExpires, this.#log),
       this.#periodic?.recordRuns(started).catch(() => undefined),
     ]);
-    await completeAll(this.#store, ledger, this.#log);
+    const written = await completeAll(this.#store, ledger, this.#log);
+    const ran = [...runnable, ...claimed.expired];
+    await mirrorCeleryOutcomes(
+      this.#celery,
+      { ran, finished: claimed.finished, written, poison: batch.celeryPoison },
+      ledger,
+      this.#log,
+    );
     if (this.#followUps)
-      await followUpBatch(this.#followUps, [...runnable, ...claimed.expired], claimed.finished, ledger);
+      await followUpBatch(this.#followUps, { ran, finished: claimed.finished, written }, ledger);
     const failedFollowUps = await followUps;
     for (const { messageId, envelope } of periodicDeliveries) {
       if (failedFollowUps?.has(envelope)) ledger.giveBack(messageId, 'a periodic follow-up failed');
@@ -218,6 +233,8 @@ export class WorkerRuntime {
       ledger.poison.push(record);
       ledger.giveBack(record.messageId, firstLine(describeError(rejected.error).traceback));
       if (rejected.poison) ledger.record(record.messageId, rejected.poison);
+      if (rejected.poison && 'celery' in rejected && rejected.celery)
+        batch.celeryPoison.add(record.messageId);
       // Only names this worker knows become dimensions: a hostile sender could mint any number.
       const known = rejected.taskName !== undefined && this.#registry.get(rejected.taskName) !== undefined;
       ledger.observe({

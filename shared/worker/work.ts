@@ -16,6 +16,8 @@ export interface Work {
   row: ClaimRequest;
   /** Set when a rate-limit token was taken: the end of the window it is good for. */
   windowEnd?: number;
+  /** A redelivery of a task found finished: its row, as the refused claim returned it. */
+  finishedRow?: TaskResultRecord;
 }
 
 /** A message to send again (a retry, a deferral), and the row to record once it has gone. */

@@ -165,7 +165,7 @@ describe('GET /api/tasks', () => {
   });
 
   it.each([
-    ['state', { state: 'DONE' }],
+    ['state', { state: 'DONE#1' }],
     ['since', { since: 'yesterday' }],
     ['timeField', { timeField: 'dateStarted' }],
     ['cursor', { cursor: 'garbage' }],

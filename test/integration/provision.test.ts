@@ -296,9 +296,12 @@ describe('the synthesized stack', () => {
             .TimeToLiveDescription?.AttributeName,
       ),
     );
-    // Results, rate limits, periodic tasks, and LabControl's users, appointments, notifications, studies.
-    expect(ttl).toHaveLength(7);
+    // Results, rate limits, periodic tasks, Celery's result layout, and LabControl's users,
+    // appointments, notifications, studies.
+    expect(ttl).toHaveLength(8);
     expect(ttl).toContain('expiresAt');
+    // Celery's own TTL attribute on the table in Celery's layout.
+    expect(ttl).toContain('ttl');
     const workers = Object.values(out.functions).filter((f) => f.entry === 'functions/worker.ts');
     expect(workers).toHaveLength(3);
     for (const fn of workers) {
@@ -306,6 +309,7 @@ describe('the synthesized stack', () => {
       expect(Object.keys(config.queues).sort()).toEqual(['default', 'heavy', 'notifications']);
       expect(config.queues.heavy?.url).toBe(out.queuesByRoute.heavy?.url);
       expect(Object.values(out.tables).map((t) => t.name)).toContain(config.resultsTable);
+      expect(Object.values(out.tables).map((t) => t.name)).toContain(config.celeryResultsTable);
       expect(config.scheduler?.roleArn).toMatch(/^arn:aws:iam::123456789012:role\//);
     }
     expect(out.eventSourceMappings).toHaveLength(4);

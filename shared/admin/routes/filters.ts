@@ -1,20 +1,24 @@
 import { ENVELOPE_BOUNDS, ID_PATTERN } from '../../envelope/bounds.ts';
 import * as z from '../../schema.ts';
-import { TaskState } from '../../task/states.ts';
+import { BUILTIN_STATES, CUSTOM_STATE_PATTERN, type TaskState } from '../../task/states.ts';
 
-const STATE_LIST = new RegExp(
-  `^(${Object.values(TaskState).join('|')})(,(${Object.values(TaskState).join('|')}))*$`,
-);
+const STATE = CUSTOM_STATE_PATTERN.source.slice(1, -1);
+const STATE_LIST = new RegExp(`^${STATE}(,${STATE})*$`);
 
-/** `?state=FAILURE,RETRY`: one or more of Celery's states, comma-separated. */
+/** `?state=FAILURE,PROGRESS`: one or more states (Celery's, or custom ones), comma-separated. */
 export const statesParam = z.optional(
   z.pipe(
     z.string().check(
       z.regex(STATE_LIST, {
-        error: `must be states from ${Object.values(TaskState).join(', ')}, comma-separated`,
+        error: `must be state names such as ${BUILTIN_STATES.join(', ')} or a custom one (PROGRESS), comma-separated`,
       }),
     ),
-    z.transform((v: string) => v.split(',') as TaskState[]),
+    // Celery's six in any case, as the CLI reads them; a custom state as the task wrote it.
+    z.transform((v: string): TaskState[] =>
+      v
+        .split(',')
+        .map((s) => ((BUILTIN_STATES as readonly string[]).includes(s.toUpperCase()) ? s.toUpperCase() : s)),
+    ),
   ),
 );
 
