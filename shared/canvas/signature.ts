@@ -290,6 +290,21 @@ export class Chain<R = unknown> {
     this.tasks = tasks;
   }
 
+  /** Links a callback to the last part: it gets the chain's result (Celery's `chain.link`). */
+  link(callback: SignatureLike): this {
+    this.tasks.at(-1)?.link(callback);
+    return this;
+  }
+
+  /**
+   * Links an errback to every part (Celery's `chain.on_error`): whichever part fails, it runs
+   * once, with that part's id first (one object in one application is one task).
+   */
+  onError(errback: SignatureLike): this {
+    for (const sig of this.tasks) sig.onError(errback);
+    return this;
+  }
+
   /** This chain with more parts after it (Celery's `chain | sig`). */
   pipe(...next: (Signature | Chain)[]): Chain<unknown> {
     return chain(this, ...next);

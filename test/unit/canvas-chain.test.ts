@@ -67,6 +67,14 @@ describe('chain() built and applied eagerly (alwaysEager)', () => {
     await expect(chain().applyAsync()).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('link() goes on the last part, onError() on every part, as Celery’s chain.link and on_error', () => {
+    const errback = note.s('err');
+    const callback = note.s('done');
+    const c = chain(add.s(1, 1), add.s(2)).link(callback).onError(errback);
+    expect(c.tasks.map((t) => t.options.linkError)).toEqual([[errback], [errback]]);
+    expect(c.tasks.map((t) => t.options.link)).toEqual([undefined, [callback]]);
+  });
+
   it('freeze() fixes every id once, the last result walking back by parent', () => {
     configure({ resultsTable: 'results' });
     const c = chain(add.s(1, 1), add.s(2));
