@@ -14,6 +14,7 @@ export { Chord, chord, Group, group } from './canvas/api-group.ts';
 export type { GroupResultOptions } from './canvas/api-group-result.ts';
 export { GroupResult } from './canvas/api-group-result.ts';
 export { ChordError, GroupNotFoundError } from './canvas/chord-errors.ts';
+export * from './canvas/index.ts';
 export type { AppSettings, CelerityConfig, CelerityConfigInput } from './config/config.ts';
 export { configure, getConfig, resetConfig } from './config/config.ts';
 export { CelerityError, ValidationError } from './errors.ts';

@@ -3,7 +3,10 @@ import {
   getTaskResult,
   NotFoundError,
   OperationFailedError,
+  type PartView,
   revokeTask,
+  type TaskParts,
+  taskParts,
   waitForResult,
 } from '../../shared/ops/index.ts';
 import type { TaskView } from '../../shared/ops/tasks.ts';
@@ -33,11 +36,16 @@ function scheduledText(view: TaskView): string | undefined {
   return `for ${shortTime(s.eta) ?? 'an unreadable time'} by one-time schedule ${s.schedule}${s.queue ? ` (queue ${s.queue})` : ''}`;
 }
 
+/** `3f2c… apps.tasks.add SUCCESS`: a canvas part on one line. */
+function partLine(part: PartView): string {
+  return [part.taskId, part.taskName, part.status].filter(Boolean).join('  ');
+}
+
 function isCustomState(state: TaskState): boolean {
   return !(BUILTIN_STATES as readonly string[]).includes(state);
 }
 
-export function describeTask(view: TaskView): string {
+export function describeTask(view: TaskView, parts?: TaskParts): string {
   return keyValues([
     ['id', view.taskId],
     ['task', view.taskName],
@@ -63,6 +71,8 @@ export function describeTask(view: TaskView): string {
     ['done', shortTime(view.dateDone)],
     ['runtime', runtime(view.dateStarted, view.dateDone)],
     ['truncated', view.truncated?.join(', ')],
+    ['parent', parts?.parent ? partLine(parts.parent) : view.parentId],
+    ['children', parts?.children.length ? parts.children.map(partLine).join('\n') : undefined],
   ]);
 }
 
@@ -131,7 +141,10 @@ export function registerResultCommands(program: Command, app: CliApp): void {
         const group = await showGroup(app, ctx, id, options.wait ? { seconds: timeout } : undefined);
         if (group !== undefined) return group;
         const view = options.wait ? await waitForTask(app, ctx, id, timeout) : await getTaskResult(ctx, id);
-        app.output(view, () => describeTask(view));
+        // A chain's parts around it: the task that sent it and those it sent (Celery's parent, children).
+        const parts = await taskParts(ctx, view);
+        const shown = parts.parent || parts.children.length > 0 ? { ...view, parts } : view;
+        app.output(shown, () => describeTask(view, parts));
         return stateCode(view);
       }),
     );

@@ -9,17 +9,24 @@ interface Plan {
   parts: NextPart[];
   /** Rows of chain members that will never run. */
   unrun: TaskResultRecord[];
+  /** What its row lists as its children: the chain's next part (run or not), then the rest it sent. */
+  children: string[];
 }
 
 function planOf(f: FinishedTask, now: number, expiresAt: number): Plan {
   const { envelope, record } = f;
-  if (record.status === TaskState.SUCCESS)
-    return { finished: f, parts: afterSuccess(envelope, record, now), unrun: [] };
+  if (record.status === TaskState.SUCCESS) {
+    const parts = afterSuccess(envelope, record, now);
+    return { finished: f, parts, unrun: [], children: parts.map((p) => p.envelope.id as string) };
+  }
+  // Celery's mark_as_revoked calls no errbacks; a failure calls them.
+  const parts = record.status === TaskState.FAILURE ? errbacks(envelope, now) : [];
+  const next = envelope.chain?.[0];
   return {
     finished: f,
-    // Celery's mark_as_revoked calls no errbacks; a failure calls them.
-    parts: record.status === TaskState.FAILURE ? errbacks(envelope, now) : [],
+    parts,
     unrun: unrunRows(envelope.id, envelope.chain ?? [], record, now, expiresAt),
+    children: [...(next ? [next.id] : []), ...parts.map((p) => p.envelope.id as string)],
   };
 }
 
@@ -106,16 +113,11 @@ export const linksStep: FollowUpStep = async (finished, deps) => {
 
   await Promise.all(
     plans
-      .filter((p) => p.parts.length > 0 && !unfinished.has(p.finished.messageId))
+      .filter((p) => p.children.length > 0 && !unfinished.has(p.finished.messageId))
       .map((p) =>
-        deps.store
-          .noteChildren(
-            p.finished.envelope.id,
-            p.parts.map((part) => part.envelope.id as string),
-          )
-          .catch((error: unknown) => {
-            unfinished.set(p.finished.messageId, `children not noted: ${why(error)}`);
-          }),
+        deps.store.noteChildren(p.finished.envelope.id, p.children).catch((error: unknown) => {
+          unfinished.set(p.finished.messageId, `children not noted: ${why(error)}`);
+        }),
       ),
   );
   return unfinished;

@@ -59,18 +59,16 @@ export function envelopeOfSignature(
   };
 }
 
-/** A success: its links (the result first in mutable ones) and its chain's next part. */
+/** A success: its chain's next part and its links, the result first in mutable ones. */
 export function afterSuccess(envelope: Envelope, record: TaskResultRecord, now: number): NextPart[] {
   const from = senderOf(envelope);
   const value = record.result === undefined ? null : (JSON.parse(record.result) as unknown);
-  const parts: NextPart[] = (envelope.link ?? []).map((sig) => ({
-    kind: 'link',
-    envelope: envelopeOfSignature(sig, from, now, { value }),
-    rest: [],
-  }));
   const [next, ...rest] = envelope.chain ?? [];
-  if (next)
-    parts.push({ kind: 'chain', envelope: envelopeOfSignature(next, from, now, { value }, rest), rest });
+  const parts: NextPart[] = next
+    ? [{ kind: 'chain', envelope: envelopeOfSignature(next, from, now, { value }, rest), rest }]
+    : [];
+  for (const sig of envelope.link ?? [])
+    parts.push({ kind: 'link', envelope: envelopeOfSignature(sig, from, now, { value }), rest: [] });
   return parts;
 }
 

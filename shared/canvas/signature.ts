@@ -68,11 +68,19 @@ function listOf(value: SignatureLike | readonly SignatureLike[] | undefined): Si
   return Array.isArray(value) ? [...value] : [value as SignatureLike];
 }
 
-/** The wire JSON of signatures (their ids fixed). */
+/**
+ * The ids given, in one application of a canvas, to the signatures that had none: the same
+ * signature object linked twice (to two parts of a chain) is the same task, while applying the
+ * same call again gives its links new ids, so a callback object reused across calls runs for each.
+ */
+export type AppliedIds = Map<Signature, string>;
+
+/** The wire JSON of signatures, with ids from `ids` for those that have none of their own. */
 export function signatureJsonList(
   value: SignatureLike | readonly SignatureLike[] | undefined,
+  ids: AppliedIds = new Map(),
 ): SignatureInput[] {
-  return listOf(value).map((s) => (s instanceof Signature ? s.toJSON() : s));
+  return listOf(value).map((s) => (s instanceof Signature ? s.wire(ids) : s));
 }
 
 function expiresText(value: TaskCall['expires'], now: number): string | undefined {
@@ -109,7 +117,10 @@ export class Signature<R = unknown> {
     this.#options = { ...options };
   }
 
-  /** Its task id: fixed by `freeze`, `toJSON`, a chain or an `applyAsync` with a `taskId`. */
+  /**
+   * Its task id, once fixed by `freeze`, `fixId`, `toJSON` or `set({ taskId })`. A chain or a link
+   * that carries it gives its copy an id without fixing this one: freeze it first to know it.
+   */
   get id(): string | undefined {
     return this.#options.taskId;
   }
@@ -174,7 +185,17 @@ export class Signature<R = unknown> {
    * `expires` (seconds) is made a time now; an `eta` cannot wait in a message, use `countdown`.
    */
   toJSON(): SignatureInput {
-    const id = this.fixId();
+    this.fixId();
+    return this.wire(new Map());
+  }
+
+  /** Its wire JSON within one application: its own id, or the one `ids` gives it (without fixing it). */
+  wire(ids: AppliedIds): SignatureInput {
+    let id = this.id ?? ids.get(this);
+    if (id === undefined) {
+      id = randomUUID();
+      ids.set(this, id);
+    }
     const o = this.#options;
     if (o.eta !== undefined) {
       throw ValidationError.of(
@@ -183,8 +204,8 @@ export class Signature<R = unknown> {
       );
     }
     const expires = expiresText(o.expires, Date.now());
-    const link = signatureJsonList(o.link);
-    const linkError = signatureJsonList(o.linkError);
+    const link = signatureJsonList(o.link, ids);
+    const linkError = signatureJsonList(o.linkError, ids);
     const json: SignatureInput = {
       task: this.task,
       id,
@@ -205,11 +226,11 @@ export class Signature<R = unknown> {
   }
 
   /** The call this signature makes, with `call`'s args before its own (a `TaskCall`, for `sendMany`). */
-  toCall(call: SignatureCall = {}): TaskCall {
+  toCall(call: SignatureCall = {}, ids: AppliedIds = new Map()): TaskCall {
     const { args = [], kwargs = {}, link, linkError, immutable: _immutable, ...options } = call;
     const o = { ...this.#options, ...options };
-    const links = [...signatureJsonList(o.link), ...signatureJsonList(link)];
-    const errbacks = [...signatureJsonList(o.linkError), ...signatureJsonList(linkError)];
+    const links = [...signatureJsonList(o.link, ids), ...signatureJsonList(link, ids)];
+    const errbacks = [...signatureJsonList(o.linkError, ids), ...signatureJsonList(linkError, ids)];
     const { link: _l, linkError: _e, immutable: _i, ...sendOptions } = o;
     return {
       ...sendOptions,
@@ -269,6 +290,21 @@ export class Chain<R = unknown> {
     this.tasks = tasks;
   }
 
+  /** Links a callback to the last part: it gets the chain's result (Celery's `chain.link`). */
+  link(callback: SignatureLike): this {
+    this.tasks.at(-1)?.link(callback);
+    return this;
+  }
+
+  /**
+   * Links an errback to every part (Celery's `chain.on_error`): whichever part fails, it runs
+   * once, with that part's id first (one object in one application is one task).
+   */
+  onError(errback: SignatureLike): this {
+    for (const sig of this.tasks) sig.onError(errback);
+    return this;
+  }
+
   /** This chain with more parts after it (Celery's `chain | sig`). */
   pipe(...next: (Signature | Chain)[]): Chain<unknown> {
     return chain(this, ...next);
@@ -289,9 +325,11 @@ export class Chain<R = unknown> {
     const parts = this.tasks.map((sig) => sig.clone({ taskId: sig.id }));
     if (getConfig().alwaysEager) return (await applyEagerly(parts, call)) as AsyncResult<R>;
     const [first, ...rest] = parts as [Signature, ...Signature[]];
-    const restJson = rest.map((sig) => sig.toJSON());
-    first.fixId();
-    const results: AsyncResult[] = [await first.applyCall({ ...first.toCall(call), chain: restJson })];
+    // One set of ids for the whole chain: an errback linked to several parts is one task.
+    const ids: AppliedIds = new Map();
+    for (const sig of parts) sig.fixId();
+    const restJson = rest.map((sig) => sig.wire(ids));
+    const results: AsyncResult[] = [await first.applyCall({ ...first.toCall(call, ids), chain: restJson })];
     for (const sig of rest) results.push(sig.freeze());
     return linked(results) as AsyncResult<R>;
   }

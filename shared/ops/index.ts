@@ -16,6 +16,8 @@ export {
   setupPeriodicTasks,
   updatePeriodicTask,
 } from './beat.ts';
+export type { PartView, TaskParts } from './canvas.ts';
+export { taskParts } from './canvas.ts';
 export type { OpsContext, QueueRef, WorkerInfo } from './context.ts';
 export type {
   DeadLetter,

@@ -69,8 +69,9 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
 
   #call(options: ApplyOptions<A>): TaskCall {
     const { link, linkError, ...rest } = options;
-    const links = signatureJsonList(link);
-    const errbacks = signatureJsonList(linkError);
+    const ids = new Map();
+    const links = signatureJsonList(link, ids);
+    const errbacks = signatureJsonList(linkError, ids);
     return {
       ...rest,
       task: this.name,

@@ -1,9 +1,11 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeTask } from '../../cli/commands/results.ts';
 import { createResultStore, createWorkerRuntime, revoke } from '../../shared/app.ts';
-import { chain } from '../../shared/canvas/signature.ts';
+import { chain, type Signature } from '../../shared/canvas/signature.ts';
 import { configure, resetConfig } from '../../shared/config/index.ts';
 import type { Logger } from '../../shared/log.ts';
+import { getTaskResult, taskParts } from '../../shared/ops/index.ts';
 import { TaskFailedError } from '../../shared/producer/index.ts';
 import type { ResultStore } from '../../shared/results/index.ts';
 import * as z from '../../shared/schema.ts';
@@ -51,6 +53,15 @@ const note = defineTask(
   },
   { registry },
 );
+const flaky = defineTask(
+  'canvas.flaky',
+  (ctx, n: number) => {
+    ran(ctx.request.id, [n]);
+    if (ctx.request.retries === 0) ctx.retry({ countdown: 0 });
+    return n + 1;
+  },
+  { registry, maxRetries: 2 },
+);
 const wantsText = defineTask(
   'canvas.wants_text',
   (ctx, text: string) => {
@@ -64,6 +75,12 @@ let stack: ProvisionedStack;
 let runtime: WorkerRuntime;
 let store: ResultStore;
 const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** A signature with its id fixed, so the test knows the id its copy in a message runs under. */
+function fixed<S extends Signature>(sig: S): S {
+  sig.fixId();
+  return sig;
+}
+
 /** Every message body the worker was handed, in order. */
 const bodies: string[] = [];
 
@@ -130,7 +147,7 @@ describe('chain', () => {
   });
 
   it('a failing member stops it: the rest never run, their rows hold its error, its linkError runs', async () => {
-    const errback = note.s('errback');
+    const errback = fixed(note.s('errback'));
     const result = await chain(add.s(1, 1), fail.s().onError(errback), add.s(100), add.s(1000)).applyAsync();
     await drain();
     const middle = result.parent?.parent;
@@ -148,10 +165,36 @@ describe('chain', () => {
     // Celery's errback form across processes: the failed task's id first.
     expect(runs.get(errback.id as string)).toEqual([[middle?.id, 'errback']]);
     expect(await store.get(result.parent?.id as string)).toMatchObject({ parentId: middle?.id });
+
+    // `celerity result <middle>`: its parent and children, each with its state.
+    const ctx = { config: stack.config, clients: stack.clients, registry };
+    const view = await getTaskResult(ctx, middle?.id as string);
+    const parts = await taskParts(ctx, view);
+    expect(parts).toEqual({
+      parent: { taskId: middle?.parent?.id, taskName: 'canvas.add', status: 'SUCCESS' },
+      children: [
+        { taskId: result.parent?.id, taskName: 'canvas.add', status: 'FAILURE' },
+        { taskId: errback.id, taskName: 'canvas.note', status: 'SUCCESS' },
+      ],
+    });
+    const text = describeTask(view, parts);
+    expect(text).toMatch(new RegExp(`^parent +${middle?.parent?.id}  canvas.add  SUCCESS$`, 'm'));
+    expect(text).toMatch(new RegExp(`^children +${result.parent?.id}  canvas.add  FAILURE$`, 'm'));
+    expect(text).toMatch(new RegExp(`^ +${errback.id}  canvas.note  SUCCESS$`, 'm'));
+  });
+
+  it('an errback object linked to several parts runs once; one reused by another call runs again', async () => {
+    const onChainError = note.s('chain-wide');
+    await chain(add.s(1, 1), fail.s().onError(onChainError), add.s(1).onError(onChainError)).applyAsync();
+    await fail.applyAsync({ linkError: onChainError });
+    await drain();
+    const ranWith = [...runs.values()].flat().filter((args) => args.includes('chain-wide'));
+    expect(ranWith).toHaveLength(2);
+    expect(onChainError.id).toBeUndefined();
   });
 
   it('a member revoked before it runs: the rest are REVOKED too and no errback runs (as Celery)', async () => {
-    const errback = note.s('revoked-errback');
+    const errback = fixed(note.s('revoked-errback'));
     // A frozen chain is applied under the ids it was frozen with.
     const frozen = chain(add.s(1, 1), add.s(1).onError(errback), add.s(1));
     const last = frozen.freeze();
@@ -206,11 +249,20 @@ describe('chain', () => {
 });
 
 describe('link and linkError on applyAsync', () => {
+  it('a retry is not a finish: no errback runs, and the chain goes on once the retry succeeds', async () => {
+    const errback = fixed(note.s('on-retry'));
+    const result = await chain(add.s(1, 1), flaky.s().onError(errback), add.s(10)).applyAsync();
+    await drain();
+    expect(runs.get(result.parent?.id as string)).toEqual([[2], [2]]);
+    expect(await result.get({ timeout: 5 })).toBe(13);
+    expect(runs.has(errback.id as string)).toBe(false);
+  });
+
   it('link gets the result first; linkError gets the failed id first, an immutable one its own args', async () => {
-    const callback = note.s('linked');
+    const callback = fixed(note.s('linked'));
     const ok = await add.applyAsync({ args: [2, 3], link: callback, linkError: note.s('not me') });
-    const errback = note.s('errback');
-    const frozenErrback = note.si('immutable');
+    const errback = fixed(note.s('errback'));
+    const frozenErrback = fixed(note.si('immutable'));
     const bad = await fail.applyAsync({ args: [], linkError: [errback, frozenErrback], link: note.s() });
     await drain();
     expect(await ok.get({ timeout: 5 })).toBe(5);

@@ -87,6 +87,17 @@ describe('Signature', () => {
     expect(Date.parse(json.expires as string)).toBeGreaterThanOrEqual(before + 60_000);
   });
 
+  it('gives a link without an id a new one per call, the same one within a call, and leaves it unfixed', () => {
+    const callback = add.s(10);
+    const first = add.s(1).toCall({ link: callback, linkError: callback });
+    const second = add.s(1).toCall({ link: callback });
+    expect(first.link?.[0]?.id).toBe(first.linkError?.[0]?.id);
+    expect(second.link?.[0]?.id).not.toBe(first.link?.[0]?.id);
+    expect(callback.id).toBeUndefined();
+    callback.fixId('cb-1');
+    expect(add.s(1).toCall({ link: callback }).link?.[0]?.id).toBe('cb-1');
+  });
+
   it('refuses an eta in its JSON and a link nested too deep, naming the field', () => {
     expect(() => add.s({ eta: new Date() }).toJSON()).toThrow(ValidationError);
     expect(() => add.s({ eta: new Date() }).toJSON()).toThrow(/signature\.eta/);
