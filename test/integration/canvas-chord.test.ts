@@ -176,6 +176,14 @@ describe('chord: the callback runs once, when the last member is ready (issue 12
   }, 60_000);
 });
 
+describe('a chord of no members', () => {
+  it('calls its callback at once with no results, as Celery does', async () => {
+    const callback = sig('chord.collect', ['empty']);
+    await runChord([], callback, { runtimes: 1 }, reads(callback.id, 'SUCCESS'));
+    expect(callbackRuns.filter((r) => r.id === callback.id).map((r) => r.args)).toEqual([[[], 'empty']]);
+  }, 60_000);
+});
+
 describe('chord results over one message', () => {
   it('results that do not fit the callback message make it a ChordError FAILURE saying so; it never runs', async () => {
     // 250 KiB each: every row keeps its result (256 KiB at most), the five together are over 1 MiB.
