@@ -4,6 +4,7 @@ import { type SignatureInput, signatureSchema } from '../envelope/signature.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import type { AsyncResult } from '../producer/async-result.ts';
 import type { TaskCall } from '../producer/call.ts';
+import type { TaskRegistry } from '../task/registry.ts';
 
 /** A signature, or its wire JSON (a task defined elsewhere can be named that way). */
 export type SignatureLike = Signature | SignatureInput;
@@ -30,6 +31,8 @@ export type SignatureCall<A extends unknown[] = unknown[]> = SignatureOptions & 
 /** What a signature needs of its task: to send a call and to give a result handle (a `Task` does). */
 export interface SignedTask<R> {
   readonly name: string;
+  /** Where the task is registered: a group of its signatures routes and checks them there. */
+  readonly registry?: TaskRegistry;
   applyAsync(options: Omit<TaskCall, 'task'>): Promise<AsyncResult<R>>;
   result(taskId: string): AsyncResult<R>;
 }
@@ -123,6 +126,11 @@ export class Signature<R = unknown> {
    */
   get id(): string | undefined {
     return this.#options.taskId;
+  }
+
+  /** The registry of its task (a `Task`'s own), so a group or chord of it routes as the task does. */
+  get registry(): TaskRegistry | undefined {
+    return this.#task.registry;
   }
 
   get immutable(): boolean {

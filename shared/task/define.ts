@@ -105,6 +105,7 @@ export class Task<A extends unknown[] = unknown[], R = unknown> implements Regis
   signature(call: SignatureCall<PartialArgs<A>> = {}): Signature<Awaited<R>> {
     const task: SignedTask<Awaited<R>> = {
       name: this.name,
+      registry: this.registry,
       applyAsync: (options) => this.#send({ ...options, task: this.name }),
       result: (taskId) => this.result(taskId),
     };

@@ -134,3 +134,11 @@ describe('the call → envelope mapping', () => {
     );
   });
 });
+
+describe('a group of signatures', () => {
+  it("routes and checks its members with their task's registry, not the default one", async () => {
+    const { group } = await import('../../shared/canvas/api-group.ts');
+    expect(add.s(1, 2).registry).toBe(registry);
+    expect(group(add.s(1, 2), add.s(3, 4)).registry).toBe(registry);
+  });
+});
