@@ -9,7 +9,7 @@
  *   producer  shared/producer/     beat  shared/beat/ (beside producer and results)
  *   results   shared/results/
  *   canvas    shared/canvas/ (chains, groups, chords: what a ready task sends and counts; the
- *             user-facing builders that need the app's producer, canvas/api.ts and index.ts, are app)
+ *             user-facing builders that need the app's producer, canvas/api*.ts and index.ts, are app)
  *   celery    shared/celery/ (beside canvas: Celery's wire and result formats, which the worker reads
  *             and writes for Celery producers and clients; it stands on the envelope and the results)
  *   worker    shared/worker/
@@ -33,7 +33,7 @@ const TASK_API = '^shared/task/(define|index)\\.ts$';
 const PRODUCER = '^shared/producer/';
 const BEAT = '^shared/beat/';
 const RESULTS = '^shared/results/';
-const CANVAS_API = '^shared/canvas/(api|index)\\.ts$';
+const CANVAS_API = '^shared/canvas/(api[a-z-]*|index)\\.ts$';
 const CELERY = '^shared/celery/';
 const WORKER = '^shared/worker/';
 const MIDDLEWARE = '^shared/middleware/';

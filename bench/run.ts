@@ -14,6 +14,7 @@ import { measureBeat } from './beat.ts';
 import { describeBundles } from './bundle.ts';
 import { measureCeleryIntake } from './celery.ts';
 import { measureChaos } from './chaos.ts';
+import { measureChord } from './chord.ts';
 import { costPerMillion, meterClients, type PerTask, PRICE_SOURCES, PRICES } from './cost.ts';
 import { measureDeepQueue } from './deep.ts';
 import { measureScheduleDelay } from './schedule-delay.ts';
@@ -149,7 +150,7 @@ function measureMessageBuilding(count = 20_000): number {
 
 /**
  * `BENCH_ONLY=deep` (or `drain,cost`, ...) runs those sections alone; without it, all of them.
- * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep, admin, celery. `npm run bench -- bundles`
+ * Sections: bundle, enqueue, drain (with cost), beat, delay, chaos, deep, admin, chord, celery. `npm run bench -- bundles`
  * is `BENCH_ONLY=bundle`: seconds, no emulator.
  */
 const only = new Set(
@@ -232,6 +233,16 @@ if (wanted('admin')) {
   }
   console.log(
     `(seeding ${fmt(admin.results)} results with their index keys took ${fmt(admin.seedSeconds, 1)} s)`,
+  );
+}
+
+if (wanted('chord')) {
+  const chord = await measureChord(Number(process.env.BENCH_CHORD_MEMBERS ?? 1_000));
+  const split = Object.entries(chord.requests)
+    .map(([op, n]) => `${op} ${fmt(n, 3)}`)
+    .join(', ');
+  console.log(
+    `chord of ${fmt(chord.members)} no-op members through the local cloud: fan-out to callback ${fmt(chord.fanOutToCallbackMs / 1000, 2)} s (fan-out itself ${fmt(chord.fanOutMs / 1000, 2)} s); AWS requests per member ${fmt(chord.requestsPerMember, 3)} = ${split}`,
   );
 }
 

@@ -7,6 +7,14 @@
  * `celerity/envelope` (the wire contract), `celerity/infra` (the CDK constructs).
  */
 export * from './app-producer.ts';
+// Groups and chords (Celery's group, chord, GroupResult; docs/canvas.md).
+export { ChordResult } from './canvas/api-chord-result.ts';
+export type { GroupApplyOptions, GroupPart } from './canvas/api-group.ts';
+export { Chord, chord, Group, group } from './canvas/api-group.ts';
+export type { GroupResultOptions } from './canvas/api-group-result.ts';
+export { GroupResult } from './canvas/api-group-result.ts';
+export { ChordError, GroupNotFoundError } from './canvas/chord-errors.ts';
+export * from './canvas/index.ts';
 export type { AppSettings, CelerityConfig, CelerityConfigInput } from './config/config.ts';
 export { configure, getConfig, resetConfig } from './config/config.ts';
 export { CelerityError, ValidationError } from './errors.ts';

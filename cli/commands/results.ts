@@ -3,7 +3,10 @@ import {
   getTaskResult,
   NotFoundError,
   OperationFailedError,
+  type PartView,
   revokeTask,
+  type TaskParts,
+  taskParts,
   waitForResult,
 } from '../../shared/ops/index.ts';
 import type { TaskView } from '../../shared/ops/tasks.ts';
@@ -13,6 +16,7 @@ import type { CliApp } from '../app.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { keyValues, runtime, shortTime } from '../format.ts';
 import { parseNumber } from '../parse.ts';
+import { showGroup } from './group-result.ts';
 
 /** How long `--wait` waits when no `--timeout` is given; `--timeout 0` waits without end. */
 export const DEFAULT_WAIT_SECONDS = 60;
@@ -32,11 +36,16 @@ function scheduledText(view: TaskView): string | undefined {
   return `for ${shortTime(s.eta) ?? 'an unreadable time'} by one-time schedule ${s.schedule}${s.queue ? ` (queue ${s.queue})` : ''}`;
 }
 
+/** `3f2c… apps.tasks.add SUCCESS`: a canvas part on one line. */
+function partLine(part: PartView): string {
+  return [part.taskId, part.taskName, part.status].filter(Boolean).join('  ');
+}
+
 function isCustomState(state: TaskState): boolean {
   return !(BUILTIN_STATES as readonly string[]).includes(state);
 }
 
-export function describeTask(view: TaskView): string {
+export function describeTask(view: TaskView, parts?: TaskParts): string {
   return keyValues([
     ['id', view.taskId],
     ['task', view.taskName],
@@ -62,6 +71,8 @@ export function describeTask(view: TaskView): string {
     ['done', shortTime(view.dateDone)],
     ['runtime', runtime(view.dateStarted, view.dateDone)],
     ['truncated', view.truncated?.join(', ')],
+    ['parent', parts?.parent ? partLine(parts.parent) : view.parentId],
+    ['children', parts?.children.length ? parts.children.map(partLine).join('\n') : undefined],
   ]);
 }
 
@@ -120,15 +131,20 @@ export function registerResultCommands(program: Command, app: CliApp): void {
   program
     .command('result')
     .description("a task's state and result (Celery's AsyncResult); a far eta shows its schedule")
-    .argument('<id>', 'the task id')
+    .argument('<id>', 'the task id, or a group id (its members and their states)')
     .option('--wait', WAIT_HELP)
     .option('--timeout <seconds>', TIMEOUT_HELP)
     .action(
       app.action(async (id: string, options: { wait?: boolean; timeout?: string }) => {
         const timeout = timeoutOf(options);
         const { ctx } = await app.target();
+        const group = await showGroup(app, ctx, id, options.wait ? { seconds: timeout } : undefined);
+        if (group !== undefined) return group;
         const view = options.wait ? await waitForTask(app, ctx, id, timeout) : await getTaskResult(ctx, id);
-        app.output(view, () => describeTask(view));
+        // A chain's parts around it: the task that sent it and those it sent (Celery's parent, children).
+        const parts = await taskParts(ctx, view);
+        const shown = parts.parent || parts.children.length > 0 ? { ...view, parts } : view;
+        app.output(shown, () => describeTask(view, parts));
         return stateCode(view);
       }),
     );

@@ -51,14 +51,16 @@ export class Results extends Construct {
   /**
    * What a worker's code calls, and no more: claims and outcomes are conditional puts inside
    * `TransactWriteItems` (which IAM checks as `PutItem` per item), and a rate-limit window is one
-   * conditional `UpdateItem`. No reads, scans, batch writes or deletes: a task that wants a
-   * result inside a task (Celery advises against it) needs a grant of its own.
+   * conditional `UpdateItem`; the canvas follow-ups read rows by key (`BatchGetItem`). No scans,
+   * batch writes or deletes.
    */
   grantWorker(grantee: IGrantable): void {
     // UpdateItem: the stats counters (`shared/results/stats.ts`), added to as outcomes are recorded.
+    // BatchGetItem: the follow-ups read rows back (a redelivered finished task's; a chord's record,
+    // and its members' results when the last one sends the callback: `shared/canvas/chord-fire.ts`).
     Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resourceArns: [this.resultsTable.tableArn],
     });
     Grant.addToPrincipal({

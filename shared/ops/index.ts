@@ -16,6 +16,8 @@ export {
   setupPeriodicTasks,
   updatePeriodicTask,
 } from './beat.ts';
+export type { PartView, TaskParts } from './canvas.ts';
+export { taskParts } from './canvas.ts';
 export type { OpsContext, QueueRef, WorkerInfo } from './context.ts';
 export type {
   DeadLetter,
@@ -29,6 +31,8 @@ export { peekDeadLetters, purgeQueue, redriveDeadLetters } from './dlq.ts';
 export { NotFound, NotFoundError, OperationFailed, OperationFailedError } from './errors.ts';
 export type { FailureQueue, FailureQueueDepth, FailureQueueKind } from './failure-queues.ts';
 export { FailureQueueName, failureQueue, failureQueueDepths } from './failure-queues.ts';
+export type { GroupMemberView, GroupView } from './groups.ts';
+export { getGroupResult } from './groups.ts';
 export type { LogEntry } from './logs.ts';
 export { filterLogGroups, parseLogLine } from './logs.ts';
 export type { ZonedPreview } from './periodic-edit.ts';

@@ -18,6 +18,8 @@ export interface GetOptions {
  */
 export class AsyncResult<R = unknown> {
   readonly id: string;
+  /** The result of the part before this one in a chain (Celery's `parent`), set by the chain that gave it. */
+  parent: AsyncResult | undefined;
   readonly #store: ResultStore | undefined;
   readonly #revoke: ((id: string) => Promise<unknown>) | undefined;
   #record: TaskResultRecord | undefined;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { asUtc, ENVELOPE_BOUNDS, ID_PATTERN } from '../envelope/bounds.ts';
 import type { EnvelopeInput } from '../envelope/schema.ts';
+import { callTimeLimit, groupFieldSchema, signatureSchema } from '../envelope/signature.ts';
 import { fromZodIssues, ValidationError } from '../errors.ts';
 import * as z from '../schema.ts';
 
@@ -34,6 +35,17 @@ export const taskCallSchema = z.strictObject({
   parentId: z.optional(z.string()),
   rootId: z.optional(z.string()),
   periodicTask: z.optional(z.string()),
+  /** Seconds; they only shorten the task's own limits (Celery's `time_limit`, `soft_time_limit`). */
+  timeLimit: z.optional(callTimeLimit('Hard time limit of this call.')),
+  softTimeLimit: z.optional(callTimeLimit('Soft time limit of this call.')),
+  /** Sent when this task succeeds, its result prepended to mutable ones (Celery's `link`). */
+  link: z.optional(z.array(signatureSchema)),
+  /** Sent when this task fails for good, its id as their first argument (Celery's `link_error`). */
+  linkError: z.optional(z.array(signatureSchema)),
+  /** The rest of a chain, next first: sent one by one as each part succeeds. */
+  chain: z.optional(z.array(signatureSchema)),
+  /** Membership of a group (Celery's `group_id`, `group_index`). */
+  group: z.optional(groupFieldSchema),
 });
 
 export type TaskCall = z.input<typeof taskCallSchema>;
@@ -79,6 +91,12 @@ export function callToEnvelope(call: TaskCall, now: number): EnvelopeInput {
     rootId: c.rootId ?? id,
     ...(c.periodicTask ? { periodicTask: c.periodicTask } : {}),
     ...(c.queue ? { queue: c.queue } : {}),
+    ...(c.timeLimit !== undefined ? { timeLimit: c.timeLimit } : {}),
+    ...(c.softTimeLimit !== undefined ? { softTimeLimit: c.softTimeLimit } : {}),
+    ...(c.link?.length ? { link: c.link } : {}),
+    ...(c.linkError?.length ? { linkError: c.linkError } : {}),
+    ...(c.chain?.length ? { chain: c.chain } : {}),
+    ...(c.group ? { group: c.group } : {}),
     sentAt: new Date(now).toISOString(),
   };
 }

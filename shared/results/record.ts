@@ -42,6 +42,10 @@ export interface TaskResultRecord {
   idReused?: string;
   /** A FAILURE re-sent by a retry or bulk replay: the new task's id (a row is re-sent once). */
   replayedAs?: string;
+  /** The task that sent this one (a chain's previous part, a linked task's parent). */
+  parentId?: string;
+  /** The ids this task sent when it finished: a chain's next part, its links (Celery's `children`). */
+  children?: string[];
   /** Epoch seconds: DynamoDB's TTL deletes the row after this. */
   expiresAt?: number;
   /** Epoch milliseconds until which a run holds this task; another delivery waits until then. */

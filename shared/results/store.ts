@@ -2,12 +2,14 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../aws/errors.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { TaskState } from '../task/states.ts';
+import { type ClaimOutcome, type ClaimRequest, toClaimOutcome } from './claim-outcome.ts';
 import { ALL, indexKey, RESULT_INDEXES, shardOf, withIndexKeys, withoutIndexKeys } from './indexes.ts';
 import { listTasks, type TaskListPage, type TaskListQuery } from './listing.ts';
 import { type StateChange, writeRunState } from './progress.ts';
@@ -15,26 +17,7 @@ import { fitItem, readableRecord, type TaskResultRecord } from './record.ts';
 import { addStats } from './stats.ts';
 import { type TransactOutcome, transactWriteEach } from './transact.ts';
 
-/**
- * A run asking to hold a task: the whole row as it should read while the run goes on, with the
- * lease that makes a redelivered message harmless.
- */
-export type ClaimRequest = TaskResultRecord & { leaseUntil: number; leaseToken: string; retries: number };
-
-export type ClaimOutcome =
-  | { claimed: true }
-  /**
-   * The task reached a ready state (SUCCESS, FAILURE, REVOKED): the message is done with. `record`
-   * is its row as the refused claim returned it, so a redelivery's follow-ups need no read.
-   */
-  | { claimed: false; why: 'finished'; status: TaskState; record?: TaskResultRecord }
-  /** Another run holds a live lease: this delivery must come back later. */
-  | { claimed: false; why: 'in-flight' }
-  /** The message is an older attempt than the one already recorded: drop it. */
-  | { claimed: false; why: 'stale' }
-  /** The row is another task's (its `envelopeDigest` differs): this message reuses the id. */
-  | { claimed: false; why: 'reused'; status: TaskState; taskName: string | undefined; digest: string }
-  | { claimed: false; why: 'error'; message: string };
+export type { ClaimOutcome, ClaimRequest };
 
 /**
  * An outcome to record, as the whole row. `heldBy` is the lease token of the run that reports it:
@@ -45,8 +28,6 @@ export interface Completion {
   record: TaskResultRecord;
   heldBy?: string;
 }
-
-const FINISHED = [TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED];
 
 /**
  * What a row weighs against a transaction's 4 MB, in UTF-8 bytes as DynamoDB counts them: every
@@ -89,6 +70,11 @@ export class ResultStore {
 
   get table(): string {
     return this.#table;
+  }
+
+  /** The client it writes with: canvas records (groups, chords) share the table and its client. */
+  get dynamo(): DynamoDBDocumentClient {
+    return this.#dynamo;
   }
 
   /** A task's row, or undefined when none exists or its TTL has passed (TTL deletes lazily). */
@@ -328,38 +314,48 @@ export class ResultStore {
     });
     return outcomes;
   }
-}
 
-function toClaimOutcome(outcome: TransactOutcome, request: ClaimRequest, now: number): ClaimOutcome {
-  if (outcome.ok) return { claimed: true };
-  if (outcome.reason === 'error') return { claimed: false, why: 'error', message: outcome.message };
-  const old = outcome.old ?? {};
-  const status = old.status as TaskState | undefined;
-  const digest = old.envelopeDigest;
-  if (
-    typeof digest === 'string' &&
-    old.poison !== true &&
-    request.envelopeDigest !== undefined &&
-    digest !== request.envelopeDigest
-  )
-    return {
-      claimed: false,
-      why: 'reused',
-      status: status ?? TaskState.PENDING,
-      taskName: typeof old.taskName === 'string' ? old.taskName : undefined,
-      digest,
-    };
-  if (status && FINISHED.includes(status as (typeof FINISHED)[number])) {
-    const record =
-      typeof old.taskId === 'string'
-        ? readableRecord(withoutIndexKeys(old as unknown as TaskResultRecord))
-        : undefined;
-    return { claimed: false, why: 'finished', status, ...(record ? { record } : {}) };
+  /**
+   * Records rows for tasks that will never run (the rest of a failed chain: Celery's
+   * `mark_as_failure` on each member), each only where no row exists: a row a run holds or
+   * finished, or a revoke, is never overwritten, and writing the same row twice changes nothing.
+   * Returns how many were written.
+   */
+  async recordUnrun(records: readonly TaskResultRecord[]): Promise<number> {
+    const written = await Promise.all(
+      records.map(async (record) => {
+        try {
+          await this.#dynamo.send(
+            new PutCommand({
+              TableName: this.#table,
+              Item: withIndexKeys(fitItem(record)),
+              ConditionExpression: 'attribute_not_exists(taskId)',
+            }),
+          );
+          return 1;
+        } catch (error) {
+          if (isAwsError(error, 'ConditionalCheckFailedException')) return 0;
+          throw error;
+        }
+      }),
+    );
+    return written.reduce<number>((a, b) => a + b, 0);
   }
-  if (typeof old.retries === 'number' && old.retries > request.retries)
-    return { claimed: false, why: 'stale' };
-  if (typeof old.leaseUntil === 'number' && old.leaseUntil >= now)
-    return { claimed: false, why: 'in-flight' };
-  // The condition failed yet the image shows none of the reasons: treat it as busy and look again later.
-  return { claimed: false, why: 'in-flight' };
+
+  /** Notes on a task's row the ids it sent when it finished (Celery's `children`), if the row is there. */
+  async noteChildren(taskId: string, children: readonly string[]): Promise<void> {
+    try {
+      await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { taskId },
+          UpdateExpression: 'SET children = :children',
+          ConditionExpression: 'attribute_exists(taskId)',
+          ExpressionAttributeValues: { ':children': [...children] },
+        }),
+      );
+    } catch (error) {
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+    }
+  }
 }

@@ -53,6 +53,7 @@ export function claimRow(
     queue: envelope.queue,
     origin: envelope.origin,
     periodicTask: envelope.periodicTask,
+    parentId: envelope.parentId,
     eta: envelope.eta,
     envelopeDigest: envelopeDigest(envelope),
     // A retry's envelope keeps the first send's time: the row dates from the first attempt.

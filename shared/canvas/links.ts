@@ -1,0 +1,146 @@
+import { EnqueueError, type EnqueueFailure } from '../producer/errors.ts';
+import type { TaskResultRecord } from '../results/record.ts';
+import { TaskState } from '../task/states.ts';
+import type { FinishedTask, FollowUpDeps, FollowUpStep } from './follow-ups.ts';
+import { afterSuccess, errbacks, type NextPart, unrunRows } from './next-parts.ts';
+
+interface Plan {
+  finished: FinishedTask;
+  parts: NextPart[];
+  /** Rows of chain members that will never run. */
+  unrun: TaskResultRecord[];
+  /** What its row lists as its children: the chain's next part (run or not), then the rest it sent. */
+  children: string[];
+}
+
+function planOf(f: FinishedTask, now: number, expiresAt: number): Plan {
+  const { envelope, record } = f;
+  if (record.status === TaskState.SUCCESS) {
+    const parts = afterSuccess(envelope, record, now);
+    return { finished: f, parts, unrun: [], children: parts.map((p) => p.envelope.id as string) };
+  }
+  // Celery's mark_as_revoked calls no errbacks; a failure calls them.
+  const parts = record.status === TaskState.FAILURE ? errbacks(envelope, now) : [];
+  const next = envelope.chain?.[0];
+  return {
+    finished: f,
+    parts,
+    unrun: unrunRows(envelope.id, envelope.chain ?? [], record, now, expiresAt),
+    children: [...(next ? [next.id] : []), ...parts.map((p) => p.envelope.id as string)],
+  };
+}
+
+interface Refused {
+  part: NextPart;
+  plan: Plan;
+  failure: EnqueueFailure;
+}
+
+const why = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/**
+ * The rows of follow-ups the queue refused for good (invalid once the parent's result is put
+ * first, too large): each is a FAILURE with the refusal, and so is the rest of a refused chain
+ * part, as if it had run and failed; nothing would mend them by trying again.
+ */
+function refusedRows(refused: readonly Refused[], now: number, expiresAt: number): TaskResultRecord[] {
+  return refused.flatMap(({ part, plan, failure }) => {
+    const outcome = {
+      status: TaskState.FAILURE,
+      errorType: failure.errorType,
+      traceback: `${failure.errorType}: ${failure.reason}`,
+    };
+    const [row] = unrunRows(
+      plan.finished.envelope.id,
+      [{ task: part.envelope.task, id: part.envelope.id as string }],
+      outcome,
+      now,
+      expiresAt,
+    );
+    return [
+      { ...(row as TaskResultRecord), args: JSON.stringify(part.envelope.args ?? []) },
+      ...unrunRows(part.envelope.id as string, part.rest, outcome, now, expiresAt),
+    ];
+  });
+}
+
+/**
+ * The follow-ups of links and chains (`followUpSteps`): on SUCCESS the `link`s, the parent's
+ * result first in mutable ones, and the chain's next part with the rest of the chain; on FAILURE
+ * or REVOKED every chain member after it gets the same outcome on its row, and on FAILURE the
+ * `linkError`s run with the failed task's id first. Ids are fixed in the message, so doing all of
+ * it again for a redelivered message sends nothing that runs twice and writes the same rows.
+ */
+export const linksStep: FollowUpStep = async (finished, deps) => {
+  const now = Date.now();
+  const expiresAt = Math.floor(now / 1000) + deps.config.resultExpires;
+  const unfinished = new Map<string, string>();
+  const plans = finished.map((f) => planOf(f, now, expiresAt));
+
+  // The rows of the members that never run go first: an errback reads them.
+  await Promise.all(
+    plans
+      .filter((p) => p.unrun.length > 0)
+      .map((p) =>
+        deps.store.recordUnrun(p.unrun).catch((error: unknown) => {
+          unfinished.set(p.finished.messageId, `chain members not recorded: ${why(error)}`);
+        }),
+      ),
+  );
+
+  const items = plans
+    .filter((p) => !unfinished.has(p.finished.messageId))
+    .flatMap((plan) => plan.parts.map((part) => ({ plan, part })));
+  const refused: Refused[] = [];
+  if (items.length > 0) {
+    try {
+      await deps.producer.sendEnvelopes(items.map(({ part }) => ({ envelope: part.envelope })));
+    } catch (error) {
+      if (!(error instanceof EnqueueError)) throw error;
+      for (const failure of error.failed) {
+        const item = items[failure.index];
+        if (!item) continue;
+        if (failure.permanent) refused.push({ part: item.part, plan: item.plan, failure });
+        else
+          unfinished.set(
+            item.plan.finished.messageId,
+            `follow-up ${failure.taskId} not sent: ${failure.reason}`,
+          );
+      }
+    }
+  }
+  if (refused.length > 0) await recordRefused(refused, deps, now, expiresAt, unfinished);
+
+  await Promise.all(
+    plans
+      .filter((p) => p.children.length > 0 && !unfinished.has(p.finished.messageId))
+      .map((p) =>
+        deps.store.noteChildren(p.finished.envelope.id, p.children).catch((error: unknown) => {
+          unfinished.set(p.finished.messageId, `children not noted: ${why(error)}`);
+        }),
+      ),
+  );
+  return unfinished;
+};
+
+async function recordRefused(
+  refused: readonly Refused[],
+  deps: FollowUpDeps,
+  now: number,
+  expiresAt: number,
+  unfinished: Map<string, string>,
+): Promise<void> {
+  for (const { part, failure } of refused)
+    deps.log.error('a follow-up was refused for good; recorded as FAILURE', {
+      taskId: part.envelope.id,
+      task: part.envelope.task,
+      kind: part.kind,
+      error: `${failure.errorType}: ${failure.reason}`,
+    });
+  try {
+    await deps.store.recordUnrun(refusedRows(refused, now, expiresAt));
+  } catch (error) {
+    for (const { plan } of refused)
+      unfinished.set(plan.finished.messageId, `refused follow-ups not recorded: ${why(error)}`);
+  }
+}
