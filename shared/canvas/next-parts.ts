@@ -16,14 +16,18 @@ export interface NextPart {
   rest: readonly Signature[];
 }
 
-/** Who sends a follow-up: the parent's id and the chain's root. */
+/**
+ * Who sends a follow-up: the parent's id and the chain's root, and whether it came from a Celery
+ * producer (its follow-ups are then Celery's too: a Python chain's AsyncResult is its last part's).
+ */
 interface Sender {
   id: string;
   rootId: string;
+  celery?: boolean;
 }
 
 function senderOf(envelope: Envelope): Sender {
-  return { id: envelope.id, rootId: envelope.rootId ?? envelope.id };
+  return { id: envelope.id, rootId: envelope.rootId ?? envelope.id, celery: envelope.celery !== undefined };
 }
 
 /**
@@ -56,6 +60,7 @@ export function envelopeOfSignature(
     parentId: from.id,
     rootId: from.rootId,
     sentAt: new Date(now).toISOString(),
+    ...(from.celery ? { celery: { protocol: 2 as const } } : {}),
   };
 }
 

@@ -133,20 +133,28 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
       taskName: 'apps.appointments.tasks.send_appointment_reminders',
       status: 'SUCCESS',
     });
+    // ... and the worker sends the next one, under the id Celery froze for it, as its follow-up.
+    expect(await readyRow(sent.chain?.id as string)).toMatchObject({
+      taskName: 'apps.notifications.tasks.send_bulk_notification',
+      status: 'SUCCESS',
+      result: JSON.stringify('Created 1 notifications'),
+    });
   });
 
-  it("returns the TypeScript tasks' results to AsyncResult.get() in Python, and re-raises the pickle refusal", async () => {
+  it("returns the TypeScript tasks' results to AsyncResult.get() in Python (a chain's last task's too), and re-raises the pickle refusal", async () => {
     if (missing) throw new Error(`CI=true but ${missing}: .ci/run installs python3-celery python3-pycurl`);
     const got = await runCeleryApp([
       '--results-table',
       celeryResultsTable(),
       '--get',
-      'delay,countdown,pickle',
+      'delay,countdown,pickle,chain',
     ]);
     expect(got.delay).toMatchObject({ status: 'SUCCESS', result: 'Created 2 notifications' });
     expect(got.countdown).toMatchObject({ status: 'SUCCESS', result: 'Sent 0 reminders' });
     // .get() re-raises the recorded FAILURE as Celery's own ContentDisallowed.
     expect(got.pickle?.status).toBe('FAILURE');
     expect(got.pickle?.error).toMatch(/^ContentDisallowed.*pickle/);
+    // A chain's AsyncResult is its last task's: sent by the worker as a follow-up, still Celery's.
+    expect(got.chain).toMatchObject({ status: 'SUCCESS', result: 'Created 1 notifications' });
   });
 });

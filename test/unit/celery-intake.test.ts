@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { afterSuccess } from '../../shared/canvas/next-parts.ts';
 import {
   type CeleryMessageError,
   CeleryProtocolError,
@@ -12,7 +13,9 @@ import {
 } from '../../shared/celery/index.ts';
 import { encodeEnvelope } from '../../shared/envelope/codec.ts';
 import { EnvelopeError } from '../../shared/envelope/errors.ts';
+import type { Envelope } from '../../shared/envelope/schema.ts';
 import type { Logger } from '../../shared/log.ts';
+import type { TaskResultRecord } from '../../shared/results/record.ts';
 import { defineTask } from '../../shared/task/define.ts';
 import { TaskRegistry } from '../../shared/task/registry.ts';
 import { decodeRecord } from '../../shared/worker/decode.ts';
@@ -351,5 +354,22 @@ describe("the worker's decoder (shared/worker/decode.ts) with Celery bodies", ()
       status: 'FAILURE',
       errorType: 'NotRegistered',
     });
+  });
+});
+
+describe("a Celery task's follow-ups (shared/canvas/next-parts.ts)", () => {
+  it("are Celery's too, so a Python chain's AsyncResult (its last part) is written where Python reads it", () => {
+    const chained = decodeCeleryMessage(kombuBody('chain')) as Envelope;
+    const row = { taskId: chained.id, status: 'SUCCESS', result: '3' } as TaskResultRecord;
+    const [next] = afterSuccess(chained, row, Date.now());
+    expect(next?.envelope).toMatchObject({
+      id: 'a913ca34-e8a5-4173-a7fd-ceda9dcf1c33',
+      args: [3, 3],
+      celery: { protocol: 2 },
+    });
+    // The reply queue and correlation id were the first message's: not copied.
+    expect(next?.envelope.celery).toEqual({ protocol: 2 });
+    const { celery: _mark, ...own } = chained;
+    expect(afterSuccess(own, row, Date.now())[0]?.envelope).not.toHaveProperty('celery');
   });
 });

@@ -75,7 +75,7 @@ def main():
     parser.add_argument("state_file")
     parser.add_argument("--get", default="", help="cases whose results to wait for, comma-separated")
     parser.add_argument("--results-table")
-    parser.add_argument("--timeout", type=float, default=90)
+    parser.add_argument("--timeout", type=float, default=60)
     options = parser.parse_args()
     with open(options.state_file, encoding="utf-8") as file:
         state = json.load(file)
