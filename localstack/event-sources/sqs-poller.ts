@@ -198,6 +198,8 @@ export class SqsPoller {
   kill(): void {
     this.#generation++;
     this.#running = false;
+    // A dead process holds no places: a fresh poller must not wait for the old one's receives.
+    this.#gathering = 0;
     this.#wake();
     this.#inFlight.clear();
   }
@@ -219,9 +221,9 @@ export class SqsPoller {
       this.#gathering++;
       let batch: Message[];
       try {
-        batch = await this.#gather();
+        batch = await this.#gather(generation);
       } finally {
-        this.#gathering--;
+        if (generation === this.#generation) this.#gathering--;
         this.#wake();
       }
       if (generation !== this.#generation) return; // killed while receiving: abandon the batch
@@ -239,12 +241,14 @@ export class SqsPoller {
    * in whole seconds, so the window's last fraction is slept through and ended with one short
    * receive, rather than spent in a loop of empty ones: moto's receives cost more as queues deepen.
    */
-  async #gather(): Promise<Message[]> {
+  async #gather(generation: number): Promise<Message[]> {
     const batch: Message[] = [];
     const windowMs = this.#o.maximumBatchingWindowSeconds * 1000;
     let closesAt = Number.POSITIVE_INFINITY;
     let last = false;
-    while (this.#running && batch.length < this.#o.batchSize) {
+    // Checked against the generation, not only `#running`: a poller killed and started again is
+    // running, but its dead self must not go on receiving (each receive counts toward the DLQ).
+    while (this.#running && generation === this.#generation && batch.length < this.#o.batchSize) {
       const remaining = closesAt - Date.now();
       if (remaining <= 0 && !last) break;
       const wait =

@@ -43,16 +43,23 @@ describe('fault: the worker poller killed and restarted mid-batch', () => {
     let kills = 0;
     const deadline = Date.now() + 240_000;
     const killer = (async () => {
+      let deletedAtStart = -1;
       while (kills < KILLS && Date.now() < deadline) {
-        // Kill only while a batch is being handled: that is the case that could lose or repeat work.
-        while (worker.poller.stats.inFlight === 0 && Date.now() < deadline) {
+        // Kill only while a batch is being handled (the case that could lose or repeat work), and
+        // only once the poller started last has finished a batch of its own: killing it again before
+        // then would abandon the same oldest copies each time, five times over, and send them to the
+        // DLQ, as SQS does with any message received five times and never deleted.
+        while (
+          (worker.poller.stats.inFlight === 0 || worker.poller.stats.deleted <= deletedAtStart) &&
+          Date.now() < deadline
+        ) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         worker.poller.kill();
         kills++;
         await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 800));
+        deletedAtStart = worker.poller.stats.deleted;
         worker.poller.start();
-        // Spaced out: a poller that died every second would push held copies past maxReceiveCount.
         await new Promise((resolve) => setTimeout(resolve, 2000 + Math.random() * 2000));
       }
     })();
