@@ -19,10 +19,11 @@ import { BatchLedger } from './ledger.ts';
 import { defaultMetricsSink, type MetricsSink, metricDocuments } from './metrics.ts';
 import type { PeriodicBookkeeper } from './periodic.ts';
 import { hastenPoison } from './poison.ts';
-import { deferralSeconds, type RateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { completeAll, resendAll } from './record-outcomes.ts';
 import { ENDING, type Ending, invocationEnding, type Ran, runWork } from './run.ts';
 import { deferral, settle } from './settle.ts';
+import { applyRateLimits } from './take-rate-limits.ts';
 import { claimRow, outcomeRow, type Work } from './work.ts';
 
 export interface Invocation {
@@ -181,7 +182,11 @@ export class WorkerRuntime {
         state: TaskState.REVOKED,
       });
     }
-    const runnable = await this.#applyRateLimits(claimed.runnable, now, ledger);
+    const runnable = await applyRateLimits(this.#rateLimiter, claimed.runnable, {
+      now,
+      ledger,
+      log: this.#log,
+    });
     const outcomes = await mapLimit(runnable, this.#config.workerConcurrency ?? runnable.length, (w) =>
       runWork(w, ending, stateWriterFor(w, this.#store, this.#celery, this.#log)),
     );
@@ -297,40 +302,6 @@ export class WorkerRuntime {
       });
       return work;
     }
-  }
-
-  /** Takes tokens for rate-limited tasks; the runs that do not fit are sent again for a later window. */
-  async #applyRateLimits(claimed: Work[], now: number, ledger: BatchLedger): Promise<Work[]> {
-    const limited = new Map<string, Work[]>();
-    const runnable: Work[] = [];
-    for (const w of claimed) {
-      if (!w.task.options.rateLimit) runnable.push(w);
-      else limited.set(w.task.name, [...(limited.get(w.task.name) ?? []), w]);
-    }
-    await Promise.all(
-      [...limited].map(async ([name, group]) => {
-        const limit = group[0]?.task.options.rateLimit;
-        try {
-          if (!limit) throw new Error(`task ${name} has no rate limit`);
-          if (!this.#rateLimiter)
-            throw new Error(`task ${name} has a rateLimit but no rate-limit table is configured`);
-          const grant = await this.#rateLimiter.acquire(name, limit, group.length, now);
-          group.forEach((w, position) => {
-            if (position < grant.granted) runnable.push({ ...w, windowEnd: grant.windowEnd });
-            else
-              ledger.resends.push(deferral(w, deferralSeconds(grant, limit, position - grant.granted, now)));
-          });
-        } catch (error) {
-          const reason = `rate limit of ${name} not taken: ${firstLine(describeError(error).traceback)}`;
-          this.#log.error('could not take rate-limit tokens; the runs will be delivered again', {
-            task: name,
-            reason,
-          });
-          for (const w of group) ledger.giveBack(w.record.messageId, reason);
-        }
-      }),
-    );
-    return runnable;
   }
 
   #settle(w: Work, ran: Ran, ledger: BatchLedger): void {
