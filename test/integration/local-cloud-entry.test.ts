@@ -83,8 +83,11 @@ describe('the local cloud loads functions/worker.ts as Lambda would', () => {
     );
     expect(first.outcome).toBe('partial');
     expect(first.failed).toHaveLength(1);
-    const given = workerLog().find(
-      (e) => e.message === 'batch returns records to their queue' && e.requestId === first.requestId,
+    // The log file is written behind the invocation's report: wait for the line, not just look.
+    const given = await until('the worker’s "batch returns records" line', async () =>
+      workerLog().find(
+        (e) => e.message === 'batch returns records to their queue' && e.requestId === first.requestId,
+      ),
     );
     expect(given?.records).toEqual([{ messageId: first.failed[0], reason: ENDING }]);
     // The next delivery runs it to the end.
