@@ -40,6 +40,9 @@ export function createWorkerRuntime(
     clients,
     ...(wiring.registry ? { registry: wiring.registry } : {}),
   });
+  const celeryResults = config.celeryResultsTable
+    ? new CeleryResultWriter({ dynamo: clients.dynamo, table: config.celeryResultsTable })
+    : undefined;
   return new WorkerRuntime({
     periodic: createBookkeeper(config, clients, wiring.registry ?? defaultRegistry, logger),
     config,
@@ -47,12 +50,11 @@ export function createWorkerRuntime(
     store,
     sqs: clients.sqs,
     producer,
-    followUps: new FollowUps({ producer, store, config, log: logger }, followUpSteps),
-    ...(config.celeryResultsTable
-      ? {
-          celeryResults: new CeleryResultWriter({ dynamo: clients.dynamo, table: config.celeryResultsTable }),
-        }
-      : {}),
+    followUps: new FollowUps(
+      { producer, store, config, log: logger, ...(celeryResults ? { celery: celeryResults } : {}) },
+      followUpSteps,
+    ),
+    ...(celeryResults ? { celeryResults } : {}),
     ...(config.rateLimitTable
       ? { rateLimiter: new RateLimiter({ dynamo: clients.dynamo, table: config.rateLimitTable }) }
       : {}),

@@ -1,3 +1,4 @@
+import type { CeleryResultWriter } from '../celery/result-backend.ts';
 import type { CelerityConfig } from '../config/config.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import type { Logger } from '../log.ts';
@@ -24,6 +25,8 @@ export interface FollowUpDeps {
   store: ResultStore;
   config: CelerityConfig;
   log: Logger;
+  /** With the Celery result layout on: what a Celery producer's chain records, Celery reads too. */
+  celery?: CeleryResultWriter;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { owesCeleryItem } from '../celery/result-backend.ts';
 import { EnqueueError, type EnqueueFailure } from '../producer/errors.ts';
 import type { TaskResultRecord } from '../results/record.ts';
 import { TaskState } from '../task/states.ts';
@@ -81,11 +82,16 @@ export const linksStep: FollowUpStep = async (finished, deps) => {
   await Promise.all(
     plans
       .filter((p) => p.unrun.length > 0)
-      .map((p) =>
-        deps.store.recordUnrun(p.unrun).catch((error: unknown) => {
+      .map(async (p) => {
+        try {
+          await deps.store.recordUnrun(p.unrun);
+        } catch (error) {
           unfinished.set(p.finished.messageId, `chain members not recorded: ${why(error)}`);
-        }),
-      ),
+          return;
+        }
+        const notMirrored = await mirrorUnrun(p.finished, p.unrun, deps);
+        if (notMirrored) unfinished.set(p.finished.messageId, notMirrored);
+      }),
   );
 
   const items = plans
@@ -137,10 +143,33 @@ async function recordRefused(
       kind: part.kind,
       error: `${failure.errorType}: ${failure.reason}`,
     });
+  const rowsOf = refused.map((r) => ({ finished: r.plan.finished, rows: refusedRows([r], now, expiresAt) }));
   try {
-    await deps.store.recordUnrun(refusedRows(refused, now, expiresAt));
+    await deps.store.recordUnrun(rowsOf.flatMap((r) => r.rows));
   } catch (error) {
-    for (const { plan } of refused)
-      unfinished.set(plan.finished.messageId, `refused follow-ups not recorded: ${why(error)}`);
+    for (const { finished } of rowsOf)
+      unfinished.set(finished.messageId, `refused follow-ups not recorded: ${why(error)}`);
+    return;
   }
+  for (const { finished, rows } of rowsOf) {
+    const notMirrored = await mirrorUnrun(finished, rows, deps);
+    if (notMirrored) unfinished.set(finished.messageId, notMirrored);
+  }
+}
+
+/**
+ * Celery's `mark_as_failure` stores the failure on every later member of a chain, so that the
+ * chain's `AsyncResult` (its last member's) is ready: a Celery producer's chain gets those items
+ * in its layout too, each its row's. Returns why, when they could not all be written.
+ */
+async function mirrorUnrun(
+  finished: FinishedTask,
+  rows: readonly TaskResultRecord[],
+  deps: FollowUpDeps,
+): Promise<string | undefined> {
+  if (!deps.celery || rows.length === 0 || !owesCeleryItem(finished.envelope)) return undefined;
+  const failed = await deps.celery.writeOutcomes(
+    rows.map((record) => ({ record, links: { parentId: record.parentId } })),
+  );
+  return failed.size > 0 ? `${failed.size} chain members not written in the Celery layout` : undefined;
 }

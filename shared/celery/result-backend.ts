@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Envelope } from '../envelope/schema.ts';
 import { notReady, READY_VALUES, unlessRefused } from '../results/progress.ts';
 import type { TaskResultRecord } from '../results/record.ts';
 import { READY_STATES, TaskState } from '../task/states.ts';
@@ -177,6 +178,15 @@ export function celeryItem(
     ...(record.expiresAt === undefined ? {} : { [CELERY_ITEM.ttl]: record.expiresAt }),
     [CELERY_ITEM.state]: record.status,
   };
+}
+
+/**
+ * Whether a Celery client may read this task's outcome: it came in Celery's protocol, and its
+ * call did not say `ignore_result=True` (the intake keeps that as `celery.ignoreResult`).
+ */
+export function owesCeleryItem(envelope: Envelope): boolean {
+  const celery = envelope.celery as { ignoreResult?: boolean } | undefined;
+  return celery !== undefined && celery.ignoreResult !== true;
 }
 
 /** One outcome to mirror: the recorded row and the ids Celery's meta keeps. */

@@ -1,4 +1,4 @@
-import type { CeleryLinks, CeleryResultWriter } from '../celery/result-backend.ts';
+import { type CeleryLinks, type CeleryResultWriter, owesCeleryItem } from '../celery/result-backend.ts';
 import type { Envelope } from '../envelope/schema.ts';
 import type { Logger } from '../log.ts';
 import type { TaskResultRecord } from '../results/record.ts';
@@ -8,15 +8,6 @@ import { READY_STATES, TaskState } from '../task/states.ts';
 import { describeError } from './execute.ts';
 import type { BatchLedger } from './ledger.ts';
 import type { Work } from './work.ts';
-
-/**
- * Whether a Celery client may read this task's outcome: it came in Celery's protocol, and its
- * call did not say `ignore_result=True` (the intake keeps that as `celery.ignoreResult`).
- */
-export function owesCeleryItem(envelope: Envelope): boolean {
-  const celery = envelope.celery as { ignoreResult?: boolean } | undefined;
-  return celery !== undefined && celery.ignoreResult !== true;
-}
 
 /** The ids Celery's meta keeps for a task, from its message. */
 function linksOf(envelope: Envelope): CeleryLinks {

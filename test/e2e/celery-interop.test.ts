@@ -141,13 +141,13 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
     });
   });
 
-  it("returns the TypeScript tasks' results to AsyncResult.get() in Python (a chain's last task's too), and re-raises the pickle refusal", async () => {
+  it("returns the TypeScript tasks' results to AsyncResult.get() in Python (a chain's last task's too), and re-raises the pickle refusal and a failed chain's error", async () => {
     if (missing) throw new Error(`CI=true but ${missing}: .ci/run installs python3-celery python3-pycurl`);
     const got = await runCeleryApp([
       '--results-table',
       celeryResultsTable(),
       '--get',
-      'delay,countdown,pickle,chain',
+      'delay,countdown,pickle,chain,chain-fail',
     ]);
     expect(got.delay).toMatchObject({ status: 'SUCCESS', result: 'Created 2 notifications' });
     expect(got.countdown).toMatchObject({ status: 'SUCCESS', result: 'Sent 0 reminders' });
@@ -156,5 +156,14 @@ describe.skipIf(missing !== undefined && !ci)('a Celery 5 app sending to Celerit
     expect(got.pickle?.error).toMatch(/^ContentDisallowed.*pickle/);
     // A chain's AsyncResult is its last task's: sent by the worker as a follow-up, still Celery's.
     expect(got.chain).toMatchObject({ status: 'SUCCESS', result: 'Created 1 notifications' });
+    // A chain stopped by its first task's failure: as Celery's mark_as_failure does, the members
+    // that never run get that failure, in Celerity's table and in Celery's layout, so .get() on
+    // the chain (its last member) re-raises it at once rather than waiting out its timeout.
+    expect(got['chain-fail']?.status).toBe('FAILURE');
+    expect(got['chain-fail']?.error).toMatch(/^SoftTimeLimitExceeded/);
+    expect(await readyRow(got['chain-fail']?.id as string)).toMatchObject({
+      taskName: 'apps.notifications.tasks.send_bulk_notification',
+      status: 'FAILURE',
+    });
   });
 });

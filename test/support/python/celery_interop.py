@@ -8,7 +8,8 @@ python3-boto3 and python3-pycurl:
 
 STATE_FILE is the local cloud's state file (.celerity/local.json). The settings below are the ones
 docs/celery-interop.md gives a Django project. It sends a `.delay()`, an `.apply_async(countdown=5)`,
-a pickle-serialized call and one with a shorter soft time limit, and prints one JSON line per call: {"case", "id", "sentAt"}; with
+a pickle-serialized call, one with a shorter soft time limit and two chains (one whose first task
+fails), and prints one JSON line per call: {"case", "id", "sentAt"}; with
 --get it then waits for the named cases' results with `AsyncResult.get()` (Celery's DynamoDB result
 backend, which Celerity's worker writes) and prints {"case", "id", "status", "result"|"error"}.
 """
@@ -94,6 +95,12 @@ def main():
         "chain": (
             send_appointment_reminders.si()
             | send_bulk_notification.si(["celery-user-4"], "Chained", "after the reminders", "info")
+        ).apply_async(),
+        # A chain whose first task fails (stopped at the call's 1 s soft limit): the second never
+        # runs, and .get() on the chain re-raises the first one's error, as Celery's does.
+        "chain-fail": (
+            slow.si(3).set(soft_time_limit=1)
+            | send_bulk_notification.si(["celery-user-5"], "Never", "the chain stopped", "info")
         ).apply_async(),
     }
     for case, result in sent.items():
