@@ -12,6 +12,7 @@ import { PeriodicTaskExists } from '../../shared/beat/index.ts';
 import { encodeEnvelope } from '../../shared/envelope/index.ts';
 import { callToEnvelope, type TaskCall } from '../../shared/producer/index.ts';
 import type { TaskResultRecord } from '../../shared/results/record.ts';
+import { BUILTIN_STATES } from '../../shared/task/states.ts';
 import { InflightJournal } from '../event-sources/inflight-journal.ts';
 import { printAdminServer, startAdminServer } from '../lambda/admin-server.ts';
 import { type LocalCloud, startLocalCloud } from '../local-cloud.ts';
@@ -26,6 +27,7 @@ const LOG_DIR = join(STATE_DIR, 'logs');
 /** Shows Beat at work within a minute of starting; remove it with `celerity beat remove`. */
 const HEARTBEAT = 'Demo heartbeat';
 const READY = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+const BUILTIN = new Set<string>(BUILTIN_STATES);
 
 /**
  * What the CLI and admin API need to find the running local cloud (the CLI reads it back), and
@@ -73,7 +75,7 @@ function line(t: Tracked, record: TaskResultRecord): string {
         ? `${firstLine(record)}; again at ${record.eta?.slice(11, 19) ?? '?'}`
         : record.errorType
           ? firstLine(record)
-          : '';
+          : (record.result ?? '');
   return `  ${status} ${t.label.padEnd(34)} ${detail}  [${seconds}s, ${t.taskId.slice(0, 8)}]`;
 }
 
@@ -99,6 +101,7 @@ async function sendDemos(cloud: LocalCloud): Promise<Tracked[]> {
     await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: raw.body }));
     tracked.push({ label: 'add("two", 3) sent raw', taskId: raw.envelope.id, sentAt: Date.now() });
   }
+  await send('progress(3), PROGRESS each second', { task: 'apps.demo.tasks.progress', args: [3] });
   await send('add(40, 2) with countdown 5 s', { task: 'apps.demo.tasks.add', args: [40, 2], countdown: 5 });
   return tracked;
 }
@@ -109,8 +112,11 @@ async function follow(cloud: LocalCloud, tracked: Tracked[], stopped: () => bool
     for (const t of tracked) {
       if (READY.has(t.lastStatus ?? '')) continue;
       const record = await cloud.store.get(t.taskId).catch(() => undefined);
-      // A retry's eta tells its RETRY records apart; a claim of the next attempt leaves it as it was.
-      const key = record ? `${record.status}/${record.status === 'RETRY' ? record.eta : ''}` : undefined;
+      // A retry's eta tells its RETRY records apart (a claim of the next attempt leaves it as it
+      // was); a custom state's meta tells its updates apart (PROGRESS, step by step).
+      const key = record
+        ? `${record.status}/${record.status === 'RETRY' ? record.eta : BUILTIN.has(record.status) ? '' : record.result}`
+        : undefined;
       if (record && key !== t.lastStatus) {
         console.log(line(t, record));
         t.lastStatus = READY.has(record.status) ? record.status : key;

@@ -213,6 +213,21 @@ describe('the dashboard, in Chromium, against the local cloud', () => {
     await shot('tasks-all');
   });
 
+  it('lists a task reporting PROGRESS under that state, with how far it got, until it ends', async () => {
+    // One step a second, each said with ctx.updateState({ state: 'PROGRESS', meta }).
+    const id = await apply('apps.demo.tasks.progress', '[20]');
+    await page.selectOption('.filters select[name=state]', 'PROGRESS');
+    await page.click('.filters button[type=submit]');
+    await page.locator(`tr[data-task-id="${id}"][data-state=PROGRESS]`).waitFor(WAIT);
+    await page.goto(`${url()}/#/tasks/${id}`);
+    await page.locator('dl.detail .state').filter({ hasText: 'PROGRESS' }).waitFor(WAIT);
+    expect((await page.locator('dl.detail').textContent()) ?? '').toMatch(/"total": 20/);
+    await shot('task-progress');
+    // The page follows a running task (every 2 s, as Flower does) to its end.
+    await page.locator('dl.detail .state.success').waitFor(WAIT);
+    expect((await page.locator('dl.detail').textContent()) ?? '').toContain('20 steps done');
+  });
+
   it('shows the queues, the registry and the stats charts', async () => {
     await page.goto(`${url()}/#/queues`);
     const row = page.locator('tr[data-queue=default]');

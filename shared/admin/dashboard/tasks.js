@@ -4,7 +4,9 @@ import { api, canWrite, flashError, query, registeredTasks } from './api.js';
 import { field, fill, h, runtime, show, when } from './dom.js';
 import { applyForm, replayPanel } from './task-actions.js';
 
-export const STATES = ['PENDING', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED'];
+// Celery's six, then PROGRESS: the custom state Celery's docs give `update_state` (ctx.updateState);
+// another custom state the filter already names (from the address) is offered too.
+export const STATES = ['PENDING', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED', 'PROGRESS'];
 const REFRESH_MS = 5000;
 
 /** The filter and paging, kept while the user opens a task and comes back. */
@@ -183,7 +185,9 @@ function filterForm(apply) {
         'select',
         { name: 'state', onchange: (e) => (f.state = e.target.value) },
         h('option', { value: '' }, 'any'),
-        STATES.map((s) => h('option', { value: s, selected: f.state === s }, s)),
+        [...STATES, ...(f.state && !STATES.includes(f.state) ? [f.state] : [])].map((s) =>
+          h('option', { value: s, selected: f.state === s }, s),
+        ),
       ),
       'state',
     ),
