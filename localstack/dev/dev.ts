@@ -101,7 +101,7 @@ async function sendDemos(cloud: LocalCloud): Promise<Tracked[]> {
     await cloud.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: raw.body }));
     tracked.push({ label: 'add("two", 3) sent raw', taskId: raw.envelope.id, sentAt: Date.now() });
   }
-  await send('progress(3), PROGRESS each second', { task: 'apps.demo.tasks.progress', args: [3] });
+  await send('progress(3), a step a second', { task: 'apps.demo.tasks.progress', args: [3] });
   await send('add(40, 2) with countdown 5 s', { task: 'apps.demo.tasks.add', args: [40, 2], countdown: 5 });
   return tracked;
 }
