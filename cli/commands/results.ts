@@ -71,6 +71,7 @@ export function describeTask(view: TaskView, parts?: TaskParts): string {
     ['done', shortTime(view.dateDone)],
     ['runtime', runtime(view.dateStarted, view.dateDone)],
     ['truncated', view.truncated?.join(', ')],
+    ['ancestors', parts?.ancestors?.map(partLine).join('\n')],
     ['parent', parts?.parent ? partLine(parts.parent) : view.parentId],
     ['children', parts?.children.length ? parts.children.map(partLine).join('\n') : undefined],
   ]);
@@ -141,7 +142,8 @@ export function registerResultCommands(program: Command, app: CliApp): void {
         const group = await showGroup(app, ctx, id, options.wait ? { seconds: timeout } : undefined);
         if (group !== undefined) return group;
         const view = options.wait ? await waitForTask(app, ctx, id, timeout) : await getTaskResult(ctx, id);
-        // A chain's parts around it: the task that sent it and those it sent (Celery's parent, children).
+        // A chain's parts around it: those before it, the task that sent it and those it sent
+        // (Celery's parent, walked up, and children).
         const parts = await taskParts(ctx, view);
         const shown = parts.parent || parts.children.length > 0 ? { ...view, parts } : view;
         app.output(shown, () => describeTask(view, parts));

@@ -181,6 +181,24 @@ describe('chain', () => {
     expect(text).toMatch(new RegExp(`^parent +${middle?.parent?.id}  canvas.add  SUCCESS$`, 'm'));
     expect(text).toMatch(new RegExp(`^children +${result.parent?.id}  canvas.add  FAILURE$`, 'm'));
     expect(text).toMatch(new RegExp(`^ +${errback.id}  canvas.note  SUCCESS$`, 'm'));
+
+    // `celerity result <the chain's AsyncResult>` (its last part): the whole chain above it.
+    const lastView = await getTaskResult(ctx, result.id);
+    const lastParts = await taskParts(ctx, lastView);
+    expect(lastParts).toMatchObject({
+      ancestors: [
+        { taskId: middle?.parent?.id, taskName: 'canvas.add', status: 'SUCCESS' },
+        { taskId: middle?.id, status: 'FAILURE' },
+      ],
+      parent: { taskId: result.parent?.id, taskName: 'canvas.add', status: 'FAILURE' },
+      children: [],
+    });
+    expect(describeTask(lastView, lastParts)).toMatch(
+      new RegExp(
+        `^ancestors +${middle?.parent?.id}  canvas.add  SUCCESS\n +${middle?.id}  [^ ]+  FAILURE\nparent +${result.parent?.id}  canvas.add  FAILURE$`,
+        'm',
+      ),
+    );
   });
 
   it('an errback object linked to several parts runs once; one reused by another call runs again', async () => {
