@@ -1,4 +1,5 @@
 import { owesCeleryItem } from '../celery/result-backend.ts';
+import type { Envelope } from '../envelope/schema.ts';
 import { EnqueueError, type EnqueueFailure } from '../producer/errors.ts';
 import type { TaskResultRecord } from '../results/record.ts';
 import { TaskState } from '../task/states.ts';
@@ -154,6 +155,44 @@ async function recordRefused(
   for (const { finished, rows } of rowsOf) {
     const notMirrored = await mirrorUnrun(finished, rows, deps);
     if (notMirrored) unfinished.set(finished.messageId, notMirrored);
+  }
+  await sendRefusedErrbacks(refused, deps, now, unfinished);
+}
+
+/**
+ * A refused part failed as surely as one that ran and threw: its `linkError`s, and those of the
+ * chain members after it, are sent with its id first. Their ids are fixed, so sending them again
+ * on a redelivery runs nothing twice. An errback refused for good in its turn is only logged: the
+ * refusal is on the part's row already.
+ */
+async function sendRefusedErrbacks(
+  refused: readonly Refused[],
+  deps: FollowUpDeps,
+  now: number,
+  unfinished: Map<string, string>,
+): Promise<void> {
+  const items = refused.flatMap(({ part, plan }) =>
+    errbacks({ ...part.envelope, id: part.envelope.id as string } as Envelope, now).map((errback) => ({
+      plan,
+      errback,
+    })),
+  );
+  if (items.length === 0) return;
+  try {
+    await deps.producer.sendEnvelopes(items.map(({ errback }) => ({ envelope: errback.envelope })));
+  } catch (error) {
+    if (!(error instanceof EnqueueError)) throw error;
+    for (const failure of error.failed) {
+      const item = items[failure.index];
+      if (!item) continue;
+      if (!failure.permanent)
+        unfinished.set(item.plan.finished.messageId, `errback ${failure.taskId} not sent: ${failure.reason}`);
+      else
+        deps.log.error('an errback of a refused follow-up was refused too', {
+          taskId: failure.taskId,
+          error: `${failure.errorType}: ${failure.reason}`,
+        });
+    }
   }
 }
 

@@ -226,8 +226,14 @@ describe('chain', () => {
     expect(runs.has(errback.id as string)).toBe(false);
   });
 
-  it('a next part the queue refuses for good (its args now invalid) is recorded FAILURE, and so is the rest', async () => {
-    const result = await chain(add.s(1, 2), wantsText.s(), add.s(1)).applyAsync();
+  it('a next part the queue refuses for good (its args now invalid) is recorded FAILURE, and so is the rest; their errbacks run', async () => {
+    const onRefused = fixed(note.s('refused-errback'));
+    const onRest = fixed(note.s('rest-errback'));
+    const result = await chain(
+      add.s(1, 2),
+      wantsText.s().onError(onRefused),
+      add.s(1).onError(onRest),
+    ).applyAsync();
     await drain();
     const refused = result.parent;
     expect(await store.get(refused?.id as string)).toMatchObject({
@@ -236,6 +242,9 @@ describe('chain', () => {
     });
     expect(await store.get(result.id)).toMatchObject({ status: 'FAILURE', errorType: 'ValidationError' });
     expect(runs.has(refused?.id as string)).toBe(false);
+    // As for a part that ran and failed: each errback once, with the id of the part it belongs to.
+    expect(runs.get(onRefused.id as string)).toEqual([[refused?.id, 'refused-errback']]);
+    expect(runs.get(onRest.id as string)).toEqual([[result.id, 'rest-errback']]);
   });
 
   it('a redelivered finished message with a chain does not run the next part twice', async () => {
