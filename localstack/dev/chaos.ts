@@ -14,8 +14,8 @@ import type { LocalCloud, LocalWorker } from '../local-cloud.ts';
  * is written in a ledger with the invocation it ran in, so that afterwards each one is accounted
  * for: one run per task in an invocation that finished (or a lone run in an invocation that timed
  * out after writing its outcome), and any other run inside an invocation that was abandoned
- * (at-least-once: what an abandoned invocation had not yet recorded runs again). Register `drill.body` as a task, pass `drill.onBatch` to the local
- * cloud, then `run()`.
+ * (at-least-once: what an abandoned invocation had not yet recorded runs again). Register
+ * `drill.body` as a task, pass `drill.onBatch` to the local cloud, then `run()`.
  */
 export interface ChaosOptions {
   tasks: number;

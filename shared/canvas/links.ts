@@ -45,25 +45,23 @@ const why = (error: unknown) => (error instanceof Error ? `${error.name}: ${erro
  * first, too large): each is a FAILURE with the refusal, and so is the rest of a refused chain
  * part, as if it had run and failed; nothing would mend them by trying again.
  */
-function refusedRows(refused: readonly Refused[], now: number, expiresAt: number): TaskResultRecord[] {
-  return refused.flatMap(({ part, plan, failure }) => {
-    const outcome = {
-      status: TaskState.FAILURE,
-      errorType: failure.errorType,
-      traceback: `${failure.errorType}: ${failure.reason}`,
-    };
-    const [row] = unrunRows(
-      plan.finished.envelope.id,
-      [{ task: part.envelope.task, id: part.envelope.id as string }],
-      outcome,
-      now,
-      expiresAt,
-    );
-    return [
-      { ...(row as TaskResultRecord), args: JSON.stringify(part.envelope.args ?? []) },
-      ...unrunRows(part.envelope.id as string, part.rest, outcome, now, expiresAt),
-    ];
-  });
+function refusedRows({ part, plan, failure }: Refused, now: number, expiresAt: number): TaskResultRecord[] {
+  const outcome = {
+    status: TaskState.FAILURE,
+    errorType: failure.errorType,
+    traceback: `${failure.errorType}: ${failure.reason}`,
+  };
+  const [row] = unrunRows(
+    plan.finished.envelope.id,
+    [{ task: part.envelope.task, id: part.envelope.id as string }],
+    outcome,
+    now,
+    expiresAt,
+  );
+  return [
+    { ...(row as TaskResultRecord), args: JSON.stringify(part.envelope.args ?? []) },
+    ...unrunRows(part.envelope.id as string, part.rest, outcome, now, expiresAt),
+  ];
 }
 
 /**
@@ -84,38 +82,15 @@ export const linksStep: FollowUpStep = async (finished, deps) => {
     plans
       .filter((p) => p.unrun.length > 0)
       .map(async (p) => {
-        try {
-          await deps.store.recordUnrun(p.unrun);
-        } catch (error) {
-          unfinished.set(p.finished.messageId, `chain members not recorded: ${why(error)}`);
-          return;
-        }
-        const notMirrored = await mirrorUnrun(p.finished, p.unrun, deps);
-        if (notMirrored) unfinished.set(p.finished.messageId, notMirrored);
+        const notRecorded = await recordUnrun(p.finished, p.unrun, deps, 'chain members');
+        if (notRecorded) unfinished.set(p.finished.messageId, notRecorded);
       }),
   );
 
   const items = plans
     .filter((p) => !unfinished.has(p.finished.messageId))
     .flatMap((plan) => plan.parts.map((part) => ({ plan, part })));
-  const refused: Refused[] = [];
-  if (items.length > 0) {
-    try {
-      await deps.producer.sendEnvelopes(items.map(({ part }) => ({ envelope: part.envelope })));
-    } catch (error) {
-      if (!(error instanceof EnqueueError)) throw error;
-      for (const failure of error.failed) {
-        const item = items[failure.index];
-        if (!item) continue;
-        if (failure.permanent) refused.push({ part: item.part, plan: item.plan, failure });
-        else
-          unfinished.set(
-            item.plan.finished.messageId,
-            `follow-up ${failure.taskId} not sent: ${failure.reason}`,
-          );
-      }
-    }
-  }
+  const refused = await sendFollowUps(items, deps, unfinished);
   if (refused.length > 0) await recordRefused(refused, deps, now, expiresAt, unfinished);
 
   await Promise.all(
@@ -144,71 +119,79 @@ async function recordRefused(
       kind: part.kind,
       error: `${failure.errorType}: ${failure.reason}`,
     });
-  const rowsOf = refused.map((r) => ({ finished: r.plan.finished, rows: refusedRows([r], now, expiresAt) }));
-  try {
-    await deps.store.recordUnrun(rowsOf.flatMap((r) => r.rows));
-  } catch (error) {
-    for (const { finished } of rowsOf)
-      unfinished.set(finished.messageId, `refused follow-ups not recorded: ${why(error)}`);
-    return;
-  }
-  for (const { finished, rows } of rowsOf) {
-    const notMirrored = await mirrorUnrun(finished, rows, deps);
-    if (notMirrored) unfinished.set(finished.messageId, notMirrored);
-  }
-  await sendRefusedErrbacks(refused, deps, now, unfinished);
+  const recorded: Refused[] = [];
+  await Promise.all(
+    refused.map(async (r) => {
+      const rows = refusedRows(r, now, expiresAt);
+      const notRecorded = await recordUnrun(r.plan.finished, rows, deps, 'refused follow-ups');
+      if (notRecorded) unfinished.set(r.plan.finished.messageId, notRecorded);
+      else recorded.push(r);
+    }),
+  );
+  // A refused part failed as surely as one that ran and threw: its `linkError`s, and those of the
+  // chain members after it, run with its id first (once its row, which they read, is written).
+  // One refused in its turn is only logged: the refusal is on the part's row already.
+  const errbackItems = recorded.flatMap(({ part, plan }) =>
+    errbacks({ ...part.envelope, id: part.envelope.id as string } as Envelope, now).map((errback) => ({
+      plan,
+      part: errback,
+    })),
+  );
+  for (const { part, failure } of await sendFollowUps(errbackItems, deps, unfinished))
+    deps.log.error('an errback of a refused follow-up was refused too', {
+      taskId: part.envelope.id,
+      error: `${failure.errorType}: ${failure.reason}`,
+    });
 }
 
 /**
- * A refused part failed as surely as one that ran and threw: its `linkError`s, and those of the
- * chain members after it, are sent with its id first. Their ids are fixed, so sending them again
- * on a redelivery runs nothing twice. An errback refused for good in its turn is only logged: the
- * refusal is on the part's row already.
+ * Sends follow-ups in the producer's batches; returns those the queue refused for good. One that
+ * failed for now marks its finished task's message to come again, when it is sent once more.
  */
-async function sendRefusedErrbacks(
-  refused: readonly Refused[],
+async function sendFollowUps(
+  items: readonly { plan: Plan; part: NextPart }[],
   deps: FollowUpDeps,
-  now: number,
   unfinished: Map<string, string>,
-): Promise<void> {
-  const items = refused.flatMap(({ part, plan }) =>
-    errbacks({ ...part.envelope, id: part.envelope.id as string } as Envelope, now).map((errback) => ({
-      plan,
-      errback,
-    })),
-  );
-  if (items.length === 0) return;
+): Promise<Refused[]> {
+  const refused: Refused[] = [];
+  if (items.length === 0) return refused;
   try {
-    await deps.producer.sendEnvelopes(items.map(({ errback }) => ({ envelope: errback.envelope })));
+    await deps.producer.sendEnvelopes(items.map(({ part }) => ({ envelope: part.envelope })));
   } catch (error) {
     if (!(error instanceof EnqueueError)) throw error;
     for (const failure of error.failed) {
       const item = items[failure.index];
       if (!item) continue;
-      if (!failure.permanent)
-        unfinished.set(item.plan.finished.messageId, `errback ${failure.taskId} not sent: ${failure.reason}`);
+      if (failure.permanent) refused.push({ part: item.part, plan: item.plan, failure });
       else
-        deps.log.error('an errback of a refused follow-up was refused too', {
-          taskId: failure.taskId,
-          error: `${failure.errorType}: ${failure.reason}`,
-        });
+        unfinished.set(
+          item.plan.finished.messageId,
+          `follow-up ${failure.taskId} not sent: ${failure.reason}`,
+        );
     }
   }
+  return refused;
 }
 
 /**
- * Celery's `mark_as_failure` stores the failure on every later member of a chain, so that the
- * chain's `AsyncResult` (its last member's) is ready: a Celery producer's chain gets those items
- * in its layout too, each its row's. Returns why, when they could not all be written.
+ * Records the rows of chain members that will never run; for a Celery producer's chain, then
+ * their items in Celery's layout too: Celery's `mark_as_failure` stores the failure on every later
+ * member, so that the chain's `AsyncResult` (its last member's) is ready. Says why, when not done.
  */
-async function mirrorUnrun(
+async function recordUnrun(
   finished: FinishedTask,
   rows: readonly TaskResultRecord[],
   deps: FollowUpDeps,
+  what: string,
 ): Promise<string | undefined> {
-  if (!deps.celery || rows.length === 0 || !owesCeleryItem(finished.envelope)) return undefined;
+  try {
+    await deps.store.recordUnrun(rows);
+  } catch (error) {
+    return `${what} not recorded: ${why(error)}`;
+  }
+  if (!deps.celery || !owesCeleryItem(finished.envelope)) return undefined;
   const failed = await deps.celery.writeOutcomes(
     rows.map((record) => ({ record, links: { parentId: record.parentId } })),
   );
-  return failed.size > 0 ? `${failed.size} chain members not written in the Celery layout` : undefined;
+  return failed.size > 0 ? `${failed.size} ${what} not written in the Celery layout` : undefined;
 }
